@@ -1,0 +1,65 @@
+package dev.perceiver.ops;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+
+/**
+ * Chooses the kernels once per JVM: the Vector API implementation when the incubator module is present and the JIT
+ * can intrinsify it, else the scalar twins with one warning that says why and how to fix it.
+ * {@code -Dperceiver.kernels=scalar|vector|auto} overrides the choice.
+ */
+final class KernelSelection {
+    private static final System.Logger LOG = System.getLogger("dev.perceiver.ops");
+    private static volatile Kernels best;
+
+    private KernelSelection() {}
+
+    static Kernels best() {
+        Kernels k = best;
+        if (k == null) {
+            synchronized (KernelSelection.class) {
+                if (best == null) best = choose();
+                k = best;
+            }
+        }
+        return k;
+    }
+
+    private static Kernels choose() {
+        String wanted = System.getProperty("perceiver.kernels", "auto");
+        if (wanted.equals("scalar")) {
+            LOG.log(System.Logger.Level.INFO, "kernels: scalar (chosen with -Dperceiver.kernels=scalar)");
+            return Kernels.scalar();
+        }
+        String problem = vectorProblem(wanted.equals("vector"));
+        if (problem != null) {
+            LOG.log(System.Logger.Level.WARNING, "kernels: scalar fallback, several times slower: " + problem);
+            return Kernels.scalar();
+        }
+        try {
+            Kernels v = (Kernels) Class.forName("dev.perceiver.ops.VectorKernels").getField("INSTANCE").get(null);
+            LOG.log(System.Logger.Level.INFO, "kernels: " + v.name());
+            return v;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.log(System.Logger.Level.WARNING, "kernels: scalar fallback, the Vector API kernels failed to load: " + e);
+            return Kernels.scalar();
+        }
+    }
+
+    /** Why the Vector API kernels cannot run well here, or null if they can. */
+    static String vectorProblem(boolean forced) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
+            return "the JVM was started without the Vector API module; add --add-modules jdk.incubator.vector "
+                    + "(the ./perceiver launcher does this)";
+        if (forced) return null;
+        String vm = System.getProperty("java.vm.name", "");
+        if (!vm.contains("HotSpot") && !vm.contains("OpenJDK"))
+            return "the JVM '" + vm + "' may not intrinsify the Vector API (HotSpot/OpenJDK does); "
+                    + "use -Dperceiver.kernels=vector to force it";
+        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (String a : args)
+            if (a.equals("-Xint") || a.startsWith("-XX:TieredStopAtLevel="))
+                return "the option " + a + " keeps the C2 compiler, which intrinsifies the Vector API, from running";
+        return null;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.perceiver.ops;
+
+import java.lang.foreign.SegmentAllocator;
+
+/**
+ * The float32 kernels the engine runs on. {@link ScalarKernels} is the plain reference; {@link #best()} picks the
+ * Vector API implementation where the JVM has it. Every method works on {@link Matrix} views, so callers pick heads,
+ * batches and chunks by slicing, never by copying.
+ */
+public interface Kernels {
+
+    String name();
+
+    /** Panel width (columns) this implementation packs right operands with. */
+    int panelWidth();
+
+    default PackedMatrix packTransposed(Matrix w, SegmentAllocator alloc) {
+        return PackedMatrix.packTransposed(w, panelWidth(), alloc);
+    }
+
+    default PackedMatrix pack(Matrix b, SegmentAllocator alloc) {
+        return PackedMatrix.pack(b, panelWidth(), alloc);
+    }
+
+    /** c = act(a·b + bias) + residual, with a m x k, b k x n, c m x n. */
+    void gemm(Parallel p, Matrix a, PackedMatrix b, Matrix c, Epilogue epilogue);
+
+    /** y = (x - mean) / sqrt(var + eps) · gamma + beta per row (biased variance); y may be x. */
+    void layerNorm(Parallel p, Matrix x, Matrix gamma, Matrix beta, float eps, Matrix y);
+
+    /** Softmax of each row in place, after adding maskBias (1 x cols, or null) to every row. */
+    void softmaxRows(Parallel p, Matrix x, Matrix maskBias);
+
+    /** x = act(x) in place. */
+    void activation(Parallel p, Matrix x, Activation act);
+
+    /** out = a + b; out may be a or b. */
+    void add(Parallel p, Matrix a, Matrix b, Matrix out);
+
+    /** x[r][c] = act(x[r][c] · scale[c] + shift[c]) in place (eval-mode batch norm folded into scale and shift). */
+    void scaleShift(Parallel p, Matrix x, Matrix scale, Matrix shift, Activation act);
+
+    /**
+     * Multi-head attention. q is nq x (heads·dqk), k is nk x (heads·dqk), v is nk x (heads·dv), out nq x (heads·dv).
+     * Head h uses columns [h·dqk, (h+1)·dqk) of q and k and [h·dv, (h+1)·dv) of v and out. Scores are
+     * q_h·k_hᵀ / sqrt(dqk), plus maskBias (1 x nk, or null) on every row, then softmax over keys.
+     * If probs (heads·nq x nk, head-major) is non-null the probabilities are stored there too.
+     */
+    void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
+                   SegmentAllocator scratch);
+
+    /**
+     * 2-D convolution of one channels-first image (c x h·w) with a kernel packed from its [o][c·kh·kw] weight,
+     * zero padding on each side, into channels-last output ((oh·ow) x o). Runs as im2col plus {@link #gemm}.
+     */
+    default void conv2d(Parallel p, Matrix image, int h, int w, PackedMatrix weight, int kh, int kw, int stride,
+                        int padTop, int padLeft, int padBottom, int padRight, Epilogue epilogue, Matrix out,
+                        SegmentAllocator scratch) {
+        int c = image.rows();
+        int oh = (h + padTop + padBottom - kh) / stride + 1;
+        int ow = (w + padLeft + padRight - kw) / stride + 1;
+        if (image.cols() != h * w) throw new IllegalArgumentException("image has " + image.cols() + " pixels, not " + h + "x" + w);
+        if (weight.k() != c * kh * kw)
+            throw new IllegalArgumentException("kernel expects " + weight.k() + " inputs, image gives " + c * kh * kw);
+        Matrix.requireShape(out, oh * ow, weight.n(), "conv2d output");
+        Matrix cols = Matrix.of(scratch.allocate((long) oh * ow * c * kh * kw * Float.BYTES, 64), 0, oh * ow, c * kh * kw);
+        p.forRange(oh, 1, (y0, y1) -> {
+            for (int oy = y0; oy < y1; oy++)
+                for (int ox = 0; ox < ow; ox++) {
+                    int row = oy * ow + ox, col = 0;
+                    for (int ch = 0; ch < c; ch++)
+                        for (int ky = 0; ky < kh; ky++) {
+                            int iy = oy * stride + ky - padTop;
+                            for (int kx = 0; kx < kw; kx++, col++) {
+                                int ix = ox * stride + kx - padLeft;
+                                boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                                cols.set(row, col, inside ? image.get(ch, iy * w + ix) : 0f);
+                            }
+                        }
+                }
+        });
+        gemm(p, cols, weight, out, epilogue);
+    }
+
+    /** Max pooling without padding (floor mode) on a channels-last image ((h·w) x c) into ((oh·ow) x c). */
+    default void maxPool2d(Parallel p, Matrix x, int h, int w, int kernel, int stride, Matrix out) {
+        int oh = (h - kernel) / stride + 1, ow = (w - kernel) / stride + 1, c = x.cols();
+        Matrix.requireShape(out, oh * ow, c, "maxPool2d output");
+        p.forRange(oh, 1, (y0, y1) -> {
+            for (int oy = y0; oy < y1; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ch = 0; ch < c; ch++) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int ky = 0; ky < kernel; ky++)
+                            for (int kx = 0; kx < kernel; kx++) {
+                                float v = x.get((oy * stride + ky) * w + ox * stride + kx, ch);
+                                if (v > m || Float.isNaN(v)) m = v;
+                            }
+                        out.set(oy * ow + ox, ch, m);
+                    }
+        });
+    }
+
+    /** The scalar reference kernels. */
+    static Kernels scalar() {
+        return ScalarKernels.INSTANCE;
+    }
+
+    /** The fastest kernels this JVM can run: the Vector API ones, or the scalar ones with a logged reason. */
+    static Kernels best() {
+        return KernelSelection.best();
+    }
+}

@@ -1,0 +1,179 @@
+package dev.perceiver.ops;
+
+import java.lang.foreign.SegmentAllocator;
+
+/**
+ * Plain loops, one element at a time: the reference every vector kernel is tested against, and the fallback when
+ * the Vector API is missing. Reductions accumulate in double where that is free of cost to clarity.
+ */
+public class ScalarKernels implements Kernels {
+
+    static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    /** Panel width of packed operands; matches the vector kernels so packed weights work with both. */
+    public static final int PANEL_WIDTH = 32;
+
+    protected ScalarKernels() {}
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public int panelWidth() {
+        return PANEL_WIDTH;
+    }
+
+    @Override
+    public void gemm(Parallel p, Matrix a, PackedMatrix b, Matrix c, Epilogue e) {
+        checkGemm(a, b, c, e);
+        p.forRange(a.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++)
+                for (int col = 0; col < b.n(); col++) {
+                    float acc = 0f;
+                    for (int kk = 0; kk < b.k(); kk++) acc = Math.fma(a.get(r, kk), b.get(kk, col), acc);
+                    c.set(r, col, finish(acc, r, col, e));
+                }
+        });
+    }
+
+    /** The epilogue for one output: act(acc + bias) + residual. */
+    static float finish(float acc, int r, int col, Epilogue e) {
+        if (e.bias() != null) acc += e.bias().get(0, col);
+        acc = apply(e.activation(), acc);
+        if (e.residual() != null) acc += e.residual().get(r, col);
+        return acc;
+    }
+
+    static float apply(Activation act, float x) {
+        return switch (act) {
+            case NONE -> x;
+            case GELU -> Erf.gelu(x);
+            case RELU -> x > 0f ? x : (x == x ? 0f : x);
+        };
+    }
+
+    static void checkGemm(Matrix a, PackedMatrix b, Matrix c, Epilogue e) {
+        if (a.cols() != b.k())
+            throw new IllegalArgumentException("gemm: a is " + a.rows() + "x" + a.cols() + " but b has " + b.k() + " rows");
+        Matrix.requireShape(c, a.rows(), b.n(), "gemm output");
+        if (e.bias() != null) Matrix.requireShape(e.bias(), 1, b.n(), "gemm bias");
+        if (e.residual() != null) Matrix.requireShape(e.residual(), a.rows(), b.n(), "gemm residual");
+    }
+
+    @Override
+    public void layerNorm(Parallel p, Matrix x, Matrix gamma, Matrix beta, float eps, Matrix y) {
+        Matrix.requireShape(y, x.rows(), x.cols(), "layerNorm output");
+        Matrix.requireShape(gamma, 1, x.cols(), "layerNorm weight");
+        Matrix.requireShape(beta, 1, x.cols(), "layerNorm bias");
+        int n = x.cols();
+        p.forRange(x.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double sum = 0;
+                for (int c = 0; c < n; c++) sum += x.get(r, c);
+                float mean = (float) (sum / n);
+                double sq = 0;
+                for (int c = 0; c < n; c++) {
+                    double d = x.get(r, c) - mean;
+                    sq += d * d;
+                }
+                float rstd = (float) (1.0 / Math.sqrt(sq / n + eps));
+                for (int c = 0; c < n; c++)
+                    y.set(r, c, (x.get(r, c) - mean) * rstd * gamma.get(0, c) + beta.get(0, c));
+            }
+        });
+    }
+
+    @Override
+    public void softmaxRows(Parallel p, Matrix x, Matrix maskBias) {
+        if (maskBias != null) Matrix.requireShape(maskBias, 1, x.cols(), "softmax mask");
+        p.forRange(x.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) softmaxRow(x, r, maskBias);
+        });
+    }
+
+    private static void softmaxRow(Matrix x, int r, Matrix maskBias) {
+        int n = x.cols();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < n; c++) {
+            float v = x.get(r, c);
+            if (maskBias != null) x.set(r, c, v += maskBias.get(0, c));
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            float e = (float) Math.exp(x.get(r, c) - max);
+            x.set(r, c, e);
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int c = 0; c < n; c++) x.set(r, c, x.get(r, c) * inv);
+    }
+
+    @Override
+    public void activation(Parallel p, Matrix x, Activation act) {
+        if (act == Activation.NONE) return;
+        p.forRange(x.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < x.cols(); c++) x.set(r, c, apply(act, x.get(r, c)));
+        });
+    }
+
+    @Override
+    public void add(Parallel p, Matrix a, Matrix b, Matrix out) {
+        Matrix.requireShape(b, a.rows(), a.cols(), "add operand");
+        Matrix.requireShape(out, a.rows(), a.cols(), "add output");
+        p.forRange(a.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < a.cols(); c++) out.set(r, c, a.get(r, c) + b.get(r, c));
+        });
+    }
+
+    @Override
+    public void scaleShift(Parallel p, Matrix x, Matrix scale, Matrix shift, Activation act) {
+        Matrix.requireShape(scale, 1, x.cols(), "scale");
+        Matrix.requireShape(shift, 1, x.cols(), "shift");
+        p.forRange(x.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < x.cols(); c++)
+                    x.set(r, c, apply(act, Math.fma(x.get(r, c), scale.get(0, c), shift.get(0, c))));
+        });
+    }
+
+    @Override
+    public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
+                          Matrix probs, SegmentAllocator scratch) {
+        AttentionShape s = AttentionShape.of(q, k, v, heads, maskBias, out, probs);
+        float scale = (float) Math.sqrt(s.dqk());
+        p.forRange(heads * s.nq(), 1, (i0, i1) -> {
+            float[] scores = new float[s.nk()];
+            for (int i = i0; i < i1; i++) {
+                int h = i / s.nq(), row = i % s.nq();
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < s.nk(); j++) {
+                    float dot = 0f;
+                    for (int d = 0; d < s.dqk(); d++) dot = Math.fma(q.get(row, h * s.dqk() + d), k.get(j, h * s.dqk() + d), dot);
+                    float sc = dot / scale;
+                    if (maskBias != null) sc += maskBias.get(0, j);
+                    scores[j] = sc;
+                    max = Math.max(max, sc);
+                }
+                double sum = 0;
+                for (int j = 0; j < s.nk(); j++) {
+                    scores[j] = (float) Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                float inv = (float) (1.0 / sum);
+                for (int j = 0; j < s.nk(); j++) scores[j] *= inv;
+                if (probs != null)
+                    for (int j = 0; j < s.nk(); j++) probs.set(h * s.nq() + row, j, scores[j]);
+                for (int d = 0; d < s.dv(); d++) {
+                    float acc = 0f;
+                    for (int j = 0; j < s.nk(); j++) acc = Math.fma(scores[j], v.get(j, h * s.dv() + d), acc);
+                    out.set(row, h * s.dv() + d, acc);
+                }
+            }
+        });
+    }
+}
