@@ -1,0 +1,26 @@
+package dev.perceiver.loader;
+
+import java.nio.file.Path;
+
+/**
+ * A checkpoint, config or tensor file that cannot be used: the message names the file, the tensor or field where
+ * known, and the rule it breaks.
+ */
+public class CheckpointException extends RuntimeException {
+    private final Path file;
+
+    public CheckpointException(Path file, String message) {
+        super(file == null ? message : file + ": " + message);
+        this.file = file;
+    }
+
+    public CheckpointException(Path file, String message, Throwable cause) {
+        super(file == null ? message : file + ": " + message, cause);
+        this.file = file;
+    }
+
+    /** The file at fault, or null. */
+    public Path file() {
+        return file;
+    }
+}
