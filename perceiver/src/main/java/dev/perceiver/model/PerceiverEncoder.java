@@ -1,0 +1,60 @@
+package dev.perceiver.model;
+
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.ops.Activation;
+import dev.perceiver.runtime.Tensor;
+
+/**
+ * The latents attend once to the input ({@code cross_attention}), then {@code num_blocks} times through the same
+ * {@code self_attends} layers (weights shared across blocks). No mask reaches the self-attention layers.
+ */
+final class PerceiverEncoder {
+    final PerceiverLayer crossAttention;
+    final PerceiverLayer[] selfAttends;
+    final int numBlocks;
+
+    PerceiverEncoder(Weights w, PerceiverConfig c, int kvDim, Activation act) {
+        if (c.dLatents() % c.numSelfAttentionHeads() != 0 || c.dLatents() % c.numCrossAttentionHeads() != 0)
+            throw new IllegalArgumentException("d_latents " + c.dLatents() + " must be divisible by num_self_attention_heads "
+                    + c.numSelfAttentionHeads() + " and num_cross_attention_heads " + c.numCrossAttentionHeads());
+        this.crossAttention = new PerceiverLayer(w.at("cross_attention"), true, c.qkChannels(), c.vChannels(),
+                c.numCrossAttentionHeads(), c.dLatents(), kvDim, c.crossAttentionWideningFactor(), c.useQueryResidual(),
+                c.crossAttentionShapeForAttention(), act);
+        this.selfAttends = new PerceiverLayer[c.numSelfAttendsPerBlock()];
+        for (int i = 0; i < selfAttends.length; i++)
+            selfAttends[i] = new PerceiverLayer(w.at("self_attends", i), false, c.qkChannels(), c.vChannels(),
+                    c.numSelfAttentionHeads(), c.dLatents(), c.dLatents(), c.selfAttentionWideningFactor(), true,
+                    c.crossAttentionShapeForAttention(), act);
+        this.numBlocks = c.numBlocks();
+    }
+
+    /** latents [B, N, d_latents], inputs [B, M, kv_dim], maskBias [B, M] (or [B, N, M], or null) → [B, N, d_latents]. */
+    Tensor forward(Run run, Tensor latents, Tensor inputs, Tensor maskBias) {
+        int batch = latents.dim(0), n = latents.dim(1), d = latents.dim(2);
+        Tensor z = run.stage("encoder_cross_attention", () -> {
+            Tensor out = run.tensor(batch, n, d);
+            Tensor probs = run.outputAttentions
+                    ? run.result(batch, crossAttention.numHeads, n, inputs.dim(1)) : null;
+            crossAttention.forward(run, latents, inputs, maskBias, out, probs);
+            if (probs != null) run.crossAttentions.add(probs);
+            return out;
+        });
+        return run.stage("latent_blocks", () -> {
+            Tensor state = z;
+            Tensor spare = run.tensor(batch, n, d);
+            for (int block = 0; block < numBlocks; block++) {
+                for (PerceiverLayer layer : selfAttends) {
+                    if (run.outputHiddenStates) run.hiddenStates.add(run.keep(state));
+                    Tensor probs = run.outputAttentions ? run.result(batch, layer.numHeads, n, n) : null;
+                    layer.forward(run, state, null, null, spare, probs);
+                    if (probs != null) run.attentions.add(probs);
+                    Tensor t = state;
+                    state = spare;
+                    spare = t;
+                }
+                if (run.outputHiddenStates) run.hiddenStates.add(run.keep(state));
+            }
+            return state;
+        });
+    }
+}

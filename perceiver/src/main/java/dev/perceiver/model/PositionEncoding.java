@@ -1,0 +1,99 @@
+package dev.perceiver.model;
+
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A preprocessor's position encoding ({@code position_embeddings}) followed by its optional
+ * {@code positions_projection}. Positions do not depend on the input values, so the projected table for a grid is
+ * computed once per grid shape and kept with the model (a few shapes; an evicted table is freed by the GC).
+ */
+final class PositionEncoding {
+    private static final int CACHED_GRIDS = 4;
+
+    private final Tensor trainable;
+    private final FourierPositionEncoding fourier;
+    private final Linear projection;
+    private final Map<List<Integer>, Matrix> cache = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<Integer>, Matrix> e) {
+            return size() > CACHED_GRIDS;
+        }
+    };
+
+    private PositionEncoding(Tensor trainable, FourierPositionEncoding fourier, Linear projection) {
+        this.trainable = trainable;
+        this.fourier = fourier;
+        this.projection = projection;
+    }
+
+    /** A trainable table [positions, numChannels]; module is the encoding's own scope (its "position_embeddings"). */
+    static PositionEncoding trainable(Weights module, int positions, int numChannels, Linear projection) {
+        return new PositionEncoding(module.tensor("position_embeddings", positions, numChannels), null, projection);
+    }
+
+    static PositionEncoding fourier(FourierPositionEncoding f, Linear projection) {
+        return new PositionEncoding(null, f, projection);
+    }
+
+    boolean isTrainable() {
+        return trainable != null;
+    }
+
+    FourierPositionEncoding fourier() {
+        return fourier;
+    }
+
+    /** Width of the encoding before projection. */
+    int encodingSize() {
+        return trainable != null ? trainable.dim(1) : fourier.outputSize();
+    }
+
+    int outputSize() {
+        return projection != null ? projection.out() : encodingSize();
+    }
+
+    /** The (projected) encoding of every point of a grid of indexDims: [prod(indexDims), outputSize()]. */
+    synchronized Matrix forGrid(Run run, int[] indexDims, String what) {
+        List<Integer> key = Arrays.stream(indexDims).boxed().toList();
+        Matrix m = cache.get(key);
+        if (m != null) return m;
+        int n = Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
+        Matrix raw;
+        if (trainable != null) {
+            if (trainable.dim(0) != n)
+                throw new InvalidInputException(what + " gives " + n + " positions " + Arrays.toString(indexDims)
+                        + " but the trainable position encoding has " + trainable.dim(0)
+                        + " (the model takes inputs of exactly that many positions)");
+            raw = trainable.matrix();
+        } else {
+            if (fourier.dims() != indexDims.length)
+                throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
+                        + Arrays.toString(indexDims) + " but the Fourier position encoding expects " + fourier.dims());
+            raw = Tensor.zeros(Arena.ofAuto(), n, fourier.outputSize()).matrix();
+            fourier.features(FourierPositionEncoding.gridPositions(indexDims), raw);
+        }
+        m = projection == null ? raw : project(run, raw);
+        cache.put(key, m);
+        return m;
+    }
+
+    /** The (projected) encoding at explicit positions (subsampled decoder queries), in scratch memory. */
+    Matrix at(Run run, float[][] positions) {
+        Matrix raw = run.matrix(positions.length, fourier.outputSize());
+        fourier.features(positions, raw);
+        return projection == null ? raw : projection.apply(run, raw);
+    }
+
+    private Matrix project(Run run, Matrix raw) {
+        Matrix out = Tensor.zeros(Arena.ofAuto(), raw.rows(), projection.out()).matrix();
+        projection.apply(run, raw, out);
+        return out;
+    }
+}

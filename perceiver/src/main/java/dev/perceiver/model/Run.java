@@ -1,0 +1,86 @@
+package dev.perceiver.model;
+
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.ops.Parallel;
+import dev.perceiver.runtime.Backend;
+import dev.perceiver.runtime.Scratch;
+import dev.perceiver.runtime.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One forward pass: where its temporaries live (scratch, reused across passes), where the tensors it returns live
+ * (results), what extra outputs were asked for, and how long each stage took.
+ */
+final class Run {
+    private final Backend backend;
+    private final Scratch scratch;
+    private final Arena results;
+    final boolean outputAttentions;
+    final boolean outputHiddenStates;
+    final List<Tensor> hiddenStates = new ArrayList<>();
+    final List<Tensor> attentions = new ArrayList<>();
+    final List<Tensor> crossAttentions = new ArrayList<>();
+    final Map<String, Long> stageNanos = new LinkedHashMap<>();
+
+    Run(Backend backend, Scratch scratch, Arena results, boolean outputAttentions, boolean outputHiddenStates) {
+        this.backend = backend;
+        this.scratch = scratch;
+        this.results = results;
+        this.outputAttentions = outputAttentions;
+        this.outputHiddenStates = outputHiddenStates;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    Kernels kernels() {
+        return backend.kernels();
+    }
+
+    Parallel parallel() {
+        return backend.parallel();
+    }
+
+    Scratch scratch() {
+        return scratch;
+    }
+
+    /** A temporary tensor; contents undefined until written. */
+    Tensor tensor(int... shape) {
+        long n = 1;
+        for (int d : shape) n = Math.multiplyExact(n, d);
+        return Tensor.wrap(scratch.allocate(Math.max(1, n) * Float.BYTES, 64), 0, shape);
+    }
+
+    Matrix matrix(int rows, int cols) {
+        return tensor(rows, cols).matrix();
+    }
+
+    /** A zeroed tensor that outlives the pass (returned to the caller). */
+    Tensor result(int... shape) {
+        return Tensor.zeros(results, shape);
+    }
+
+    /** A copy of t that outlives the pass. */
+    Tensor keep(Tensor t) {
+        return t.copy(results);
+    }
+
+    /** Runs body, adding its wall time to the named stage. */
+    <T> T stage(String name, Supplier<T> body) {
+        long t0 = System.nanoTime();
+        try {
+            return body.get();
+        } finally {
+            stageNanos.merge(name, System.nanoTime() - t0, Long::sum);
+        }
+    }
+}

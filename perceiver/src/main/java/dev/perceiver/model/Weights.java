@@ -1,0 +1,119 @@
+package dev.perceiver.model;
+
+import dev.perceiver.loader.Checkpoint;
+import dev.perceiver.loader.CheckpointException;
+import dev.perceiver.loader.TensorInfo;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.Backend;
+import dev.perceiver.runtime.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Binds model parameters to checkpoint tensors by their state_dict names, checking each shape against what the
+ * config implies. Names are built by {@link #at} scopes, so {@code w.at("perceiver").at("encoder").linear("query")}
+ * reads {@code perceiver.encoder.query.weight} / {@code .bias}. Remembers every name it read, so tensors the model
+ * does not know are reported instead of silently ignored.
+ */
+final class Weights {
+    private final Checkpoint checkpoint;
+    private final Backend backend;
+    private final Arena arena;
+    private final Set<String> used;
+    private final String prefix;
+
+    Weights(Checkpoint checkpoint, Backend backend, Arena arena) {
+        this(checkpoint, backend, arena, new LinkedHashSet<>(), "");
+    }
+
+    private Weights(Checkpoint checkpoint, Backend backend, Arena arena, Set<String> used, String prefix) {
+        this.checkpoint = checkpoint;
+        this.backend = backend;
+        this.arena = arena;
+        this.used = used;
+        this.prefix = prefix;
+    }
+
+    Weights at(String scope) {
+        return new Weights(checkpoint, backend, arena, used, name(scope) + ".");
+    }
+
+    Weights at(String scope, int index) {
+        return at(scope + "." + index);
+    }
+
+    String name(String local) {
+        return prefix + local;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    /** Memory that lives as long as the model (packed weights, precomputed tables). */
+    Arena arena() {
+        return arena;
+    }
+
+    boolean has(String local) {
+        return checkpoint.names().contains(name(local));
+    }
+
+    /** The float tensor local, which must have exactly this shape. */
+    Tensor tensor(String local, int... shape) {
+        String full = name(local);
+        if (!checkpoint.names().contains(full))
+            throw new CheckpointException(checkpoint.path(), "missing tensor " + full + " " + Arrays.toString(shape)
+                    + " that this config needs");
+        TensorInfo info = checkpoint.info(full);
+        if (!Arrays.equals(info.intShape(), shape))
+            throw new CheckpointException(checkpoint.path(), "tensor " + full + " has shape "
+                    + Arrays.toString(info.intShape()) + " but the config implies " + Arrays.toString(shape));
+        used.add(full);
+        return checkpoint.floats(full, arena);
+    }
+
+    /** A 1-D parameter as a 1 x n row. */
+    Matrix row(String local, int n) {
+        return tensor(local, n).reshape(1, n).matrix();
+    }
+
+    /** Marks a tensor the model reads but does not use (BatchNorm's num_batches_tracked). */
+    void ignore(String local) {
+        if (has(local)) used.add(name(local));
+    }
+
+    Linear linear(String local, int in, int out) {
+        return linear(local, in, out, out, in);
+    }
+
+    /** A Linear whose weight is stored with another shape of out·in elements (a 1x1 convolution's [out, in, 1, 1]). */
+    Linear linear(String local, int in, int out, int... weightShape) {
+        Weights l = at(local);
+        Matrix weight = l.tensor("weight", weightShape).reshape(out, in).matrix();
+        Matrix bias = l.row("bias", out);
+        return new Linear(backend.prepareLinear(weight, bias, arena));
+    }
+
+    LayerNorm layerNorm(String local, int dim) {
+        Weights l = at(local);
+        return new LayerNorm(l.row("weight", dim), l.row("bias", dim));
+    }
+
+    /** Fails, naming them, if the checkpoint holds tensors no part of the model read. */
+    void requireAllUsed() {
+        Set<String> extra = new TreeSet<>(checkpoint.names());
+        extra.removeAll(used);
+        if (!extra.isEmpty()) {
+            List<String> shown = extra.stream().limit(8).toList();
+            throw new CheckpointException(checkpoint.path(), extra.size() + " tensor" + (extra.size() == 1 ? "" : "s")
+                    + " that this " + "model does not have: " + String.join(", ", shown)
+                    + (extra.size() > shown.size() ? ", ..." : "") + " (is the config's architecture right?)");
+        }
+    }
+}
