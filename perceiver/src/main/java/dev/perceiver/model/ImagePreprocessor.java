@@ -177,6 +177,7 @@ final class ImagePreprocessor implements ModalityPreprocessor {
             long mark = run.scratch().mark();
             Matrix image = x.select(0, b).copy(run.scratch()).reshape(spec.inChannels(), h * w).matrix();
             Matrix conv = run.matrix(ch * cw, c);
+            run.countFlops(2L * ch * cw * c * spec.inChannels() * CONV_KERNEL * CONV_KERNEL);
             run.kernels().conv2d(run.parallel(), image, h, w, convnet, CONV_KERNEL, CONV_KERNEL, CONV_STRIDE, pad, pad,
                     padAfter, padAfter, Epilogue.NONE, conv, run.scratch());
             if (batchnormScale != null)

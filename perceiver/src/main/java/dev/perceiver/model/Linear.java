@@ -22,6 +22,7 @@ final class Linear {
 
     /** out = act(x·Wᵀ + b) + residual (residual may be null, or out itself). */
     void apply(Run run, Matrix x, Matrix out, Activation act, Matrix residual) {
+        run.countFlops(2L * x.rows() * in() * out());
         run.backend().linear(x, weight, act, residual, out, run.scratch());
     }
 

@@ -139,6 +139,17 @@ public final class Perceiver implements AutoCloseable {
         }
     }
 
+    /** The model of config with random weights: for measuring speed at a checkpoint's sizes without the checkpoint. */
+    public static Perceiver random(PerceiverConfig config, Backend backend, boolean ownsBackend) {
+        Arena arena = Arena.ofShared();
+        try {
+            return new Perceiver(config, new Weights(null, backend, arena), null, backend, ownsBackend);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
     private static int[] trainSize(PerceiverConfig c) {
         if (c.trainSize().size() != 2) throw new IllegalArgumentException("train_size must be [height, width], got " + c.trainSize());
         return new int[] {c.trainSize().get(0), c.trainSize().get(1)};
@@ -229,7 +240,8 @@ public final class Perceiver implements AutoCloseable {
             Tensor loss = in.hasLabels() ? Losses.loss(run, head, config, logits.get(""), in) : null;
             return new PerceiverOutput(logits, loss, run.keep(z), List.copyOf(run.hiddenStates),
                     List.copyOf(run.attentions), List.copyOf(run.crossAttentions),
-                    ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null, Map.copyOf(run.stageNanos));
+                    ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null, Map.copyOf(run.stageNanos),
+                    run.flops());
         } finally {
             scratch.reset();
             if (closed) scratch.close();
@@ -380,7 +392,7 @@ public final class Perceiver implements AutoCloseable {
         Scratch s;
         while ((s = idleScratch.poll()) != null) s.close();
         arena.close();
-        checkpoint.close();
+        if (checkpoint != null) checkpoint.close();
         if (ownsBackend) backend.close();
     }
 }

@@ -131,6 +131,7 @@ final class PerceiverLayer {
     private Matrix attend(Run run, Matrix x, Matrix keys, Matrix values, Tensor maskBias, int q0, Matrix probs) {
         Matrix q = query.apply(run, layernorm1.apply(run, x));
         Matrix ctx = run.matrix(x.rows(), vChannels);
+        run.countFlops(2L * x.rows() * keys.rows() * (qkChannels + vChannels));
         if (maskBias == null || maskBias.rank() == 1) {
             Matrix mask = maskBias == null ? null : maskBias.reshape(1, keys.rows()).matrix();
             run.backend().attention(q, keys, values, numHeads, mask, ctx, probs, run.scratch());

@@ -63,7 +63,11 @@ final class PositionEncoding {
     synchronized Matrix forGrid(Run run, int[] indexDims, String what) {
         List<Integer> key = Arrays.stream(indexDims).boxed().toList();
         Matrix m = cache.get(key);
-        if (m != null) return m;
+        if (m != null) {
+            // The reference projects the positions on every pass; count that work although it is cached here.
+            if (projection != null) run.countFlops(2L * m.rows() * projection.in() * projection.out());
+            return m;
+        }
         int n = Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
         Matrix raw;
         if (trainable != null) {

@@ -28,6 +28,8 @@ final class Run {
     final List<Tensor> attentions = new ArrayList<>();
     final List<Tensor> crossAttentions = new ArrayList<>();
     final Map<String, Long> stageNanos = new LinkedHashMap<>();
+    /** Matrix-product FLOPs (2 per multiply-add) of this pass as the reference computes them, cached work included. */
+    private final java.util.concurrent.atomic.LongAdder flops = new java.util.concurrent.atomic.LongAdder();
 
     Run(Backend backend, Scratch scratch, Arena results, boolean outputAttentions, boolean outputHiddenStates) {
         this.backend = backend;
@@ -72,6 +74,14 @@ final class Run {
     /** A copy of t that outlives the pass. */
     Tensor keep(Tensor t) {
         return t.copy(results);
+    }
+
+    void countFlops(long n) {
+        flops.add(n);
+    }
+
+    long flops() {
+        return flops.sum();
     }
 
     /** Runs body, adding its wall time to the named stage. */

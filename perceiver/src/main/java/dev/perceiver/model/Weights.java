@@ -18,7 +18,8 @@ import java.util.TreeSet;
  * Binds model parameters to checkpoint tensors by their state_dict names, checking each shape against what the
  * config implies. Names are built by {@link #at} scopes, so {@code w.at("perceiver").at("encoder").linear("query")}
  * reads {@code perceiver.encoder.query.weight} / {@code .bias}. Remembers every name it read, so tensors the model
- * does not know are reported instead of silently ignored.
+ * does not know are reported instead of silently ignored. Without a checkpoint it makes random weights of every
+ * shape asked for (seeded by name), which is all a speed benchmark at the official sizes needs.
  */
 final class Weights {
     private final Checkpoint checkpoint;
@@ -61,12 +62,13 @@ final class Weights {
     }
 
     boolean has(String local) {
-        return checkpoint.names().contains(name(local));
+        return checkpoint != null && checkpoint.names().contains(name(local));
     }
 
     /** The float tensor local, which must have exactly this shape. */
     Tensor tensor(String local, int... shape) {
         String full = name(local);
+        if (checkpoint == null) return random(full, shape);
         if (!checkpoint.names().contains(full))
             throw new CheckpointException(checkpoint.path(), "missing tensor " + full + " " + Arrays.toString(shape)
                     + " that this config needs");
@@ -105,8 +107,24 @@ final class Weights {
         return new LayerNorm(l.row("weight", dim), l.row("bias", dim));
     }
 
+    /**
+     * Small uniform values, except ones where a norm's scale or a variance belongs, so every layer stays in range.
+     */
+    private Tensor random(String name, int[] shape) {
+        Tensor t = Tensor.zeros(arena, shape);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(name.hashCode());
+        boolean unitScale = name.endsWith("running_var") || (name.contains("layernorm") && name.endsWith("weight"));
+        Matrix m = t.reshape(1, Math.toIntExact(t.size())).matrix();
+        for (int i = 0; i < m.cols(); i++) {
+            float u = (float) (rnd.nextDouble() * 2 - 1);
+            m.set(0, i, unitScale ? 1f + 0.1f * u : 0.05f * u);
+        }
+        return t;
+    }
+
     /** Fails, naming them, if the checkpoint holds tensors no part of the model read. */
     void requireAllUsed() {
+        if (checkpoint == null) return;
         Set<String> extra = new TreeSet<>(checkpoint.names());
         extra.removeAll(used);
         if (!extra.isEmpty()) {

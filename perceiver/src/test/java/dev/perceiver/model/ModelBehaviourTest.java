@@ -1,0 +1,77 @@
+package dev.perceiver.model;
+
+import dev.perceiver.loader.Checkpoint;
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.runtime.LongTensor;
+import dev.perceiver.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Properties the reference guarantees beyond single golden runs: batching, chunking, thread counts. */
+class ModelBehaviourTest {
+
+    @Test
+    void decodingEveryMultimodalPointWithoutSubsamplingMatchesTheFullQueryReference() {
+        GoldenCase c = GoldenCase.of("multimodal_full_queries");
+        try (Perceiver model = c.load(Kernels.best(), 2); Checkpoint golden = c.golden(); Arena arena = Arena.ofConfined()) {
+            Map<String, Tensor> modalities = new TreeMap<>();
+            for (String m : new String[] {"audio", "image", "label"}) modalities.put(m, golden.floats("inputs." + m, arena));
+            PerceiverOutput out = model.forward(PerceiverInputs.ofModalities(modalities));
+            for (String m : new String[] {"audio", "image", "label"})
+                assertThat(GoldenCase.compare(m, out.logits().get(m), golden.floats("logits." + m, arena)).ok())
+                        .as("logits.%s decoded in chunks without subsampled points", m).isTrue();
+        }
+    }
+
+    @Test
+    void eachBatchItemGivesWhatItGivesAlone() {
+        GoldenCase c = GoldenCase.of("masked_lm");
+        try (Perceiver model = c.load(Kernels.best(), 2); Checkpoint golden = c.golden(); Arena arena = Arena.ofConfined()) {
+            PerceiverInputs both = NamedInputs.read(golden, arena);
+            Tensor batched = model.forward(both).logitsTensor();
+            for (int b = 0; b < 2; b++) {
+                LongTensor ids = both.inputIds();
+                int n = ids.dim(1);
+                long[] row = java.util.Arrays.copyOfRange(ids.data(), b * n, (b + 1) * n);
+                Tensor mask = both.attentionMask().slice(0, b, b + 1).copy(arena);
+                Tensor alone = model.forward(PerceiverInputs.ofTokens(LongTensor.of(row, 1, n)).attentionMask(mask)).logitsTensor();
+                assertThat(alone.toArray()).as("item %d alone", b).containsExactly(batched.slice(0, b, b + 1).toArray());
+            }
+        }
+    }
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        for (String name : new String[] {"image_conv", "optical_flow", "multimodal"}) {
+            GoldenCase c = GoldenCase.of(name);
+            float[] reference = null;
+            for (int threads : new int[] {1, 2, 3}) {
+                try (Perceiver model = c.load(Kernels.best(), threads); Checkpoint golden = c.golden();
+                     Arena arena = Arena.ofConfined()) {
+                    PerceiverOutput out = model.forward(NamedInputs.read(golden, arena));
+                    float[] all = out.lastHiddenState().toArray();
+                    if (reference == null) reference = all;
+                    else assertThat(all).as("%s with %d threads", name, threads).containsExactly(reference);
+                }
+            }
+        }
+    }
+
+    @Test
+    void scalarKernelsAgreeWithTheVectorKernelsOnEveryHead() throws Exception {
+        for (GoldenCase c : GoldenCase.all().toList()) {
+            try (Perceiver fast = c.load(Kernels.best(), 2); Perceiver plain = c.load(Kernels.scalar(), 1);
+                 Checkpoint golden = c.golden(); Arena arena = Arena.ofConfined()) {
+                PerceiverInputs in = NamedInputs.read(golden, arena);
+                Map<String, Tensor> a = fast.forward(in).logits(), b = plain.forward(in).logits();
+                for (String k : a.keySet())
+                    assertThat(GoldenCase.compare(k, a.get(k), b.get(k)).relative()).as("%s %s", c.name(), k).isLessThan(1e-5);
+            }
+        }
+    }
+}
