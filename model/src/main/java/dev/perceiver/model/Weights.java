@@ -26,22 +26,30 @@ final class Weights {
     private final Backend backend;
     private final Arena arena;
     private final Set<String> used;
+    private final long[] parameters;
     private final String prefix;
 
     Weights(Checkpoint checkpoint, Backend backend, Arena arena) {
-        this(checkpoint, backend, arena, new LinkedHashSet<>(), "");
+        this(checkpoint, backend, arena, new LinkedHashSet<>(), new long[1], "");
     }
 
-    private Weights(Checkpoint checkpoint, Backend backend, Arena arena, Set<String> used, String prefix) {
+    private Weights(Checkpoint checkpoint, Backend backend, Arena arena, Set<String> used, long[] parameters,
+                    String prefix) {
         this.checkpoint = checkpoint;
         this.backend = backend;
         this.arena = arena;
         this.used = used;
+        this.parameters = parameters;
         this.prefix = prefix;
     }
 
     Weights at(String scope) {
-        return new Weights(checkpoint, backend, arena, used, name(scope) + ".");
+        return new Weights(checkpoint, backend, arena, used, parameters, name(scope) + ".");
+    }
+
+    /** Scalars in every tensor bound so far (the state_dict's size, buffers included). */
+    long parameterCount() {
+        return parameters[0];
     }
 
     Weights at(String scope, int index) {
@@ -68,6 +76,7 @@ final class Weights {
     /** The float tensor local, which must have exactly this shape. */
     Tensor tensor(String local, int... shape) {
         String full = name(local);
+        parameters[0] += Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
         if (checkpoint == null) return random(full, shape);
         if (!checkpoint.names().contains(full))
             throw new CheckpointException(checkpoint.path(), "missing tensor " + full + " " + Arrays.toString(shape)
@@ -87,7 +96,9 @@ final class Weights {
 
     /** Marks a tensor the model reads but does not use (BatchNorm's num_batches_tracked). */
     void ignore(String local) {
-        if (has(local)) used.add(name(local));
+        if (!has(local)) return;
+        used.add(name(local));
+        parameters[0] += checkpoint.info(name(local)).elements();
     }
 
     Linear linear(String local, int in, int out) {

@@ -2,14 +2,17 @@ package dev.perceiver.model;
 
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Backend;
+import dev.perceiver.runtime.Backends;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -50,6 +53,7 @@ public final class Perceiver implements AutoCloseable {
     private final Linear embeddingDecoder;
     private final Map<String, Linear> outputPostprocessor = new TreeMap<>();
     private final ConcurrentLinkedDeque<Scratch> idleScratch = new ConcurrentLinkedDeque<>();
+    private final long parameterCount;
     private volatile boolean closed;
 
     private Perceiver(PerceiverConfig config, Weights root, Checkpoint checkpoint, Backend backend, boolean ownsBackend) {
@@ -121,6 +125,7 @@ public final class Perceiver implements AutoCloseable {
         this.latents = p.at("embeddings").tensor("latents", config.numLatents(), config.dLatents());
         this.encoder = new PerceiverEncoder(p.at("encoder"), config, kvDim, act);
         root.requireAllUsed();
+        this.parameterCount = root.parameterCount();
     }
 
     /**
@@ -136,6 +141,34 @@ public final class Perceiver implements AutoCloseable {
             arena.close();
             if (e instanceof CheckpointException || checkpoint.path() == null) throw e;
             throw new CheckpointException(checkpoint.path(), e.getMessage(), e);
+        }
+    }
+
+    /** How to run a loaded model: threads (0 = one per processor) and device (cpu, gpu or auto). */
+    public record Options(int threads, String device) {
+        public static final Options DEFAULT = new Options(0, "auto");
+    }
+
+    /**
+     * Loads a model folder as the hub publishes it: config.json plus model.safetensors (memory-mapped) or
+     * pytorch_model.bin.
+     */
+    public static Perceiver load(Path dir, Options options) {
+        PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
+        Checkpoint checkpoint = Checkpoints.open(dir);
+        Backend backend;
+        try {
+            backend = Backends.create(options.device(), options.threads());
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+        try {
+            return create(config, checkpoint, backend, true);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            backend.close();
+            throw e;
         }
     }
 
@@ -218,6 +251,16 @@ public final class Perceiver implements AutoCloseable {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** Scalars in the model's state_dict (buffers such as batch-norm statistics included). */
+    public long parameterCount() {
+        return parameterCount;
+    }
+
+    /** Bytes of scratch memory the model holds for inferences (the most any pass needed, per idle pass slot). */
+    public long scratchBytes() {
+        return idleScratch.stream().mapToLong(Scratch::highWaterBytes).max().orElse(0);
     }
 
     /** Runs the model on one batch. */

@@ -1,0 +1,153 @@
+package dev.perceiver.cli;
+
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.loader.json.Json;
+import dev.perceiver.model.OfficialModels;
+import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.model.PerceiverOutput;
+import dev.perceiver.model.SampleInputs;
+import dev.perceiver.runtime.Backends;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** perceiver bench: time forward passes of a model at its usual input size. */
+final class BenchCommand implements Command {
+    private static final List<String> STAGES = List.of("preprocess", "encoder_cross_attention", "latent_blocks",
+            "decoder", "postprocess");
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "time a model (or an official config with random weights) and report GFLOP/s";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--json]
+
+                Times forward passes on random inputs of the head's usual size: 224x224 images, train_size flow
+                tiles, max_position_embeddings tokens; the multimodal model decodes one 1/128 chunk of its outputs,
+                as the reference's example does. NAME is an official checkpoint's config with random weights (speed
+                does not depend on the values): %s.
+                Reports median and p90 seconds per pass, GFLOP per pass as the reference computes it, GFLOP/s,
+                items per second, peak resident memory and the time of each stage.
+
+                Options:
+                  --model NAME|DIR  an official model name or a model folder
+                  --runs N          timed passes (default 5)
+                  --warmup N        untimed passes first, for the JIT (default 1)
+                  --batch B         items per pass (default 1)
+                  --threads T       worker threads (default: all processors)
+                  --device D        cpu, gpu or auto (default auto)
+                  --json            one JSON object instead of text
+                """.formatted(String.join(", ", OfficialModels.names()));
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of("json");
+    }
+
+    @Override
+    public Set<String> valued() {
+        return ModelArgs.with("runs", "warmup", "batch");
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        String model = args.require("model");
+        int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
+        Perceiver.Options options = ModelArgs.options(args);
+        boolean official = OfficialModels.has(model) && !Files.isDirectory(Path.of(model));
+        long t0 = System.nanoTime();
+        Perceiver perceiver = official
+                ? Perceiver.random(OfficialModels.config(model), Backends.create(options.device(), options.threads()), true)
+                : Perceiver.load(ModelArgs.modelDir(args), options);
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Object> report = new LinkedHashMap<>();
+        try (Perceiver m = perceiver; Arena arena = Arena.ofConfined()) {
+            PerceiverConfig config = m.config();
+            PerceiverInputs inputs = SampleInputs.of(m.head(), config, batch, arena, 42);
+            Progress progress = new Progress(err, "bench " + model, warmup + runs, args.has("quiet"));
+            double[] seconds = new double[runs];
+            List<Map<String, Long>> stages = new ArrayList<>();
+            double first = 0;
+            long flops = 0;
+            for (int i = 0; i < warmup + runs; i++) {
+                long s = System.nanoTime();
+                PerceiverOutput o = m.forward(inputs);
+                double dt = (System.nanoTime() - s) / 1e9;
+                if (i == 0) first = dt;
+                flops = o.flops();
+                if (i >= warmup) {
+                    seconds[i - warmup] = dt;
+                    stages.add(o.stageNanos());
+                }
+                progress.step(String.format("%.3f s", dt));
+            }
+            double median = percentile(seconds, 50), gflop = flops / 1e9;
+            report.put("model", model);
+            report.put("head", m.head().architecture());
+            report.put("backend", m.backend().name());
+            report.put("threads", m.backend().parallel().threads());
+            report.put("batch", batch);
+            report.put("runs", runs);
+            report.put("warmup", warmup);
+            report.put("load_s", round(loadSeconds));
+            report.put("first_s", round(first));
+            report.put("median_s", round(median));
+            report.put("p90_s", round(percentile(seconds, 90)));
+            report.put("min_s", round(Arrays.stream(seconds).min().orElse(0)));
+            report.put("gflop", round(gflop));
+            report.put("gflops", round(gflop / median));
+            report.put("items_per_s", round(batch / median));
+            report.put("peak_rss_mb", round(peakRssMb()));
+            Map<String, Object> stageReport = new LinkedHashMap<>();
+            for (String stage : STAGES) {
+                double[] v = stages.stream().mapToDouble(st -> st.getOrDefault(stage, 0L) / 1e9).toArray();
+                stageReport.put(stage, round(percentile(v, 50)));
+            }
+            report.put("stages_s", stageReport);
+        }
+        if (args.has("json")) out.println(Json.write(report));
+        else report.forEach((k, v) -> out.printf("%-14s %s%n", k, v));
+        return Main.OK;
+    }
+
+    /** Nearest-rank percentile. */
+    static double percentile(double[] values, double p) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int rank = (int) Math.ceil(p / 100 * v.length);
+        return v[Math.clamp(rank - 1, 0, v.length - 1)];
+    }
+
+    static double round(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+
+    /** The process's peak resident set (VmHWM) in MB, or -1 where /proc is not available. */
+    static double peakRssMb() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.exists(status)) return -1;
+        for (String line : Files.readAllLines(status))
+            if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+        return -1;
+    }
+}

@@ -1,0 +1,22 @@
+package dev.perceiver.cli;
+
+import java.io.PrintStream;
+import java.util.Set;
+
+/** One subcommand of the perceiver tool. */
+interface Command {
+    String name();
+
+    /** One line for the command list. */
+    String summary();
+
+    /** The full --help text. */
+    String help();
+
+    Set<String> flags();
+
+    Set<String> valued();
+
+    /** Runs with parsed arguments; returns the exit code. */
+    int run(Args args, PrintStream out, PrintStream err) throws Exception;
+}

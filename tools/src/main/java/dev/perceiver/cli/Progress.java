@@ -1,0 +1,40 @@
+package dev.perceiver.cli;
+
+import java.io.PrintStream;
+
+/**
+ * A progress line for long jobs (items done, rate, time left), redrawn in place on a terminal and silent when
+ * stderr is piped or --quiet is given.
+ */
+final class Progress {
+    private final PrintStream err;
+    private final String what;
+    private final int total;
+    private final boolean live;
+    private final long start = System.nanoTime();
+    private int done;
+
+    Progress(PrintStream err, String what, int total, boolean quiet) {
+        this.err = err;
+        this.what = what;
+        this.total = total;
+        this.live = !quiet && System.console() != null && err == System.err;
+    }
+
+    void step(String note) {
+        done++;
+        if (!live) return;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        double rate = done / Math.max(elapsed, 1e-9);
+        String left = done < total ? String.format(", %s left", duration((total - done) / rate)) : "";
+        err.printf("\r%s: %d/%d (%.2f/s%s) %s\033[K", what, done, total, rate, left, note);
+        if (done == total) err.println();
+        err.flush();
+    }
+
+    static String duration(double seconds) {
+        if (seconds < 60) return String.format("%.0f s", seconds);
+        if (seconds < 3600) return String.format("%d min %02d s", (int) seconds / 60, (int) seconds % 60);
+        return String.format("%d h %02d min", (int) seconds / 3600, (int) seconds % 3600 / 60);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.perceiver.cli;
+
+import dev.perceiver.loader.Checkpoint;
+import dev.perceiver.loader.CheckpointException;
+import dev.perceiver.loader.SafeTensorsFile;
+import dev.perceiver.loader.SafeTensorsWriter;
+import dev.perceiver.model.InvalidInputException;
+import dev.perceiver.model.NamedInputs;
+import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.PerceiverOutput;
+
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** perceiver run: tensors in, tensors out, under the reference's names. */
+final class RunCommand implements Command {
+    @Override
+    public String name() {
+        return "run";
+    }
+
+    @Override
+    public String summary() {
+        return "run a model on tensors from a safetensors file and write its outputs to another";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: perceiver run --model DIR --inputs IN.safetensors --output OUT.safetensors [--all]
+
+                Runs one forward pass. IN holds tensors named as the reference's forward arguments:
+                  inputs                        float pixels [B,3,H,W], flow patches [B,2,27,H,W], or int64 token ids [B,N]
+                  inputs.<modality>             the multimodal model's audio [B,T,1], image [B,T,3,H,W], label [B,L]
+                  attention_mask                [B,N], 1 = attend, 0 = padding (language models)
+                  subsampled_output_points.<m>  int64 flat indices of the multimodal outputs to decode
+                  labels                        int64 classes or float targets; adds 'loss' to the outputs
+                OUT gets logits (or logits.<modality>), loss when labels are given, last_hidden_state, and with
+                --all also hidden_states.N, attentions.N, cross_attentions.N and preprocessed.
+
+                Options:
+                  --model DIR       config.json plus model.safetensors or pytorch_model.bin
+                  --inputs FILE     the input tensors
+                  --output FILE     where to write the outputs (safetensors)
+                  --all             also write hidden states, attention maps and the preprocessed input
+                  --threads N       worker threads (default: all processors)
+                  --device D        cpu, gpu or auto (default auto)
+                """;
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of("all");
+    }
+
+    @Override
+    public Set<String> valued() {
+        return ModelArgs.with("inputs", "output");
+    }
+
+    /** A broken --inputs file is the user's data at fault, not the model (exit code 4, not 3). */
+    static Checkpoint openInputs(Path file) {
+        try {
+            return SafeTensorsFile.open(file);
+        } catch (CheckpointException e) {
+            throw new InvalidInputException(e.getMessage());
+        }
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) {
+        Path inputs = Path.of(args.require("inputs")), output = Path.of(args.require("output"));
+        try (Perceiver model = ModelArgs.load(args); Checkpoint in = openInputs(inputs);
+             Arena arena = Arena.ofConfined()) {
+            Perceiver.Extra[] extras = args.has("all") ? Perceiver.Extra.values() : new Perceiver.Extra[0];
+            PerceiverOutput result = model.forward(NamedInputs.read(in, arena), extras);
+            SafeTensorsWriter w = new SafeTensorsWriter();
+            result.named().forEach(w::putFloats);
+            w.putMetadata("architecture", model.head().architecture());
+            w.write(output);
+            if (!args.has("quiet"))
+                err.printf("perceiver run: wrote %d tensors to %s (%.2f s)%n", result.named().size(), output,
+                        result.stageNanos().values().stream().mapToLong(Long::longValue).sum() / 1e9);
+        }
+        return Main.OK;
+    }
+}
