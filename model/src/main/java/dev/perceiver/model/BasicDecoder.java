@@ -3,6 +3,7 @@ package dev.perceiver.model;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.Arrays;
@@ -66,6 +67,8 @@ final class BasicDecoder {
     final PositionEncoding outputPositionEncodings;
     final PerceiverLayer decodingCrossAttention;
     final Linear finalLayer;
+    /** Query projection of the trainable query table (input-independent), when that table is the whole query. */
+    private final Matrix tableQueries;
 
     BasicDecoder(Weights w, PerceiverConfig config, Spec spec, Activation act) {
         this.spec = spec;
@@ -84,6 +87,16 @@ final class BasicDecoder {
                     spec.useQueryResidual(), config.crossAttentionShapeForAttention(), act);
             finalLayer = spec.finalProject()
                     ? w.linear("final_layer", spec.numChannels(), spec.outputNumChannels()) : null;
+        }
+        if (decodingCrossAttention != null && outputPositionEncodings != null && outputPositionEncodings.isTrainable()
+                && !spec.concatPreprocessedInput()) {
+            try (Scratch scratch = new Scratch()) {
+                Run load = Run.atLoad(w, scratch);
+                tableQueries = decodingCrossAttention.projectConstantQueries(load,
+                        outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
+            }
+        } else {
+            tableQueries = null;
         }
     }
 
@@ -134,7 +147,10 @@ final class BasicDecoder {
         return all;
     }
 
-    /** query [B, Nq, num_channels] attends to z [B, N, d_latents] → [B, Nq, output channels]. */
+    /**
+     * query [B, Nq, num_channels], as {@link #query} built it, attends to z [B, N, d_latents] → [B, Nq, output
+     * channels].
+     */
     Tensor forward(Run run, Tensor query, Tensor z) {
         int batch = query.dim(0), nq = query.dim(1);
         if (query.dim(2) != spec.numChannels())
@@ -143,7 +159,7 @@ final class BasicDecoder {
         Tensor attended = run.tensor(batch, nq, spec.numChannels());
         Tensor probs = run.outputAttentions
                 ? run.result(batch, decodingCrossAttention.numHeads, nq, z.dim(1)) : null;
-        decodingCrossAttention.forward(run, query, z, null, attended, probs);
+        decodingCrossAttention.forward(run, query, z, null, attended, probs, tableQueries);
         if (probs != null) run.crossAttentions.add(probs);
         if (finalLayer == null) return attended;
         Tensor out = run.tensor(batch, nq, finalLayer.out());

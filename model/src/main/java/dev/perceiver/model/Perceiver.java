@@ -2,7 +2,7 @@ package dev.perceiver.model;
 
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
-import dev.perceiver.loader.Checkpoints;
+import dev.perceiver.loader.SafeTensorsFile;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
@@ -123,7 +123,7 @@ public final class Perceiver implements AutoCloseable {
         this.multimodalDecoder = multiDec;
         this.embeddingDecoder = embDec;
         this.latents = p.at("embeddings").tensor("latents", config.numLatents(), config.dLatents());
-        this.encoder = new PerceiverEncoder(p.at("encoder"), config, kvDim, act);
+        this.encoder = new PerceiverEncoder(p.at("encoder"), config, kvDim, latents, act);
         root.requireAllUsed();
         this.parameterCount = root.parameterCount();
     }
@@ -155,7 +155,7 @@ public final class Perceiver implements AutoCloseable {
      */
     public static Perceiver load(Path dir, Options options) {
         PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
-        Checkpoint checkpoint = Checkpoints.open(dir);
+        Checkpoint checkpoint = SafeTensorsFile.open(dir.resolve("model.safetensors"));
         Backend backend;
         try {
             backend = Backends.create(options.device(), options.threads());

@@ -2,6 +2,8 @@ package dev.perceiver.model;
 
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 /**
@@ -12,8 +14,10 @@ final class PerceiverEncoder {
     final PerceiverLayer crossAttention;
     final PerceiverLayer[] selfAttends;
     final int numBlocks;
+    /** The cross-attention's query projection of the latents, which do not depend on the input. */
+    private final Matrix latentQueries;
 
-    PerceiverEncoder(Weights w, PerceiverConfig c, int kvDim, Activation act) {
+    PerceiverEncoder(Weights w, PerceiverConfig c, int kvDim, Tensor latents, Activation act) {
         if (c.dLatents() % c.numSelfAttentionHeads() != 0 || c.dLatents() % c.numCrossAttentionHeads() != 0)
             throw new IllegalArgumentException("d_latents " + c.dLatents() + " must be divisible by num_self_attention_heads "
                     + c.numSelfAttentionHeads() + " and num_cross_attention_heads " + c.numCrossAttentionHeads());
@@ -26,6 +30,9 @@ final class PerceiverEncoder {
                     c.numSelfAttentionHeads(), c.dLatents(), c.dLatents(), c.selfAttentionWideningFactor(), true,
                     c.crossAttentionShapeForAttention(), act);
         this.numBlocks = c.numBlocks();
+        try (Scratch scratch = new Scratch()) {
+            this.latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w, scratch), latents.matrix());
+        }
     }
 
     /** latents [B, N, d_latents], inputs [B, M, kv_dim], maskBias [B, M] (or [B, N, M], or null) → [B, N, d_latents]. */
@@ -35,7 +42,7 @@ final class PerceiverEncoder {
             Tensor out = run.tensor(batch, n, d);
             Tensor probs = run.outputAttentions
                     ? run.result(batch, crossAttention.numHeads, n, inputs.dim(1)) : null;
-            crossAttention.forward(run, latents, inputs, maskBias, out, probs);
+            crossAttention.forward(run, latents, inputs, maskBias, out, probs, latentQueries);
             if (probs != null) run.crossAttentions.add(probs);
             return out;
         });
@@ -46,7 +53,7 @@ final class PerceiverEncoder {
                 for (PerceiverLayer layer : selfAttends) {
                     if (run.outputHiddenStates) run.hiddenStates.add(run.keep(state));
                     Tensor probs = run.outputAttentions ? run.result(batch, layer.numHeads, n, n) : null;
-                    layer.forward(run, state, null, null, spare, probs);
+                    layer.forward(run, state, null, null, spare, probs, null);
                     if (probs != null) run.attentions.add(probs);
                     Tensor t = state;
                     state = spare;

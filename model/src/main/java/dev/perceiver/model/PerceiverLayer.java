@@ -5,11 +5,14 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
+import java.util.List;
+
 /**
  * One pre-LN attention block (transformers' PerceiverLayer), cross- or self-attention:
  * {@code A = attention.output.dense(MHA(layernorm1(x), layernorm2(kv))) [+ x]}, then {@code y = A + mlp(layernorm(A))}.
  * Fields follow the state_dict: {@code attention.self.{layernorm1, layernorm2, query, key, value}},
- * {@code attention.output.dense}, {@code layernorm}, {@code mlp.{dense1, dense2}}.
+ * {@code attention.output.dense}, {@code layernorm}, {@code mlp.{dense1, dense2}}. Projections that read the same
+ * input run as one product: query, key and value of a self-attention layer, key and value of a cross-attention.
  */
 final class PerceiverLayer {
     /** Query rows handled at once: bounds memory for decoders with hundreds of thousands of queries. */
@@ -19,16 +22,18 @@ final class PerceiverLayer {
 
     final boolean isCrossAttention;
     final int numHeads;
+    final int qDim;
     final int qkChannels;
     final int vChannels;
     final boolean useQueryResidual;
     final Activation activation;
-    // attention.self
+    // attention.self: layernorm1, layernorm2 and the query/key/value projections
     final LayerNorm layernorm1;
     final LayerNorm layernorm2;
+    /** query for cross-attention; null for self-attention, where it is part of {@link #projections}. */
     final Linear query;
-    final Linear key;
-    final Linear value;
+    /** [key, value] for cross-attention, [query, key, value] for self-attention, side by side. */
+    final Linear projections;
     // attention.output
     final Linear dense;
     final LayerNorm layernorm;
@@ -68,16 +73,22 @@ final class PerceiverLayer {
                     + " differs from its input width " + qDim + " (v_channels must be None or equal to d_latents)");
         this.isCrossAttention = isCrossAttention;
         this.numHeads = numHeads;
+        this.qDim = qDim;
         this.qkChannels = ch.qk();
         this.vChannels = ch.v();
         this.useQueryResidual = useQueryResidual;
         this.activation = activation;
         Weights self = w.at("attention").at("self");
         this.layernorm1 = self.layerNorm("layernorm1", qDim);
-        this.layernorm2 = isCrossAttention ? self.layerNorm("layernorm2", kvDim) : null;
-        this.query = self.linear("query", qDim, ch.qk());
-        this.key = self.linear("key", kvDim, ch.qk());
-        this.value = self.linear("value", kvDim, ch.v());
+        if (isCrossAttention) {
+            this.layernorm2 = self.layerNorm("layernorm2", kvDim);
+            this.query = self.linear("query", qDim, ch.qk());
+            this.projections = self.fusedLinear(kvDim, List.of("key", "value"), ch.qk(), ch.v());
+        } else {
+            this.layernorm2 = null;
+            this.query = null;
+            this.projections = self.fusedLinear(qDim, List.of("query", "key", "value"), ch.qk(), ch.qk(), ch.v());
+        }
         this.dense = w.at("attention").at("output").linear("dense", ch.v(), ch.out());
         this.layernorm = w.layerNorm("layernorm", qDim);
         this.dense1 = w.at("mlp").linear("dense1", qDim, wideningFactor * qDim);
@@ -85,70 +96,91 @@ final class PerceiverLayer {
     }
 
     /**
+     * The query projection of constant query rows (latents, a trainable query table), computed once when the
+     * model loads so passes skip it; for cross-attention layers only.
+     */
+    Matrix projectConstantQueries(Run run, Matrix x) {
+        Matrix q = Tensor.zeros(run.resultArena(), x.rows(), qkChannels).matrix();
+        query.apply(run, layernorm1.apply(run, x), q);
+        return q;
+    }
+
+    /**
      * x: [B, Nq, q_dim]; kv: [B, Nk, kv_dim] for cross-attention, null for self-attention; maskBias: additive
      * [B, Nk] or [B, Nq, Nk], or null; out: [B, Nq, q_dim]; probs: [B, heads, Nq, Nk] to fill, or null.
+     * constantQueries: this layer's {@link #projectConstantQueries} of x's rows (the same for every batch item), or null.
      */
-    void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs) {
+    void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs, Matrix constantQueries) {
         int batch = x.dim(0), nq = x.dim(1);
-        Tensor src = isCrossAttention ? kv : x;
-        int nk = src.dim(1);
         long mark = run.scratch().mark();
-        Matrix keys = run.matrix(batch * nk, qkChannels);
-        Matrix values = run.matrix(batch * nk, vChannels);
-        projectKeysAndValues(run, src.matrix(), keys, values);
-        // Probabilities are stored head-major per batch element, so their rows cannot be split into chunks.
+        Matrix rows = x.matrix();
+        // Keys and values of every batch item; self-attention gets its queries from the same product.
+        Matrix queries = null, keys, values;
+        int nk;
+        if (isCrossAttention) {
+            nk = kv.dim(1);
+            Matrix kvRows = projectKeysAndValues(run, kv.matrix());
+            keys = kvRows.cols(0, qkChannels);
+            values = kvRows.cols(qkChannels, qkChannels + vChannels);
+        } else {
+            nk = nq;
+            Matrix qkv = projections.apply(run, layernorm1.apply(run, rows));
+            queries = qkv.cols(0, qkChannels);
+            keys = qkv.cols(qkChannels, 2 * qkChannels);
+            values = qkv.cols(2 * qkChannels, 2 * qkChannels + vChannels);
+        }
+        if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
+        // Probabilities are stored head-major per batch item, so their rows cannot be split into chunks.
         int chunk = probs != null ? nq : QUERY_CHUNK;
+        Matrix outRows = out.matrix();
         for (int b = 0; b < batch; b++) {
             Matrix kb = keys.rows(b * nk, (b + 1) * nk), vb = values.rows(b * nk, (b + 1) * nk);
-            Matrix xb = x.select(0, b).matrix(), ob = out.select(0, b).matrix();
             Tensor mb = maskBias == null ? null : maskBias.select(0, b);
             Matrix pb = probs == null ? null : probs.select(0, b).matrix();
             for (int q0 = 0; q0 < nq; q0 += chunk) {
-                int q1 = Math.min(nq, q0 + chunk);
+                int q1 = Math.min(nq, q0 + chunk), r0 = b * nq + q0, r1 = b * nq + q1;
                 long inner = run.scratch().mark();
-                Matrix ctx = attend(run, xb.rows(q0, q1), kb, vb, mb, q0, pb);
-                feedForward(run, xb.rows(q0, q1), ctx, ob.rows(q0, q1));
+                Matrix xq = rows.rows(r0, r1);
+                Matrix q = queries != null ? queries.rows(r0, r1)
+                        : constantQueries != null ? constantQueries.rows(q0, q1)
+                        : query.apply(run, layernorm1.apply(run, xq));
+                Matrix ctx = run.matrix(q1 - q0, vChannels);
+                attend(run, q, kb, vb, mb, q0, ctx, pb);
+                feedForward(run, xq, ctx, outRows.rows(r0, r1));
                 run.scratch().release(inner);
             }
         }
         run.scratch().release(mark);
     }
 
-    /** keys = key(norm(src)), values = value(norm(src)), a chunk of rows at a time. */
-    private void projectKeysAndValues(Run run, Matrix src, Matrix keys, Matrix values) {
-        LayerNorm norm = isCrossAttention ? layernorm2 : layernorm1;
+    /** [keys | values] = [key | value](layernorm2(src)), a chunk of rows at a time. */
+    private Matrix projectKeysAndValues(Run run, Matrix src) {
+        Matrix kv = run.matrix(src.rows(), qkChannels + vChannels);
         for (int r0 = 0; r0 < src.rows(); r0 += KV_CHUNK) {
             int r1 = Math.min(src.rows(), r0 + KV_CHUNK);
             long mark = run.scratch().mark();
-            Matrix normed = norm.apply(run, src.rows(r0, r1));
-            key.apply(run, normed, keys.rows(r0, r1));
-            value.apply(run, normed, values.rows(r0, r1));
+            projections.apply(run, layernorm2.apply(run, src.rows(r0, r1)), kv.rows(r0, r1));
             run.scratch().release(mark);
         }
+        return kv;
     }
 
-    /** The heads' attention output [rows, v] for query rows x (rows q0.. of the batch element). */
-    private Matrix attend(Run run, Matrix x, Matrix keys, Matrix values, Tensor maskBias, int q0, Matrix probs) {
-        Matrix q = query.apply(run, layernorm1.apply(run, x));
-        Matrix ctx = run.matrix(x.rows(), vChannels);
-        run.countFlops(2L * x.rows() * keys.rows() * (qkChannels + vChannels));
+    /** ctx = MHA(q, keys, values) for query rows q0.. of one batch item. */
+    private void attend(Run run, Matrix q, Matrix keys, Matrix values, Tensor maskBias, int q0, Matrix ctx, Matrix probs) {
+        run.countFlops(2L * q.rows() * keys.rows() * (qkChannels + vChannels));
         if (maskBias == null || maskBias.rank() == 1) {
             Matrix mask = maskBias == null ? null : maskBias.reshape(1, keys.rows()).matrix();
             run.backend().attention(q, keys, values, numHeads, mask, ctx, probs, run.scratch());
-            return ctx;
+            return;
         }
         // A mask per query ([B, Nq, Nk]) is rare: attend one query row at a time with its own mask row.
-        for (int i = 0; i < x.rows(); i++) {
+        Matrix rowProbs = probs == null ? null : run.matrix(numHeads, keys.rows());
+        for (int i = 0; i < q.rows(); i++) {
             Matrix mask = maskBias.select(0, q0 + i).reshape(1, keys.rows()).matrix();
-            Matrix rowProbs = null;
-            if (probs != null) {
-                rowProbs = run.matrix(numHeads, keys.rows());
-            }
             run.backend().attention(q.row(i), keys, values, numHeads, mask, ctx.row(i), rowProbs, run.scratch());
             if (probs != null)
-                for (int h = 0; h < numHeads; h++) probs.row(h * x.rows() + i).copyFrom(rowProbs.row(h));
+                for (int h = 0; h < numHeads; h++) probs.row(h * q.rows() + i).copyFrom(rowProbs.row(h));
         }
-        return ctx;
     }
 
     /** out = A + dense2(act(dense1(layernorm(A)))) with A = dense(ctx) [+ x]. */

@@ -39,8 +39,18 @@ final class Run {
         this.outputHiddenStates = outputHiddenStates;
     }
 
+    /** A run for work done once when a model loads: its results live in the model's memory. */
+    static Run atLoad(Weights w, Scratch scratch) {
+        return new Run(w.backend(), scratch, w.arena(), false, false);
+    }
+
     Backend backend() {
         return backend;
+    }
+
+    /** Where tensors that outlive the pass are allocated. */
+    Arena resultArena() {
+        return results;
     }
 
     Kernels kernels() {

@@ -113,6 +113,26 @@ final class Weights {
         return new Linear(backend.prepareLinear(weight, bias, arena));
     }
 
+    /**
+     * Several Linear layers over the same input fused into one product, their outputs side by side in the order
+     * given (query, key and value of a self-attention layer): one pass over the input instead of several.
+     */
+    Linear fusedLinear(int in, java.util.List<String> locals, int... outs) {
+        int total = Arrays.stream(outs).sum();
+        try (Arena staging = Arena.ofConfined()) {
+            Matrix weight = Tensor.zeros(staging, total, in).matrix();
+            Matrix bias = Tensor.zeros(arena, 1, total).matrix();
+            int row = 0;
+            for (int i = 0; i < locals.size(); i++) {
+                Weights l = at(locals.get(i));
+                weight.rows(row, row + outs[i]).copyFrom(l.tensor("weight", outs[i], in).matrix());
+                bias.cols(row, row + outs[i]).copyFrom(l.row("bias", outs[i]));
+                row += outs[i];
+            }
+            return new Linear(backend.prepareLinear(weight, bias, arena));
+        }
+    }
+
     LayerNorm layerNorm(String local, int dim) {
         Weights l = at(local);
         return new LayerNorm(l.row("weight", dim), l.row("bias", dim));
