@@ -21,8 +21,8 @@ public final class FlowBlender {
         if (height <= 0 || width <= 0) throw new IllegalArgumentException("frame size " + width + "x" + height + " is not positive");
         this.height = height;
         this.width = width;
-        this.flowSum = new double[Math.multiplyExact(height * width, 2)];
-        this.weightSum = new double[height * width];
+        this.weightSum = new double[Math.multiplyExact(height, width)];
+        this.flowSum = new double[Math.multiplyExact(weightSum.length, 2)];
     }
 
     /** Adds one tile's flow, {@code [h, w, 2]} or {@code [1, h, w, 2]} (a model output of batch 1). */

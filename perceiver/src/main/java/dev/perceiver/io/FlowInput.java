@@ -20,6 +20,11 @@ public final class FlowInput {
         return tilePatches(frame0, frame1, List.of(new Tile(0, 0, frame0.height(), frame0.width())), alloc);
     }
 
+    /** Patches of one tile of two frames: {@code [1, 2, 27, h, w]}. */
+    public static Tensor tilePatches(RgbImage frame0, RgbImage frame1, Tile tile, SegmentAllocator alloc) {
+        return tilePatches(frame0, frame1, List.of(tile), alloc);
+    }
+
     /**
      * Patches of tiles of two frames, one batch entry per tile: {@code [tiles, 2, 27, h, w]}. A tile is cut from the
      * frame before patching, so its border neighbours are zero, as in the colab, which runs the model per tile.

@@ -1,6 +1,5 @@
 package dev.perceiver.io;
 
-import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -16,7 +15,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -30,7 +31,8 @@ import java.util.Set;
  * 16-bit layout keeps the high byte (PIL's 16-bit PNG unpackers). Packed 5/6-bit BMP channels scale by
  * {@code v * 255 / max} with integer division (PIL's unpackers). GIF: the first frame. CMYK and other colour
  * spaces are refused. JPEGs decode with the JDK's IJG-based decoder, which agreed bit for bit with Pillow 9.4's
- * libjpeg-turbo on baseline and progressive 4:2:0, 4:2:2, 4:4:4 and grey files when this was written.
+ * libjpeg-turbo on baseline and progressive 4:2:0, 4:2:2, 4:4:4 and grey files when this was written. Truncated
+ * files are refused, as PIL refuses them.
  */
 public final class ImageFiles {
     /** Images above this many pixels are refused before their pixels are decoded. */
@@ -54,17 +56,38 @@ public final class ImageFiles {
                 if (!FORMATS.contains(format))
                     throw new IOException(file + ": unsupported image format " + format + " (expected PNG, JPEG, BMP or GIF)");
                 reader.setInput(in, true, true);
+                // PIL refuses truncated files; the JDK's JPEG decoder only warns and fills in grey.
+                List<String> truncation = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> {
+                    String lower = warning.toLowerCase(Locale.ROOT);
+                    if (lower.contains("truncated") || lower.contains("premature end")) truncation.add(warning);
+                });
+                int w, h;
+                try {
+                    w = reader.getWidth(0);
+                    h = reader.getHeight(0);
+                } catch (IOException | RuntimeException e) {
+                    throw decodeError(file, format, e.toString(), e);
+                }
                 // The header gives the size; refuse before allocating pixels for a hostile or absurd file.
-                int w = reader.getWidth(0), h = reader.getHeight(0);
                 if ((long) w * h > MAX_PIXELS)
                     throw new IOException(file + ": " + w + "x" + h + " image has more than " + MAX_PIXELS + " pixels");
-                return toRgb(reader.read(0), file);
-            } catch (IIOException | RuntimeException e) {
-                throw new IOException(file + ": cannot decode " + reader.getFormatName() + " image: " + e.getMessage(), e);
+                BufferedImage img;
+                try {
+                    img = reader.read(0);
+                } catch (IOException | RuntimeException e) {
+                    throw decodeError(file, format, e.toString(), e);
+                }
+                if (!truncation.isEmpty()) throw decodeError(file, format, truncation.getFirst(), null);
+                return toRgb(img, file);
             } finally {
                 reader.dispose();
             }
         }
+    }
+
+    private static IOException decodeError(Path file, String format, String why, Exception cause) {
+        return new IOException(file + ": cannot decode " + format + " image (truncated or corrupt): " + why, cause);
     }
 
     /** Writes image as an 8-bit RGB PNG, replacing file. */

@@ -41,6 +41,7 @@ class FlowInputTest {
             // Down-right neighbour (kh = kw = 2 → channels 24..26) of pixel (4, 5) leaves the tile too.
             assertThat(t.get(1, 1, 26, 4, 5)).isZero();
             assertThat(t.get(1, 1, 26, 3, 4)).isEqualTo(f1.get(3 + 5, 2 + 4, 2) / 255f * 2f - 1f);
+            assertThat(FlowInput.tilePatches(f0, f1, tile, arena).toArray()).isEqualTo(t.select(0, 1).toArray());
             // A tile covering the whole frame is the whole-frame input.
             assertThat(FlowInput.tilePatches(f0, f1, List.of(new Tile(0, 0, 12, 16)), arena).toArray())
                     .isEqualTo(FlowInput.patches(f0, f1, arena).toArray());

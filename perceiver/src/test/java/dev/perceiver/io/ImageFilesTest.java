@@ -139,6 +139,15 @@ class ImageFilesTest {
         Path truncated = Files.write(dir.resolve("cut.png"), Arrays.copyOf(png, png.length / 2));
         assertThatThrownBy(() -> ImageFiles.read(truncated)).isInstanceOf(IOException.class)
                 .hasMessageContaining("cut.png").hasMessageContaining("cannot decode png");
+        byte[] bmp = Files.readAllBytes(write(rgb, "bmp", "full.bmp"));
+        Path cutBmp = Files.write(dir.resolve("cut.bmp"), Arrays.copyOf(bmp, bmp.length - 5));
+        assertThatThrownBy(() -> ImageFiles.read(cutBmp)).isInstanceOf(IOException.class)
+                .hasMessageContaining("cut.bmp").hasMessageContaining("cannot decode bmp");
+        // The JDK's JPEG decoder would only warn and return grey; PIL raises "image file is truncated".
+        byte[] jpeg = Base64.getDecoder().decode(JPEG_13X11);
+        Path cutJpeg = Files.write(dir.resolve("cut.jpg"), Arrays.copyOf(jpeg, jpeg.length - 60));
+        assertThatThrownBy(() -> ImageFiles.read(cutJpeg)).isInstanceOf(IOException.class)
+                .hasMessageContaining("cut.jpg").hasMessageContaining("cannot decode jpeg");
     }
 
     @Test
