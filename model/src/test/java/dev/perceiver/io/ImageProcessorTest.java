@@ -1,0 +1,95 @@
+package dev.perceiver.io;
+
+import dev.perceiver.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ImageProcessorTest {
+    private final ImageProcessor processor = ImageProcessor.perceiverDefaults();
+
+    /** The reference PerceiverImageProcessor output (Pillow 9.4.0); the port is bit-exact, so the bound is loose. */
+    @ParameterizedTest
+    @ValueSource(strings = {"image0_640x480.png", "image1_300x500.png", "image2_224x224.png", "image3_999x257.png",
+            "image4_48x64.png"})
+    void matchesGoldenPixelValues(String name) throws IOException {
+        float[] want = GoldenInputs.load().floats("pixel_values." + name);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor got = processor.preprocess(ImageFiles.read(GoldenInputs.DIR.resolve(name)), arena);
+            assertThat(got.shape()).containsExactly(3, 224, 224);
+            double maxError = maxAbsDiff(got.toArray(), want);
+            System.out.printf("pixel_values.%s: max abs error %.3g%n", name, maxError);
+            assertThat(maxError).isLessThanOrEqualTo(1e-6);
+        }
+    }
+
+    @Test
+    void batchStacksSingleImages() throws IOException {
+        List<RgbImage> images = List.of(ImageFiles.read(GoldenInputs.DIR.resolve("image4_48x64.png")),
+                ImageFiles.read(GoldenInputs.DIR.resolve("image1_300x500.png")));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor batch = processor.preprocess(images, arena);
+            assertThat(batch.shape()).containsExactly(2, 3, 224, 224);
+            for (int b = 0; b < 2; b++)
+                assertThat(batch.select(0, b).toArray()).isEqualTo(processor.preprocess(images.get(b), arena).toArray());
+            Tensor files = processor.preprocessFiles(List.of(GoldenInputs.DIR.resolve("image4_48x64.png"),
+                    GoldenInputs.DIR.resolve("image1_300x500.png")), arena);
+            assertThat(files.toArray()).isEqualTo(batch.toArray());
+        }
+    }
+
+    @Test
+    void cropKeepsSevenEighthsOfTheShorterSideAtFloorOffsets() {
+        RgbImage img = PillowResizeTest.synthetic(640, 480);
+        RgbImage crop = processor.centerCrop(img);
+        assertThat(crop.width()).isEqualTo(420); // int(0.875 * 480)
+        assertThat(crop.height()).isEqualTo(420);
+        assertThat(PillowResizeTest.pixel(crop, 0, 0)).isEqualTo(PillowResizeTest.pixel(img, 110, 30));
+        RgbImage odd = processor.centerCrop(PillowResizeTest.synthetic(999, 257));
+        assertThat(odd.width()).isEqualTo(224); // int(224.875)
+        assertThat(PillowResizeTest.pixel(odd, 0, 0)).isEqualTo(PillowResizeTest.pixel(PillowResizeTest.synthetic(999, 257), 387, 16));
+    }
+
+    /** A crop larger than the image (size > crop_size) is zero outside it, as HF's center_crop pads; values from HF. */
+    @Test
+    void cropLargerThanImageIsZeroPadded() {
+        ImageProcessor zoomOut = new ImageProcessor(8, 8, 4, 4, new double[]{0, 0, 0}, new double[]{1, 1, 1});
+        RgbImage crop = zoomOut.centerCrop(PillowResizeTest.synthetic(5, 3));
+        int[][] want = {{0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0}, {0, 0, 37, 74, 111, 148}, {0, 101, 138, 175, 212, 249},
+                {0, 202, 239, 20, 57, 94}, {0, 0, 0, 0, 0, 0}};
+        for (int y = 0; y < 6; y++)
+            for (int x = 0; x < 6; x++) assertThat(crop.get(x, y, 0)).as("(%d, %d)", x, y).isEqualTo(want[y][x]);
+    }
+
+    @Test
+    void normalisesWithFloat32MeanAndStd() {
+        byte[] white = new byte[4 * 4 * 3];
+        java.util.Arrays.fill(white, (byte) 255);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = new ImageProcessor(2, 2, 2, 2, new double[]{0.485, 0.456, 0.406}, new double[]{0.229, 0.224, 0.225})
+                    .preprocess(new RgbImage(4, 4, white), arena);
+            assertThat(t.get(0, 0, 0)).isEqualTo((1f - 0.485f) / 0.229f);
+            assertThat(t.get(2, 1, 1)).isEqualTo((1f - 0.406f) / 0.225f);
+        }
+    }
+
+    @Test
+    void refusesImagesTooSmallToCrop() {
+        assertThatThrownBy(() -> processor.centerCrop(new RgbImage(1, 1, new byte[3])))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too small");
+    }
+
+    static double maxAbsDiff(float[] got, float[] want) {
+        assertThat(got).hasSameSizeAs(want);
+        double max = 0;
+        for (int i = 0; i < got.length; i++) max = Math.max(max, Math.abs((double) got[i] - want[i]));
+        return max;
+    }
+}

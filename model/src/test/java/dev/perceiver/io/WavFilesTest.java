@@ -1,0 +1,132 @@
+package dev.perceiver.io;
+
+import dev.perceiver.io.WavFiles.Channels;
+import dev.perceiver.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.sound.sampled.AudioFormat;
+import javax.sound.sampled.AudioInputStream;
+import javax.sound.sampled.AudioSystem;
+import javax.sound.sampled.UnsupportedAudioFileException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class WavFilesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesSixteenBitPcmThatTheJdkReadsBack() throws IOException, UnsupportedAudioFileException {
+        Path file = dir.resolve("a.wav");
+        try (Arena arena = Arena.ofConfined()) {
+            WavFiles.write(Tensor.of(arena,
+                    new float[]{0f, 0.5f, -1f, 1f, 2.5f, -3f, Float.NaN, -0.25f, 1f / 32768}, 1, 9), 48000, file);
+        }
+        try (AudioInputStream in = AudioSystem.getAudioInputStream(file.toFile())) {
+            AudioFormat f = in.getFormat();
+            assertThat(f.getEncoding()).isEqualTo(AudioFormat.Encoding.PCM_SIGNED);
+            assertThat(f.getSampleRate()).isEqualTo(48000f);
+            assertThat(f.getSampleSizeInBits()).isEqualTo(16);
+            assertThat(f.getChannels()).isEqualTo(1);
+            assertThat(f.isBigEndian()).isFalse();
+            assertThat(in.getFrameLength()).isEqualTo(9);
+            ByteBuffer pcm = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
+            short[] s = new short[9];
+            pcm.asShortBuffer().get(s);
+            assertThat(s).containsExactly((short) 0, (short) 16384, (short) -32768, (short) 32767, (short) 32767,
+                    (short) -32768, (short) 0, (short) -8192, (short) 1);
+        }
+    }
+
+    @Test
+    void readsSixteenBitPcmAsSamplesOver32768() throws IOException {
+        Path file = Files.write(dir.resolve("mono.wav"), wav(PCM, 1, 16000, 16, shorts(0, 16384, -32768, 32767, -1)));
+        try (Arena arena = Arena.ofConfined()) {
+            WavFiles.Audio audio = WavFiles.read(file, Channels.FIRST, arena);
+            assertThat(audio.sampleRate()).isEqualTo(16000);
+            assertThat(audio.samples().shape()).containsExactly(1, 5, 1);
+            assertThat(audio.samples().toArray()).containsExactly(0f, 0.5f, -1f, 32767f / 32768, -1f / 32768);
+            // And what it reads, it writes back bit for bit.
+            Path copy = dir.resolve("copy.wav");
+            WavFiles.write(audio.samples(), 16000, copy);
+            assertThat(Files.readAllBytes(copy)).isEqualTo(Files.readAllBytes(file));
+        }
+    }
+
+    @Test
+    void stereoBecomesTheFirstChannelOrTheMean() throws IOException {
+        Path file = Files.write(dir.resolve("stereo.wav"), wav(PCM, 2, 48000, 16, shorts(1000, 3000, -8192, 0)));
+        try (Arena arena = Arena.ofConfined()) {
+            assertThat(WavFiles.read(file, Channels.FIRST, arena).samples().toArray()).containsExactly(1000f / 32768, -0.25f);
+            assertThat(WavFiles.read(file, Channels.MEAN, arena).samples().toArray()).containsExactly(2000f / 32768, -0.125f);
+        }
+    }
+
+    @Test
+    void floatAndExtensibleFilesAreRead() throws IOException {
+        ByteBuffer floats = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.75f).putFloat(-1.5f);
+        Path f32 = Files.write(dir.resolve("f32.wav"), wav(IEEE_FLOAT, 1, 48000, 32, floats.array()));
+        Path ext = Files.write(dir.resolve("ext.wav"), wav(0xFFFE, 1, 44100, 16, shorts(-16384)));
+        try (Arena arena = Arena.ofConfined()) {
+            assertThat(WavFiles.read(f32, Channels.FIRST, arena).samples().toArray()).containsExactly(0.75f, -1.5f);
+            WavFiles.Audio audio = WavFiles.read(ext, Channels.FIRST, arena);
+            assertThat(audio.sampleRate()).isEqualTo(44100);
+            assertThat(audio.samples().toArray()).containsExactly(-0.5f);
+        }
+    }
+
+    @Test
+    void refusesOtherEncodingsDepthsAndDamagedFiles() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            assertThatThrownBy(() -> WavFiles.read(Files.write(dir.resolve("24.wav"), wav(PCM, 1, 8000, 24, new byte[6])), Channels.FIRST, arena))
+                    .isInstanceOf(IOException.class).hasMessageContaining("24.wav").hasMessageContaining("24-bit PCM audio is not supported");
+            assertThatThrownBy(() -> WavFiles.read(Files.write(dir.resolve("8.wav"), wav(PCM, 1, 8000, 8, new byte[2])), Channels.FIRST, arena))
+                    .hasMessageContaining("8-bit PCM");
+            assertThatThrownBy(() -> WavFiles.read(Files.write(dir.resolve("ulaw.wav"), wav(7, 1, 8000, 8, new byte[2])), Channels.FIRST, arena))
+                    .hasMessageContaining("format 0x0007");
+            assertThatThrownBy(() -> WavFiles.read(Files.write(dir.resolve("x.wav"), "RIFX....WAVE".getBytes(StandardCharsets.US_ASCII)), Channels.FIRST, arena))
+                    .hasMessageContaining("not a WAV file");
+            byte[] ok = wav(PCM, 1, 8000, 16, shorts(1, 2, 3));
+            byte[] cut = Arrays.copyOf(ok, ok.length - 2);
+            assertThatThrownBy(() -> WavFiles.read(Files.write(dir.resolve("cut.wav"), cut), Channels.FIRST, arena))
+                    .hasMessageContaining("chunk 'data' declares 6 bytes but only 4 remain");
+            byte[] odd = wav(PCM, 2, 8000, 16, new byte[6]);
+            assertThatThrownBy(() -> WavFiles.read(Files.write(dir.resolve("odd.wav"), odd), Channels.FIRST, arena))
+                    .hasMessageContaining("not a whole number of 4-byte frames");
+        }
+    }
+
+    private static final int PCM = 1, IEEE_FLOAT = 3;
+
+    /** A WAV file with a fmt chunk (extensible when code is 0xFFFE, sub-format PCM) and the given data. */
+    private static byte[] wav(int code, int channels, int rate, int bits, byte[] data) {
+        boolean ext = code == 0xFFFE;
+        int fmtSize = ext ? 40 : 16;
+        ByteBuffer b = ByteBuffer.allocate(12 + 8 + fmtSize + 8 + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(b.capacity() - 8).put("WAVE".getBytes(StandardCharsets.US_ASCII));
+        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(fmtSize).putShort((short) code).putShort((short) channels)
+                .putInt(rate).putInt(rate * channels * bits / 8).putShort((short) (channels * bits / 8)).putShort((short) bits);
+        if (ext) {
+            b.putShort((short) 22).putShort((short) bits).putInt(4).putShort((short) PCM)
+                    .put(new byte[]{0, 0, 0, 0, 0x10, 0, (byte) 0x80, 0, 0, (byte) 0xAA, 0, 0x38, (byte) 0x9B, 0x71});
+        }
+        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(data.length).put(data);
+        return b.array();
+    }
+
+    private static byte[] shorts(int... v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int s : v) b.putShort((short) s);
+        return b.array();
+    }
+}
