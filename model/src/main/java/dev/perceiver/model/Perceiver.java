@@ -339,7 +339,7 @@ public final class Perceiver implements AutoCloseable {
     private Map<String, Tensor> decode(Run run, Preprocessed pre, Tensor z, PerceiverInputs in) {
         int batch = z.dim(0);
         return switch (head) {
-            case MULTIMODAL_AUTOENCODING -> decodeMultimodal(run, pre, z, in.subsampledOutputPoints());
+            case MULTIMODAL_AUTOENCODING -> decodeMultimodal(run, pre, z, in.subsampledOutputPoints(), in.progress());
             case OPTICAL_FLOW -> {
                 Tensor flow = run.stage("decoder", () -> decoder.forward(run, pre.inputs(), z));
                 yield run.stage("postprocess", () -> {
@@ -370,7 +370,8 @@ public final class Perceiver implements AutoCloseable {
      * Decodes the requested output points (all of them when none are given, in chunks of queries so memory stays
      * bounded; each query attends independently, so chunking does not change results).
      */
-    private Map<String, Tensor> decodeMultimodal(Run run, Preprocessed pre, Tensor z, Map<String, long[]> requested) {
+    private Map<String, Tensor> decodeMultimodal(Run run, Preprocessed pre, Tensor z, Map<String, long[]> requested,
+                                                 PerceiverInputs.DecodeProgress progress) {
         int batch = z.dim(0);
         Map<String, long[]> points = new TreeMap<>();
         if (requested.isEmpty()) {
@@ -420,6 +421,7 @@ public final class Perceiver implements AutoCloseable {
                 return null;
             });
             run.scratch().release(mark);
+            progress.decoded(e, total);
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("audio", audioOut);

@@ -20,6 +20,13 @@ public final class PerceiverInputs {
     private final Map<String, long[]> subsampledOutputPoints = new TreeMap<>();
     private LongTensor labelIndices;
     private Tensor labelValues;
+    private DecodeProgress progress = (done, total) -> {};
+
+    /** Told how many output points are decoded as a pass decodes them chunk by chunk (the multimodal model). */
+    @FunctionalInterface
+    public interface DecodeProgress {
+        void decoded(long done, long total);
+    }
 
     private PerceiverInputs() {}
 
@@ -68,6 +75,16 @@ public final class PerceiverInputs {
         this.labelValues = values;
         this.labelIndices = null;
         return this;
+    }
+
+    /** Reports decoding progress of long passes (a whole video's reconstruction) to listener. */
+    public PerceiverInputs onProgress(DecodeProgress listener) {
+        this.progress = listener;
+        return this;
+    }
+
+    public DecodeProgress progress() {
+        return progress;
     }
 
     public Tensor inputs() {
