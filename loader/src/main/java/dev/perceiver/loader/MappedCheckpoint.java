@@ -20,7 +20,7 @@ import java.util.Set;
  * say where each tensor's elements are; the conversion to float32 or long, and the checks on names and types,
  * live here so both formats behave the same.
  */
-abstract sealed class MappedCheckpoint implements Checkpoint permits SafeTensorsFile {
+abstract sealed class MappedCheckpoint implements Checkpoint permits SafeTensorsFile, TorchCheckpoint {
     /** Largest Java array length the VMs allow. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
