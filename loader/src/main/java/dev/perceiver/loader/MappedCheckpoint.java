@@ -26,12 +26,15 @@ abstract sealed class MappedCheckpoint implements Checkpoint permits SafeTensors
 
     private final Path path;
     private final Arena arena;
+    /** The whole file, mapped read-only in arena. */
+    final MemorySegment file;
     private final Map<String, TensorInfo> tensors;
     private volatile boolean closed;
 
-    MappedCheckpoint(Path path, Arena arena, Map<String, TensorInfo> tensors) {
+    MappedCheckpoint(Path path, Arena arena, MemorySegment file, Map<String, TensorInfo> tensors) {
         this.path = path;
         this.arena = arena;
+        this.file = file;
         this.tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
     }
 

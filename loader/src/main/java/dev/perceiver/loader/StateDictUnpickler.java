@@ -176,7 +176,8 @@ final class StateDictUnpickler {
                 }
                 case SETITEMS -> {
                     List<Object> items = popToMark();
-                    if (items.size() % 2 != 0) throw error("SETITEMS has an odd number (" + items.size() + ") of keys and values");
+                    if (items.size() % 2 != 0)
+                        throw error("SETITEMS has an odd number (" + items.size() + ") of keys and values");
                     Object dict = peek();
                     for (int i = 0; i < items.size(); i += 2) put(dict, items.get(i), items.get(i + 1));
                 }
@@ -198,7 +199,8 @@ final class StateDictUnpickler {
     private Object global(String module, String name) {
         for (Global g : Global.values()) if (g.module.equals(module) && g.name.equals(name)) return g;
         throw error("global " + clip(module) + "." + clip(name) + " is not allowed (a state_dict may only name "
-                + "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and torch storage classes)");
+                + "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and "
+                + "torch storage classes)");
     }
 
     private Storage persistent(Object pid) {
@@ -290,7 +292,8 @@ final class StateDictUnpickler {
     }
 
     private String utf8(long length) {
-        if (length < 0 || length > pickle.length - pos) throw error("string of " + length + " bytes runs past the end of the pickle");
+        if (length < 0 || length > pickle.length - pos)
+            throw error("string of " + length + " bytes runs past the end of the pickle");
         ByteBuffer bytes = ByteBuffer.wrap(pickle, pos, (int) length);
         pos += (int) length;
         try {

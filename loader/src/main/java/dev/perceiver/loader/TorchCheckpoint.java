@@ -22,17 +22,18 @@ import java.util.Map;
 public final class TorchCheckpoint extends MappedCheckpoint {
     private static final int MAX_PICKLE_BYTES = Integer.MAX_VALUE - 8;
 
-    /** Where a tensor's elements are: its view of a storage, and whether that view is dense row-major. */
+    /**
+     * Where a tensor's elements are: its view of a storage, and whether that view is dense row-major. The tensor's
+     * TensorInfo gives the file offset of its first element and its dense byte size.
+     */
     private record View(long[] shape, long[] stride, boolean contiguous) {
     }
 
-    private final MemorySegment file;
     private final Map<String, View> views;
 
     private TorchCheckpoint(Path path, Arena arena, MemorySegment file, Map<String, TensorInfo> tensors,
                             Map<String, View> views) {
-        super(path, arena, tensors);
-        this.file = file;
+        super(path, arena, file, tensors);
         this.views = views;
     }
 
@@ -49,7 +50,8 @@ public final class TorchCheckpoint extends MappedCheckpoint {
             if (pkl.size() > MAX_PICKLE_BYTES)
                 throw new CheckpointException(path, prefix + "data.pkl is " + pkl.size() + " bytes, too large to read");
             byte[] pickle = file.asSlice(pkl.offset(), pkl.size()).toArray(ValueLayout.JAVA_BYTE);
-            Object root = StateDictUnpickler.load(path, pickle, (dtype, key, numel) -> storage(path, entries, prefix, dtype, key, numel));
+            Object root = StateDictUnpickler.load(path, pickle,
+                    (dtype, key, numel) -> storage(path, entries, prefix, dtype, key, numel));
             if (!(root instanceof Map<?, ?> stateDict))
                 throw new CheckpointException(path, "data.pkl holds a " + StateDictUnpickler.kind(root) + ", not a state_dict");
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
@@ -135,10 +137,11 @@ public final class TorchCheckpoint extends MappedCheckpoint {
                                    String key, long numel) {
         ZipArchive.Entry record = entries.get(prefix + "data/" + key);
         if (record == null)
-            throw new CheckpointException(path, "storage '" + key + "' has no record " + prefix + "data/" + key + " in the archive");
+            throw new CheckpointException(path, "storage '" + key + "' has no record " + prefix + "data/" + key
+                    + " in the archive");
         if (numel < 0 || numel > record.size() / dtype.bytes())
-            throw new CheckpointException(path, "storage '" + key + "' claims " + numel + " " + dtype + " elements but its record holds "
-                    + record.size() + " bytes");
+            throw new CheckpointException(path, "storage '" + key + "' claims " + numel + " " + dtype
+                    + " elements but its record holds " + record.size() + " bytes");
         return new Storage(key, dtype, numel, record.offset());
     }
 
