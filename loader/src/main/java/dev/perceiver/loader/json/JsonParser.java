@@ -207,7 +207,12 @@ final class JsonParser {
                 // Outside the long range: keep the magnitude as a double, as the class contract says.
             }
         }
-        return Double.parseDouble(literal);
+        double value = Double.parseDouble(literal);
+        // Writing refuses non-finite numbers, so reading must not make them.
+        if (Double.isInfinite(value))
+            throw error(start, "number " + (literal.length() > 40 ? literal.substring(0, 40) + "..." : literal)
+                    + " is beyond the range of a 64-bit float");
+        return value;
     }
 
     private int digits() {

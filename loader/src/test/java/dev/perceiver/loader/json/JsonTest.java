@@ -78,6 +78,7 @@ class JsonTest {
         assertError("NaN", 0, "expected a value");
         assertError("{\"k\": 1, \"k\": 2}", 9, "duplicate key \"k\"");
         assertError("\uFEFF{}", 0, "found U+FEFF");
+        assertError("[1, -2E400]", 4, "number -2E400 is beyond the range of a 64-bit float");
     }
 
     @Test
