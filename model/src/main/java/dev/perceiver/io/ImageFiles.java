@@ -127,6 +127,10 @@ public final class ImageFiles {
             // Packed pixels (16- and 32-bit BMP): band b is the channel under mask b, already shifted down.
             for (int c = 0; c < 3; c++) {
                 int max = (1 << cm.getComponentSize(c)) - 1;
+                // PIL refuses bit-field layouts it does not know; one with no bits for a channel is surely one.
+                if (max == 0)
+                    throw new IOException(file + ": packed pixels have an empty " + List.of("red", "green", "blue").get(c)
+                            + " bit mask (unsupported BMP bit-field layout)");
                 for (int y = 0; y < h; y++) {
                     r.getSamples(0, y, w, 1, c, row);
                     for (int x = 0; x < w; x++) out[(y * w + x) * 3 + c] = (byte) (max == 255 ? row[x] : row[x] * 255 / max);
