@@ -1,5 +1,6 @@
 package dev.perceiver.io;
 
+import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.runtime.Tensor;
 
 import java.io.IOException;
@@ -71,7 +72,7 @@ public final class ImageProcessor {
         int ch = (int) ((double) height / cropHeight * minDim);
         int cw = (int) ((double) width / cropWidth * minDim);
         if (ch == 0 || cw == 0)
-            throw new IllegalArgumentException(img + " is too small: its centre crop would be " + cw + "x" + ch);
+            throw new InvalidInputException(img + " is too small: its centre crop would be " + cw + "x" + ch);
         int top = Math.floorDiv(img.height() - ch, 2), left = Math.floorDiv(img.width() - cw, 2);
         byte[] out = new byte[ch * cw * 3];
         byte[] src = img.pixels();

@@ -1,5 +1,7 @@
 package dev.perceiver.io;
 
+import dev.perceiver.model.InvalidInputException;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -18,7 +20,8 @@ import java.util.stream.IntStream;
  *
  * <p>Overflow is explicit: {@link Overflow#ERROR} refuses a text that does not fit, {@link Overflow#TRUNCATE}
  * keeps its first {@code length − 2} tokens as HF's {@code truncation=True} does (which may cut a multi-byte
- * character; decoding shows that as U+FFFD).
+ * character; decoding shows that as U+FFFD). A text that does not fit, a text with an unpaired surrogate and a
+ * token id outside the vocabulary are bad inputs: {@link InvalidInputException}.
  */
 public final class PerceiverTokenizer {
     public static final int PAD = 0, BOS = 1, EOS = 2, MASK = 3, CLS = 4, SEP = 5;
@@ -93,7 +96,7 @@ public final class PerceiverTokenizer {
         int keep = tokens.length;
         if (keep > length - 2) {
             if (overflow == Overflow.ERROR)
-                throw new IllegalArgumentException("text of " + tokens.length + " tokens (UTF-8 bytes) does not fit "
+                throw new InvalidInputException("text of " + tokens.length + " tokens (UTF-8 bytes) does not fit "
                         + length + " positions with [CLS] and [SEP]");
             keep = length - 2;
         }
@@ -144,7 +147,7 @@ public final class PerceiverTokenizer {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(ids.length);
         for (int id : ids) {
             if (id < 0 || id >= VOCAB_SIZE)
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + VOCAB_SIZE + ")");
+                throw new InvalidInputException("token id " + id + " is outside the vocabulary [0, " + VOCAB_SIZE + ")");
             if (id >= SPECIAL_TOKENS) bytes.write(id - SPECIAL_TOKENS);
             else if (!skipSpecialTokens) bytes.writeBytes(TOKEN_STRINGS[id].getBytes(StandardCharsets.US_ASCII));
         }
@@ -170,7 +173,7 @@ public final class PerceiverTokenizer {
             return out;
         } catch (CharacterCodingException e) {
             // Python's str.encode("utf-8") refuses lone surrogates too.
-            throw new IllegalArgumentException("text has an unpaired UTF-16 surrogate between characters " + from + " and " + to, e);
+            throw new InvalidInputException("text has an unpaired UTF-16 surrogate between characters " + from + " and " + to);
         }
     }
 
