@@ -7,7 +7,9 @@ import java.nio.file.Path;
  * known, and the rule it breaks.
  */
 public class CheckpointException extends RuntimeException {
-    private final Path file;
+    private static final long serialVersionUID = 1L;
+    // Path is not serializable; the message still names the file after deserialization.
+    private final transient Path file;
 
     public CheckpointException(Path file, String message) {
         super(file == null ? message : file + ": " + message);

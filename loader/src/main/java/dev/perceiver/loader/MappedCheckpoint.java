@@ -20,18 +20,21 @@ import java.util.Set;
  * say where each tensor's elements are; the conversion to float32 or long, and the checks on names and types,
  * live here so both formats behave the same.
  */
-abstract sealed class MappedCheckpoint implements Checkpoint permits SafeTensorsFile {
+abstract sealed class MappedCheckpoint implements Checkpoint permits SafeTensorsFile, TorchCheckpoint {
     /** Largest Java array length the VMs allow. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     private final Path path;
     private final Arena arena;
+    /** The whole file, mapped read-only in arena. */
+    final MemorySegment file;
     private final Map<String, TensorInfo> tensors;
     private volatile boolean closed;
 
-    MappedCheckpoint(Path path, Arena arena, Map<String, TensorInfo> tensors) {
+    MappedCheckpoint(Path path, Arena arena, MemorySegment file, Map<String, TensorInfo> tensors) {
         this.path = path;
         this.arena = arena;
+        this.file = file;
         this.tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
     }
 

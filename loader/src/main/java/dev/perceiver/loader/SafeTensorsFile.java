@@ -7,7 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -30,12 +29,10 @@ public final class SafeTensorsFile extends MappedCheckpoint {
     public static final long MAX_HEADER_SIZE = 100_000_000;
     static final String METADATA_KEY = "__metadata__";
 
-    private final MemorySegment file;
     private final Map<String, String> metadata;
 
     private SafeTensorsFile(Path path, Arena arena, MemorySegment file, Header header) {
-        super(path, arena, header.tensors);
-        this.file = file;
+        super(path, arena, file, header.tensors);
         this.metadata = header.metadata;
     }
 
@@ -112,7 +109,7 @@ public final class SafeTensorsFile extends MappedCheckpoint {
         private Map<?, ?> parseJson(String text) {
             if (text.isEmpty() || text.charAt(0) != '{')
                 throw error("header must be a JSON object starting with '{', found "
-                        + (text.isEmpty() ? "an empty header" : "'" + CharBuffer.wrap(text, 0, 1) + "'"));
+                        + (text.isEmpty() ? "an empty header" : "'" + text.charAt(0) + "'"));
             try {
                 // Writers pad the header with trailing spaces, which JSON treats as whitespace.
                 return (Map<?, ?>) Json.parse(text);
@@ -192,7 +189,8 @@ public final class SafeTensorsFile extends MappedCheckpoint {
             for (Entry t : byOffset) {
                 if (t.begin > expected)
                     throw error("tensor '" + t.name + "': data_offsets begin " + t.begin + " leaves a hole of "
-                            + (t.begin - expected) + " bytes after " + (previous == null ? "the header" : "tensor '" + previous + "'")
+                            + (t.begin - expected) + " bytes after "
+                            + (previous == null ? "the header" : "tensor '" + previous + "'")
                             + " (which ends at " + expected + ")");
                 if (t.begin < expected)
                     throw error("tensor '" + t.name + "': data_offsets [" + t.begin + ", " + t.end + "] overlap tensor '"

@@ -2,7 +2,7 @@ package dev.perceiver.model;
 
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
-import dev.perceiver.loader.SafeTensorsFile;
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
@@ -155,7 +155,7 @@ public final class Perceiver implements AutoCloseable {
      */
     public static Perceiver load(Path dir, Options options) {
         PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
-        Checkpoint checkpoint = SafeTensorsFile.open(dir.resolve("model.safetensors"));
+        Checkpoint checkpoint = Checkpoints.open(dir);
         Backend backend;
         try {
             backend = Backends.create(options.device(), options.threads());

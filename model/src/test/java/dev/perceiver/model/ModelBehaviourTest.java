@@ -5,8 +5,11 @@ import dev.perceiver.ops.Kernels;
 import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -25,6 +28,23 @@ class ModelBehaviourTest {
             for (String m : new String[] {"audio", "image", "label"})
                 assertThat(GoldenCase.compare(m, out.logits().get(m), golden.floats("logits." + m, arena)).ok())
                         .as("logits.%s decoded in chunks without subsampled points", m).isTrue();
+        }
+    }
+
+    @Test
+    void aFolderWithOnlyPytorchModelBinGivesTheSameOutputsAsSafetensors(@TempDir Path tmp) throws Exception {
+        for (String name : new String[] {"image_learned", "masked_lm"}) {
+            GoldenCase c = GoldenCase.of(name);
+            Path bin = Files.createDirectories(tmp.resolve(name));
+            Files.copy(c.dir().resolve("config.json"), bin.resolve("config.json"));
+            Files.copy(c.dir().resolve("pytorch_model.bin"), bin.resolve("pytorch_model.bin"));
+            Perceiver.Options one = new Perceiver.Options(1, "cpu");
+            try (Perceiver fromSafetensors = Perceiver.load(c.dir(), one); Perceiver fromPickle = Perceiver.load(bin, one);
+                 Checkpoint golden = c.golden(); Arena arena = Arena.ofConfined()) {
+                PerceiverInputs in = NamedInputs.read(golden, arena);
+                assertThat(fromPickle.forward(in).logitsTensor().toArray()).as(name)
+                        .containsExactly(fromSafetensors.forward(in).logitsTensor().toArray());
+            }
         }
     }
 

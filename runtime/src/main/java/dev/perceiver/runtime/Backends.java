@@ -1,24 +1,35 @@
 package dev.perceiver.runtime;
 
 import dev.perceiver.ops.Kernels;
+import dev.perceiver.runtime.gpu.DeviceMode;
+import dev.perceiver.runtime.gpu.GpuBackend;
+import dev.perceiver.runtime.gpu.GpuDetection;
+import dev.perceiver.runtime.gpu.GpuDevice;
+import dev.perceiver.runtime.gpu.GpuOptions;
 
-/** Makes the backend a user asked for: {@code cpu}, {@code gpu} or {@code auto} (a GPU if one works, else the CPU). */
+/**
+ * Makes the backend a user asked for: {@code cpu}; {@code gpu} (an error that says why if no GPU works); or
+ * {@code auto}, a working GPU if there is one, else the CPU with one log line saying why.
+ */
 public final class Backends {
+    private static final System.Logger LOG = System.getLogger("dev.perceiver.runtime");
+
     private Backends() {}
 
     /** threads ≤ 0 means one per available processor. */
     public static Backend create(String device, int threads) {
+        DeviceMode mode = DeviceMode.parse(device);
+        GpuDetection gpu = mode == DeviceMode.CPU ? null : GpuDevice.select(mode, GpuOptions.fromSystemProperties());
         ThreadPool pool = threads > 0 ? new ThreadPool(threads) : ThreadPool.ofAvailableProcessors();
-        return switch (device) {
-            case "cpu", "auto" -> new CpuBackend(Kernels.best(), pool);
-            case "gpu" -> {
+        if (gpu != null && gpu.available()) {
+            try {
+                return new GpuBackend(gpu.orElseThrow().open(), Kernels.best(), pool);
+            } catch (RuntimeException e) {
                 pool.close();
-                throw new IllegalArgumentException("--device gpu: no GPU backend is available in this build");
+                throw e;
             }
-            default -> {
-                pool.close();
-                throw new IllegalArgumentException("unknown device '" + device + "' (expected cpu, gpu or auto)");
-            }
-        };
+        }
+        if (gpu != null) LOG.log(System.Logger.Level.INFO, "running on the CPU: " + gpu.reason());
+        return new CpuBackend(Kernels.best(), pool);
     }
 }

@@ -1,7 +1,7 @@
 package dev.perceiver.cli;
 
 import dev.perceiver.loader.Checkpoint;
-import dev.perceiver.loader.SafeTensorsFile;
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.OfficialModels;
@@ -74,7 +74,7 @@ final class InfoCommand implements Command {
         if (official) {
             perceiver = Perceiver.random(config, backend, true);
         } else {
-            Checkpoint checkpoint = SafeTensorsFile.open(dir.resolve("model.safetensors"));
+            Checkpoint checkpoint = Checkpoints.open(dir);
             weightsFile = checkpoint.path().getFileName().toString();
             weightBytes = checkpoint.path().toFile().length();
             perceiver = Perceiver.create(config, checkpoint, backend, true);

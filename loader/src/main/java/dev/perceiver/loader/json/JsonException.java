@@ -2,6 +2,7 @@ package dev.perceiver.loader.json;
 
 /** Text that is not the JSON the parser accepts; the message gives the character offset and what was expected. */
 public final class JsonException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
     private final int offset;
 
     JsonException(int offset, String message) {

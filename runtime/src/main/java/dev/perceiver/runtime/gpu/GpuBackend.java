@@ -1,0 +1,111 @@
+package dev.perceiver.runtime.gpu;
+
+import dev.perceiver.ops.Activation;
+import dev.perceiver.ops.Epilogue;
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.ops.Parallel;
+import dev.perceiver.runtime.Backend;
+import dev.perceiver.runtime.Scratch;
+import dev.perceiver.runtime.ThreadPool;
+
+import java.lang.foreign.SegmentAllocator;
+
+/**
+ * Runs the model's matrix products on a GPU with cuBLAS: Linear weights are uploaded once when the model loads,
+ * attention products run as batched GEMMs over heads. Activations travel to the device and back per product, and
+ * softmax, norms and epilogues run on the CPU kernels: the simple first step, not yet the fast one.
+ */
+public final class GpuBackend implements Backend {
+    /** Attention scores held at once (floats), so long key sets are processed a query chunk at a time. */
+    private static final long SCORES_PER_CHUNK = 32L << 20;
+
+    private final GpuContext gpu;
+    private final Kernels kernels;
+    private final ThreadPool pool;
+    private final long scoresPerChunk;
+
+    /** Owns gpu and pool and closes them with the backend. */
+    public GpuBackend(GpuContext gpu, Kernels kernels, ThreadPool pool) {
+        this(gpu, kernels, pool, SCORES_PER_CHUNK);
+    }
+
+    GpuBackend(GpuContext gpu, Kernels kernels, ThreadPool pool, long scoresPerChunk) {
+        this.gpu = gpu;
+        this.kernels = kernels;
+        this.pool = pool;
+        this.scoresPerChunk = scoresPerChunk;
+    }
+
+    @Override
+    public String name() {
+        return "gpu (" + gpu.description() + "), " + pool.threads() + " CPU threads, " + kernels.name() + " kernels";
+    }
+
+    @Override
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    @Override
+    public Parallel parallel() {
+        return pool;
+    }
+
+    record GpuLinear(DeviceBuffer weight, Matrix bias) implements PreparedLinear {
+        @Override
+        public int in() {
+            return weight.cols();
+        }
+
+        @Override
+        public int out() {
+            return weight.rows();
+        }
+    }
+
+    @Override
+    public PreparedLinear prepareLinear(Matrix weight, Matrix bias, SegmentAllocator arena) {
+        return new GpuLinear(gpu.upload(weight), bias);
+    }
+
+    @Override
+    public void linear(Matrix x, PreparedLinear w, Activation act, Matrix residual, Matrix out, Scratch scratch) {
+        GpuLinear l = (GpuLinear) w;
+        gpu.linear(pool, x, l.weight().matrix(), new Epilogue(l.bias(), act, residual), out);
+    }
+
+    @Override
+    public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
+                          Scratch scratch) {
+        int nq = q.rows(), nk = k.rows(), dv = v.cols() / heads;
+        float scale = (float) (1.0 / Math.sqrt(q.cols() / heads));
+        int chunk = (int) Math.clamp(scoresPerChunk / Math.max(1L, (long) heads * nk), 1, Math.max(1, nq));
+        try (DeviceBuffer keys = gpu.upload(k); DeviceBuffer values = gpu.upload(v)) {
+            for (int q0 = 0; q0 < nq; q0 += chunk) {
+                int q1 = Math.min(nq, q0 + chunk), rows = q1 - q0;
+                long mark = scratch.mark();
+                Matrix host = Matrix.of(scratch.allocate((long) heads * rows * nk * Float.BYTES, 64), 0, heads * rows, nk);
+                try (DeviceBuffer qd = gpu.upload(q.rows(q0, q1)); DeviceBuffer scores = gpu.allocate(heads * rows, nk);
+                     DeviceBuffer ctx = gpu.allocate(rows, heads * dv)) {
+                    gpu.attentionScores(qd.matrix(), keys.matrix(), heads, scale, scores.matrix());
+                    gpu.download(scores.matrix(), host);
+                    kernels.softmaxRows(pool, host, maskBias);
+                    if (probs != null)
+                        for (int h = 0; h < heads; h++)
+                            probs.rows(h * nq + q0, h * nq + q1).copyFrom(host.rows(h * rows, (h + 1) * rows));
+                    gpu.upload(host, scores.matrix());
+                    gpu.attentionValues(scores.matrix(), values.matrix(), heads, ctx.matrix());
+                    gpu.download(ctx.matrix(), out.rows(q0, q1));
+                }
+                scratch.release(mark);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        gpu.close();
+        pool.close();
+    }
+}
