@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -85,7 +86,7 @@ final class DemoCommand implements Command {
         Path converted = dir.resolve("masked_lm");
         Files.createDirectories(converted);
         for (String f : List.of("config.json", Checkpoints.PYTORCH))
-            Files.copy(golden.resolve("masked_lm").resolve(f), converted.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(golden.resolve("masked_lm").resolve(f), converted.resolve(f), StandardCopyOption.REPLACE_EXISTING);
 
         List<List<String>> steps = List.of(
                 List.of("classify", "--model", show(golden.resolve("image_conv")), "--top-k", "3", show(inputs)),

@@ -14,6 +14,7 @@ import dev.perceiver.runtime.Tensor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +38,7 @@ final class FlowCommand implements Command {
                 Usage: perceiver flow --model DIR FRAME0 FRAME1 --out FLOW.flo [--png FLOW.png] [--overlap N] [--batch B]
 
                 Runs PerceiverForOpticalFlow on two frames of the same size, at least the model's train_size
-                (368x496 for deepmind/optical-flow-perceiver). Larger frames are covered by train_size tiles that
+                (496 wide, 368 high for deepmind/optical-flow-perceiver). Larger frames are covered by train_size tiles that
                 overlap by at least N pixels (no tile computed twice); each tile gets its own 3x3-patch input
                 (zero beyond the tile, as in DeepMind's colab) and the tiles' flows are blended with weights that
                 fall off towards tile edges. The flow is in pixels (the model's logits x 20, DeepMind's
@@ -104,8 +105,8 @@ final class FlowCommand implements Command {
                 }
             }
             Tensor pixels = toPixels(blender.result(arena), arena);
-            FlowFiles.writeFlo(pixels, flo);
-            if (png != null) FlowFiles.writeColorPng(pixels, png);
+            FlowFiles.writeFlo(pixels, createParent(flo));
+            if (png != null) FlowFiles.writeColorPng(pixels, createParent(png));
             if (!args.has("quiet"))
                 out.printf(Locale.ROOT, "flow %s (%d tile%s), largest motion %.2f px: wrote %s%s%n", size(frame0),
                         tiles.size(), tiles.size() == 1 ? "" : "s", largest(pixels), flo, png == null ? "" : " and " + png);
@@ -118,6 +119,12 @@ final class FlowCommand implements Command {
         float[] f = logits.toArray();
         for (int i = 0; i < f.length; i++) f[i] *= FlowFiles.FLOW_SCALE_FACTOR;
         return Tensor.of(arena, f, logits.shape());
+    }
+
+    private static Path createParent(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        return file;
     }
 
     private static double largest(Tensor flow) {

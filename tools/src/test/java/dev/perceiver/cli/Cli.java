@@ -25,6 +25,10 @@ final class Cli {
         }
     }
 
+    static {
+        Logging.configure(true); // as --quiet: no "running on the CPU" line per model loaded
+    }
+
     private Cli() {}
 
     static Result run(String... argv) {
