@@ -61,7 +61,8 @@ final class ConvertCommand implements Command {
             throw new UsageException("give one model folder; got " + args.positional().size() + " arguments");
         Path dir = Path.of(args.positional().getFirst());
         if (!Files.exists(dir)) throw new NoSuchFileException(dir.toString());
-        if (!Files.isDirectory(dir)) throw new UsageException(dir + " is not a folder; give the model folder that holds " + Checkpoints.PYTORCH);
+        if (!Files.isDirectory(dir))
+            throw new UsageException(dir + " is not a folder; give the model folder that holds " + Checkpoints.PYTORCH);
         Path source = dir.resolve(Checkpoints.PYTORCH), target = dir.resolve(Checkpoints.SAFETENSORS);
         if (!Files.exists(source)) throw new CheckpointException(dir, "no " + Checkpoints.PYTORCH + " to convert");
         if (Files.exists(target) && !args.has("force"))

@@ -108,8 +108,11 @@ final class DemoCommand implements Command {
             if (code != Main.OK) return code;
             out.println();
         }
-        out.println("Done. Written under " + show(dir) + ": flow.flo and flow.png (optical flow), video/ and audio.wav "
-                + "(the synthetic clip), reconstruction/ (its reconstruction), masked_lm/model.safetensors (converted).");
+        out.println("Done. Written under " + show(dir) + ":");
+        out.println("  flow.flo, flow.png          optical flow of the two frames (Middlebury .flo, colour wheel)");
+        out.println("  video/, audio.wav           the synthetic clip given to the autoencoder");
+        out.println("  reconstruction/             its reconstruction: frame_*.png and audio.wav");
+        out.println("  masked_lm/model.safetensors converted from the copied pytorch_model.bin");
         return Main.OK;
     }
 

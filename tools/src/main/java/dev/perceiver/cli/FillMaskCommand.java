@@ -137,6 +137,7 @@ final class FillMaskCommand implements Command {
     }
 
     private static String byteName(int id) {
-        return id >= PerceiverTokenizer.SPECIAL_TOKENS ? String.format("(0x%02X)", id - PerceiverTokenizer.SPECIAL_TOKENS) : "(special)";
+        int b = id - PerceiverTokenizer.SPECIAL_TOKENS;
+        return b >= 0 ? String.format("(0x%02X)", b) : "(special)";
     }
 }

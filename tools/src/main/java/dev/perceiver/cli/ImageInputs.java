@@ -82,9 +82,10 @@ final class ImageInputs {
         int[] size = size(c, "size", SIZE, file), crop = size(c, "crop_size", CROP, file);
         long resample = number(c, "resample", BICUBIC, file).longValue();
         if (resample != BICUBIC)
-            throw new CheckpointException(file, "resample " + resample + " is not supported; only 3 (bicubic), which the Perceiver checkpoints use");
-        if (!flag(c, "do_rescale", file) || Math.abs(number(c, "rescale_factor", 1 / 255.0, file).doubleValue() - 1 / 255.0) > 1e-12
-                || !flag(c, "do_normalize", file))
+            throw new CheckpointException(file, "resample " + resample
+                    + " is not supported; only 3 (bicubic), which the Perceiver checkpoints use");
+        double rescale = number(c, "rescale_factor", 1 / 255.0, file).doubleValue();
+        if (!flag(c, "do_rescale", file) || Math.abs(rescale - 1 / 255.0) > 1e-12 || !flag(c, "do_normalize", file))
             throw new CheckpointException(file, "only do_rescale true with rescale_factor 1/255 and do_normalize true are supported");
         return new ImageProcessor(size[0], size[1], crop[0], crop[1], channels(c, "image_mean", IMAGENET_MEAN, file),
                 channels(c, "image_std", IMAGENET_STD, file), flag(c, "do_center_crop", file), flag(c, "do_resize", file));

@@ -18,6 +18,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 class FlowCommandTest {
     private static final Path MODEL = Cli.GOLDEN.resolve("optical_flow");
@@ -37,7 +38,8 @@ class FlowCommandTest {
                 Cli.input("frame1_16x12.png"), "--out", flo.toString(), "--png", png.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("16x12 (1 tile)");
-        RgbImage f0 = ImageFiles.read(Cli.INPUTS.resolve("frame0_16x12.png")), f1 = ImageFiles.read(Cli.INPUTS.resolve("frame1_16x12.png"));
+        RgbImage f0 = ImageFiles.read(Cli.INPUTS.resolve("frame0_16x12.png"));
+        RgbImage f1 = ImageFiles.read(Cli.INPUTS.resolve("frame1_16x12.png"));
         try (Arena arena = Arena.ofConfined(); Perceiver model = Perceiver.load(MODEL, Perceiver.Options.DEFAULT);
              Checkpoint reference = SafeTensorsFile.open(Cli.INPUTS.resolve("golden.safetensors"))) {
             Tensor patches = FlowInput.patches(f0, f1, arena);
@@ -76,8 +78,8 @@ class FlowCommandTest {
             Tensor topLeft = tileFlow(model, f0, f1, new FlowTiling.Tile(0, 0, 12, 16), arena);
             Tensor bottomRight = tileFlow(model, f0, f1, new FlowTiling.Tile(3, 4, 12, 16), arena);
             for (int c = 0; c < 2; c++) {
-                assertThat(written.get(0, 0, c)).isCloseTo(topLeft.get(0, 0, 0, c) * 20f, org.assertj.core.data.Offset.offset(1e-5f));
-                assertThat(written.get(14, 19, c)).isCloseTo(bottomRight.get(0, 11, 15, c) * 20f, org.assertj.core.data.Offset.offset(1e-5f));
+                assertThat(written.get(0, 0, c)).isCloseTo(topLeft.get(0, 0, 0, c) * 20f, offset(1e-5f));
+                assertThat(written.get(14, 19, c)).isCloseTo(bottomRight.get(0, 11, 15, c) * 20f, offset(1e-5f));
             }
         }
     }
