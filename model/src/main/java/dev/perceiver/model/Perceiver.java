@@ -278,7 +278,7 @@ public final class Perceiver implements AutoCloseable {
             Preprocessed pre = run.stage("preprocess", () -> preprocess(run, in));
             int batch = pre.inputs().dim(0);
             Tensor maskBias = maskBias(run, in.attentionMask(), batch, pre.inputs().dim(1));
-            Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), maskBias);
+            Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), pre.layout(), maskBias);
             Map<String, Tensor> logits = decode(run, pre, z, in);
             Tensor loss = in.hasLabels() ? Losses.loss(run, head, config, logits.get(""), in) : null;
             return new PerceiverOutput(logits, loss, run.keep(z), List.copyOf(run.hiddenStates),

@@ -113,21 +113,29 @@ final class Weights {
         return new Linear(backend.prepareLinear(weight, bias, arena));
     }
 
+    /** A Linear layer's weight [out, in] and bias [1, out], as stored. */
+    record Dense(Matrix weight, Matrix bias) {}
+
+    Dense dense(String local, int in, int out) {
+        Weights l = at(local);
+        return new Dense(l.tensor("weight", out, in).matrix(), l.row("bias", out));
+    }
+
     /**
-     * Several Linear layers over the same input fused into one product, their outputs side by side in the order
-     * given (query, key and value of a self-attention layer): one pass over the input instead of several.
+     * Linear layers over the same input fused into one product, their outputs side by side in the order given
+     * (query, key and value of a self-attention layer): one pass over the input instead of several.
      */
-    Linear fusedLinear(int in, java.util.List<String> locals, int... outs) {
-        int total = Arrays.stream(outs).sum();
+    Linear fuse(Dense... parts) {
+        int in = parts[0].weight().cols(), total = Arrays.stream(parts).mapToInt(d -> d.weight().rows()).sum();
         try (Arena staging = Arena.ofConfined()) {
             Matrix weight = Tensor.zeros(staging, total, in).matrix();
             Matrix bias = Tensor.zeros(arena, 1, total).matrix();
             int row = 0;
-            for (int i = 0; i < locals.size(); i++) {
-                Weights l = at(locals.get(i));
-                weight.rows(row, row + outs[i]).copyFrom(l.tensor("weight", outs[i], in).matrix());
-                bias.cols(row, row + outs[i]).copyFrom(l.row("bias", outs[i]));
-                row += outs[i];
+            for (Dense d : parts) {
+                int n = d.weight().rows();
+                weight.rows(row, row + n).copyFrom(d.weight());
+                bias.cols(row, row + n).copyFrom(d.bias());
+                row += n;
             }
             return new Linear(backend.prepareLinear(weight, bias, arena));
         }
