@@ -126,6 +126,8 @@ public final class Perceiver implements AutoCloseable {
         this.encoder = new PerceiverEncoder(p.at("encoder"), config, kvDim, latents, act);
         root.requireAllUsed();
         this.parameterCount = root.parameterCount();
+        root.finishLoading();
+        if (checkpoint != null) checkpoint.releaseResidentPages();
     }
 
     /**
@@ -175,9 +177,11 @@ public final class Perceiver implements AutoCloseable {
     /** The model of config with random weights: for measuring speed at a checkpoint's sizes without the checkpoint. */
     public static Perceiver random(PerceiverConfig config, Backend backend, boolean ownsBackend) {
         Arena arena = Arena.ofShared();
+        Weights w = new Weights(null, backend, arena);
         try {
-            return new Perceiver(config, new Weights(null, backend, arena), null, backend, ownsBackend);
+            return new Perceiver(config, w, null, backend, ownsBackend);
         } catch (RuntimeException e) {
+            w.finishLoading();
             arena.close();
             throw e;
         }

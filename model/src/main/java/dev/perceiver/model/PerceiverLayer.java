@@ -33,7 +33,7 @@ final class PerceiverLayer {
     final Linear query;
     /** [key, value] for cross-attention, [query, key, value] for self-attention, side by side. */
     final Linear projections;
-    /** The cross-attention's key and value weights as stored, for {@link FactoredCrossAttention}. */
+    /** Key and value weights as stored: valid only while the model loads (for {@link FactoredCrossAttention}). */
     final Weights.Dense key;
     final Weights.Dense value;
     // attention.output
