@@ -33,6 +33,12 @@ public interface Checkpoint extends AutoCloseable {
     /** The file's string metadata (safetensors __metadata__); empty if it has none. */
     Map<String, String> metadata();
 
+    /**
+     * Lets the system drop the file's pages from memory (they are read back on use): a model calls this once it has
+     * copied what it needs (packed weights), so the checkpoint stops counting twice in its resident memory.
+     */
+    default void releaseResidentPages() {}
+
     @Override
     void close();
 }

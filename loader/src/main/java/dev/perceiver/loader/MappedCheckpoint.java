@@ -54,6 +54,11 @@ abstract sealed class MappedCheckpoint implements Checkpoint permits SafeTensors
     abstract MemorySegment elements(TensorInfo tensor, Arena scratch);
 
     @Override
+    public final void releaseResidentPages() {
+        if (!closed && file.isMapped()) file.unload();
+    }
+
+    @Override
     public final Path path() {
         return path;
     }

@@ -14,12 +14,15 @@ import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Reads PNG, JPEG, BMP and GIF files into {@link RgbImage}s with the values PIL's {@code Image.open(f).convert("RGB")}
@@ -39,8 +42,24 @@ public final class ImageFiles {
     public static final long MAX_PIXELS = 100_000_000L;
 
     private static final Set<String> FORMATS = Set.of("png", "jpeg", "bmp", "gif");
+    private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
 
     private ImageFiles() {
+    }
+
+    /** The image files in dir (png, jpg, jpeg, bmp, gif by extension; other files ignored), sorted by file name. */
+    public static List<Path> list(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) throw new NotDirectoryException(dir.toString());
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> Files.isRegularFile(p) && EXTENSIONS.contains(extension(p)))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        }
+    }
+
+    private static String extension(Path p) {
+        String name = p.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
     }
 
     /** Decodes file into 8-bit RGB. */

@@ -27,6 +27,8 @@ public final class ImageProcessor {
     private final int cropWidth;
     private final float[] mean = new float[3];
     private final float[] std = new float[3];
+    private final boolean doCenterCrop;
+    private final boolean doResize;
 
     /**
      * height x width is the output size ("size" in the HF config); cropHeight x cropWidth is "crop_size", so the
@@ -34,6 +36,15 @@ public final class ImageProcessor {
      * does.
      */
     public ImageProcessor(int height, int width, int cropHeight, int cropWidth, double[] mean, double[] std) {
+        this(height, width, cropHeight, cropWidth, mean, std, true, true);
+    }
+
+    /**
+     * As above, with HF's do_center_crop and do_resize switches (a checkpoint's preprocessor_config.json may turn
+     * either off). Without resizing, the (cropped) image must already be height x width.
+     */
+    public ImageProcessor(int height, int width, int cropHeight, int cropWidth, double[] mean, double[] std,
+                          boolean doCenterCrop, boolean doResize) {
         if (height <= 0 || width <= 0 || cropHeight <= 0 || cropWidth <= 0)
             throw new IllegalArgumentException("image processor sizes must be positive: size " + height + "x" + width
                     + ", crop " + cropHeight + "x" + cropWidth);
@@ -43,6 +54,8 @@ public final class ImageProcessor {
         this.width = width;
         this.cropHeight = cropHeight;
         this.cropWidth = cropWidth;
+        this.doCenterCrop = doCenterCrop;
+        this.doResize = doResize;
         for (int c = 0; c < 3; c++) {
             this.mean[c] = (float) mean[c];
             this.std[c] = (float) std[c];
@@ -87,9 +100,14 @@ public final class ImageProcessor {
         return new RgbImage(cw, ch, out);
     }
 
-    /** The 8-bit image the model sees, before rescaling: centre crop, then Pillow BICUBIC resize. */
+    /** The 8-bit image the model sees, before rescaling: centre crop, then Pillow BICUBIC resize (each if enabled). */
     public RgbImage cropAndResize(RgbImage img) {
-        return PillowResize.bicubic(centerCrop(img), width, height);
+        RgbImage cropped = doCenterCrop ? centerCrop(img) : img;
+        if (doResize) return PillowResize.bicubic(cropped, width, height);
+        if (cropped.width() != width || cropped.height() != height)
+            throw new IllegalArgumentException(img + (doCenterCrop ? " cropped to " + cropped : "") + " is not "
+                    + width + "x" + height + ", and resizing is turned off (do_resize false)");
+        return cropped;
     }
 
     /** One image as pixel values {@code [3, height, width]}. */

@@ -5,14 +5,11 @@ import dev.perceiver.runtime.Tensor;
 import java.io.IOException;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Files;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * Video for the multimodal autoencoder: frames as the model input {@code [1, T, 3, H, W]} with values {@code u/255}
@@ -21,19 +18,12 @@ import java.util.stream.Stream;
  * reproduced: frames are taken at their size (the official model needs 16 frames of 224×224).
  */
 public final class VideoFiles {
-    private static final Set<String> FRAME_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
-
     private VideoFiles() {
     }
 
     /** The frame images in dir (png, jpg, jpeg, bmp, gif; other files ignored), sorted by file name. */
     public static List<Path> listFrames(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) throw new NotDirectoryException(dir.toString());
-        List<Path> frames;
-        try (Stream<Path> files = Files.list(dir)) {
-            frames = files.filter(p -> Files.isRegularFile(p) && FRAME_EXTENSIONS.contains(extension(p)))
-                    .sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString())).toList();
-        }
+        List<Path> frames = ImageFiles.list(dir);
         if (frames.isEmpty()) throw new IOException(dir + ": no PNG, JPEG, BMP or GIF frames in this folder");
         return frames;
     }
@@ -112,11 +102,5 @@ public final class VideoFiles {
         if (s.length != 4 || s[3] != 3)
             throw new IllegalArgumentException("video must be [T, H, W, 3] or [1, T, H, W, 3], got " + Arrays.toString(video.shape()));
         return s;
-    }
-
-    private static String extension(Path p) {
-        String name = p.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
     }
 }

@@ -3,6 +3,7 @@ package dev.perceiver.model;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * transformers' PerceiverAudioPreprocessor (prep "patches"): [B, T, 1] or [B, T] samples → patches of
@@ -36,6 +37,7 @@ final class AudioPreprocessor implements ModalityPreprocessor {
         Tensor patches = (x.isContiguous() ? x : x.copy(run.scratch())).reshape(batch, samples / samplesPerPatch,
                 samplesPerPatch);
         return ModalityPreprocessor.withPositions(run, patches,
-                positionEmbeddings.forGrid(run, new int[] {patches.dim(1)}, name), concatPos, name);
+                positionEmbeddings.forGrid(run, new int[] {patches.dim(1)}, name), concatPos, name,
+                List.of("audio", patches.dim(1)));
     }
 }

@@ -8,6 +8,7 @@ import dev.perceiver.ops.PackedMatrix;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * transformers' PerceiverImagePreprocessor for images [B, C, H, W] and videos [B, T, C, H, W] (channels first):
@@ -150,7 +151,8 @@ final class ImagePreprocessor implements ModalityPreprocessor {
             case PATCHES -> patches(run, x, inputName);
         };
         Matrix pos = positionEmbeddings.forGrid(run, f.indexDims(), inputName);
-        return ModalityPreprocessor.withPositions(run, f.values(), pos, spec.concatPos(), inputName);
+        return ModalityPreprocessor.withPositions(run, f.values(), pos, spec.concatPos(), inputName,
+                List.of(spec.prepType(), Arrays.stream(f.indexDims()).boxed().toList()));
     }
 
     /** Channels-last features flattened to [B, N, C] and the grid they came from. */

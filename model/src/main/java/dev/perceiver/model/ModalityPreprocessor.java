@@ -3,6 +3,7 @@ package dev.perceiver.model;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
+import java.util.List;
 import java.util.Map;
 
 /** A preprocessor of one float input (image, video, audio, one-hot label). */
@@ -16,9 +17,11 @@ interface ModalityPreprocessor {
 
     /**
      * [features ‖ positions] (concat) or features + positions (add), for features [B, N, Cf] and positions [N, Cp]
-     * shared by the whole batch: transformers' _build_network_inputs after flattening.
+     * shared by the whole batch: transformers' _build_network_inputs after flattening. layoutKey names the grid the
+     * positions belong to: concatenated positions are the same on every pass with that key.
      */
-    static Preprocessed withPositions(Run run, Tensor features, Matrix positions, boolean concat, String name) {
+    static Preprocessed withPositions(Run run, Tensor features, Matrix positions, boolean concat, String name,
+                                      Object layoutKey) {
         int batch = features.dim(0), n = features.dim(1), cf = features.dim(2), cp = positions.cols();
         if (positions.rows() != n)
             throw new InvalidInputException(name + ": " + n + " tokens but " + positions.rows() + " positions");
@@ -34,7 +37,8 @@ interface ModalityPreprocessor {
                 run.kernels().add(run.parallel(), f, positions, o);
             }
         }
-        return new Preprocessed(out, null, Map.of("", features));
+        InputLayout layout = concat ? new InputLayout(layoutKey, List.of(new InputLayout.Segment(0, n, cf))) : null;
+        return new Preprocessed(out, null, Map.of("", features), layout);
     }
 
     /** Checks x has the given rank, naming the input and the expected layout otherwise. */

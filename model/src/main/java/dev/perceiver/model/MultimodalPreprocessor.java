@@ -3,7 +3,9 @@ package dev.perceiver.model;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 
@@ -57,6 +59,8 @@ final class MultimodalPreprocessor {
         Map<String, Integer> sizes = new LinkedHashMap<>();
         Map<String, Tensor> withoutPos = new LinkedHashMap<>();
         Map<String, Tensor> outputs = new LinkedHashMap<>();
+        List<InputLayout.Segment> segments = new ArrayList<>();
+        List<Object> key = new ArrayList<>();
         int batch = -1, total = 0;
         for (var e : modalities.entrySet()) {
             String m = e.getKey();
@@ -68,6 +72,13 @@ final class MultimodalPreprocessor {
             outputs.put(m, p.inputs());
             withoutPos.put(m, p.withoutPos().get(""));
             sizes.put(m, p.inputs().dim(1));
+            // Padding and mask tokens are fixed too; a masked modality has no channel left that varies.
+            InputLayout sub = p.layout() != null ? p.layout()
+                    : InputLayout.allVariable(m, p.inputs().dim(1), p.inputs().dim(2));
+            boolean masked = maskProbs.getOrDefault(m, 0.0) == 1.0;
+            for (InputLayout.Segment s : sub.segments())
+                segments.add(new InputLayout.Segment(total + s.start(), total + s.end(), masked ? 0 : s.variable()));
+            key.add(List.of(m, sub.key()));
             total += p.inputs().dim(1);
         }
         Tensor out = run.tensor(batch, total, numChannels);
@@ -86,6 +97,6 @@ final class MultimodalPreprocessor {
                 for (int r = 0; r < dst.rows(); r++) dst.row(r).cols(src.cols(), numChannels).copyFrom(padding.get(m));
             }
         }
-        return new Preprocessed(out, sizes, withoutPos);
+        return new Preprocessed(out, sizes, withoutPos, new InputLayout(key, segments));
     }
 }

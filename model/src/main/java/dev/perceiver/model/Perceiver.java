@@ -126,6 +126,8 @@ public final class Perceiver implements AutoCloseable {
         this.encoder = new PerceiverEncoder(p.at("encoder"), config, kvDim, latents, act);
         root.requireAllUsed();
         this.parameterCount = root.parameterCount();
+        root.finishLoading();
+        if (checkpoint != null) checkpoint.releaseResidentPages();
     }
 
     /**
@@ -175,9 +177,11 @@ public final class Perceiver implements AutoCloseable {
     /** The model of config with random weights: for measuring speed at a checkpoint's sizes without the checkpoint. */
     public static Perceiver random(PerceiverConfig config, Backend backend, boolean ownsBackend) {
         Arena arena = Arena.ofShared();
+        Weights w = new Weights(null, backend, arena);
         try {
-            return new Perceiver(config, new Weights(null, backend, arena), null, backend, ownsBackend);
+            return new Perceiver(config, w, null, backend, ownsBackend);
         } catch (RuntimeException e) {
+            w.finishLoading();
             arena.close();
             throw e;
         }
@@ -278,7 +282,7 @@ public final class Perceiver implements AutoCloseable {
             Preprocessed pre = run.stage("preprocess", () -> preprocess(run, in));
             int batch = pre.inputs().dim(0);
             Tensor maskBias = maskBias(run, in.attentionMask(), batch, pre.inputs().dim(1));
-            Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), maskBias);
+            Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), pre.layout(), maskBias);
             Map<String, Tensor> logits = decode(run, pre, z, in);
             Tensor loss = in.hasLabels() ? Losses.loss(run, head, config, logits.get(""), in) : null;
             return new PerceiverOutput(logits, loss, run.keep(z), List.copyOf(run.hiddenStates),

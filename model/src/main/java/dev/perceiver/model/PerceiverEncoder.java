@@ -16,6 +16,7 @@ final class PerceiverEncoder {
     final int numBlocks;
     /** The cross-attention's query projection of the latents, which do not depend on the input. */
     private final Matrix latentQueries;
+    private final FactoredCrossAttention factored;
 
     PerceiverEncoder(Weights w, PerceiverConfig c, int kvDim, Tensor latents, Activation act) {
         if (c.dLatents() % c.numSelfAttentionHeads() != 0 || c.dLatents() % c.numCrossAttentionHeads() != 0)
@@ -33,16 +34,26 @@ final class PerceiverEncoder {
         try (Scratch scratch = new Scratch()) {
             this.latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w, scratch), latents.matrix());
         }
+        // -Dperceiver.factored=false keeps the direct computation (to compare the two).
+        this.factored = Boolean.parseBoolean(System.getProperty("perceiver.factored", "true"))
+                ? new FactoredCrossAttention(crossAttention, latentQueries, w.arena()) : null;
     }
 
-    /** latents [B, N, d_latents], inputs [B, M, kv_dim], maskBias [B, M] (or [B, N, M], or null) → [B, N, d_latents]. */
-    Tensor forward(Run run, Tensor latents, Tensor inputs, Tensor maskBias) {
+    /**
+     * latents [B, N, d_latents], inputs [B, M, kv_dim] laid out as layout says (or null if unknown), maskBias [B, M]
+     * (or [B, N, M], or null) → [B, N, d_latents].
+     */
+    Tensor forward(Run run, Tensor latents, Tensor inputs, InputLayout layout, Tensor maskBias) {
         int batch = latents.dim(0), n = latents.dim(1), d = latents.dim(2);
         Tensor z = run.stage("encoder_cross_attention", () -> {
             Tensor out = run.tensor(batch, n, d);
             Tensor probs = run.outputAttentions
                     ? run.result(batch, crossAttention.numHeads, n, inputs.dim(1)) : null;
-            crossAttention.forward(run, latents, inputs, maskBias, out, probs, latentQueries);
+            if (factored != null && layout != null && (maskBias == null || maskBias.rank() == 2)
+                    && factored.worthIt(layout, inputs.dim(1)))
+                crossAttendFactored(run, latents, inputs, layout, maskBias, out, probs);
+            else
+                crossAttention.forward(run, latents, inputs, maskBias, out, probs, latentQueries);
             if (probs != null) run.crossAttentions.add(probs);
             return out;
         });
@@ -63,5 +74,23 @@ final class PerceiverEncoder {
             }
             return state;
         });
+    }
+
+    private void crossAttendFactored(Run run, Tensor latents, Tensor inputs, InputLayout layout, Tensor maskBias,
+                                     Tensor out, Tensor probs) {
+        PerceiverLayer l = crossAttention;
+        int batch = latents.dim(0), n = latents.dim(1), m = inputs.dim(1), kv = inputs.dim(2);
+        // The reference's work: query, key and value projections and both attention products.
+        run.countFlops(2L * batch * (n * (long) l.qDim * l.qkChannels + m * (long) kv * (l.qkChannels + l.vChannels)
+                + n * (long) m * (l.qkChannels + l.vChannels)));
+        for (int b = 0; b < batch; b++) {
+            long mark = run.scratch().mark();
+            Matrix ctx = run.matrix(n, l.vChannels);
+            Matrix mask = maskBias == null ? null : maskBias.select(0, b).reshape(1, m).matrix();
+            factored.attend(run, inputs.select(0, b).matrix(), layout, mask, ctx,
+                    probs == null ? null : probs.select(0, b).matrix());
+            l.feedForward(run, latents.select(0, b).matrix(), ctx, out.select(0, b).matrix());
+            run.scratch().release(mark);
+        }
     }
 }

@@ -5,7 +5,6 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
-import java.util.List;
 
 /**
  * One pre-LN attention block (transformers' PerceiverLayer), cross- or self-attention:
@@ -34,6 +33,9 @@ final class PerceiverLayer {
     final Linear query;
     /** [key, value] for cross-attention, [query, key, value] for self-attention, side by side. */
     final Linear projections;
+    /** Key and value weights as stored: valid only while the model loads (for {@link FactoredCrossAttention}). */
+    final Weights.Dense key;
+    final Weights.Dense value;
     // attention.output
     final Linear dense;
     final LayerNorm layernorm;
@@ -80,14 +82,16 @@ final class PerceiverLayer {
         this.activation = activation;
         Weights self = w.at("attention").at("self");
         this.layernorm1 = self.layerNorm("layernorm1", qDim);
+        this.key = self.dense("key", kvDim, ch.qk());
+        this.value = self.dense("value", kvDim, ch.v());
         if (isCrossAttention) {
             this.layernorm2 = self.layerNorm("layernorm2", kvDim);
             this.query = self.linear("query", qDim, ch.qk());
-            this.projections = self.fusedLinear(kvDim, List.of("key", "value"), ch.qk(), ch.v());
+            this.projections = self.fuse(key, value);
         } else {
             this.layernorm2 = null;
             this.query = null;
-            this.projections = self.fusedLinear(qDim, List.of("query", "key", "value"), ch.qk(), ch.qk(), ch.v());
+            this.projections = self.fuse(self.dense("query", qDim, ch.qk()), key, value);
         }
         this.dense = w.at("attention").at("output").linear("dense", ch.v(), ch.out());
         this.layernorm = w.layerNorm("layernorm", qDim);
@@ -184,7 +188,7 @@ final class PerceiverLayer {
     }
 
     /** out = A + dense2(act(dense1(layernorm(A)))) with A = dense(ctx) [+ x]. */
-    private void feedForward(Run run, Matrix x, Matrix ctx, Matrix out) {
+    void feedForward(Run run, Matrix x, Matrix ctx, Matrix out) {
         Matrix a = run.matrix(x.rows(), dense.out());
         dense.apply(run, ctx, a, Activation.NONE, useQueryResidual ? x : null);
         Matrix hidden = run.matrix(x.rows(), dense1.out());

@@ -27,24 +27,33 @@ final class Weights {
     private final Arena arena;
     private final Set<String> used;
     private final long[] parameters;
+    /** Random weights that are only needed while the model loads (they are packed or folded into tables). */
+    private final Arena staging;
     private final String prefix;
 
     Weights(Checkpoint checkpoint, Backend backend, Arena arena) {
-        this(checkpoint, backend, arena, new LinkedHashSet<>(), new long[1], "");
+        this(checkpoint, backend, arena, new LinkedHashSet<>(), new long[1],
+                checkpoint == null ? Arena.ofShared() : null, "");
     }
 
     private Weights(Checkpoint checkpoint, Backend backend, Arena arena, Set<String> used, long[] parameters,
-                    String prefix) {
+                    Arena staging, String prefix) {
         this.checkpoint = checkpoint;
         this.backend = backend;
         this.arena = arena;
         this.used = used;
         this.parameters = parameters;
+        this.staging = staging;
         this.prefix = prefix;
     }
 
     Weights at(String scope) {
-        return new Weights(checkpoint, backend, arena, used, parameters, name(scope) + ".");
+        return new Weights(checkpoint, backend, arena, used, parameters, staging, name(scope) + ".");
+    }
+
+    /** Loading is over: frees what only loading needed. */
+    void finishLoading() {
+        if (staging != null) staging.close();
     }
 
     /** Scalars in every tensor bound so far (the state_dict's size, buffers included). */
@@ -77,7 +86,7 @@ final class Weights {
     Tensor tensor(String local, int... shape) {
         String full = name(local);
         parameters[0] += Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
-        if (checkpoint == null) return random(full, shape);
+        if (checkpoint == null) return random(full, shape, arena);
         if (!checkpoint.names().contains(full))
             throw new CheckpointException(checkpoint.path(), "missing tensor " + full + " " + Arrays.toString(shape)
                     + " that this config needs");
@@ -108,26 +117,42 @@ final class Weights {
     /** A Linear whose weight is stored with another shape of out·in elements (a 1x1 convolution's [out, in, 1, 1]). */
     Linear linear(String local, int in, int out, int... weightShape) {
         Weights l = at(local);
+        if (checkpoint == null) {
+            // Random weights only live until they are packed, as a checkpoint's pages do (releaseResidentPages).
+            Matrix weight = l.random(l.name("weight"), weightShape, staging).reshape(out, in).matrix();
+            return new Linear(backend.prepareLinear(weight, l.row("bias", out), arena));
+        }
         Matrix weight = l.tensor("weight", weightShape).reshape(out, in).matrix();
         Matrix bias = l.row("bias", out);
         return new Linear(backend.prepareLinear(weight, bias, arena));
     }
 
+    /** A Linear layer's weight [out, in] and bias [1, out], as stored. */
+    record Dense(Matrix weight, Matrix bias) {}
+
+    /** Valid while the model loads: a Linear layer's stored weights, to fuse or fold into other tables. */
+    Dense dense(String local, int in, int out) {
+        Weights l = at(local);
+        Matrix weight = checkpoint == null ? l.random(l.name("weight"), new int[] {out, in}, staging).matrix()
+                : l.tensor("weight", out, in).matrix();
+        return new Dense(weight, l.row("bias", out));
+    }
+
     /**
-     * Several Linear layers over the same input fused into one product, their outputs side by side in the order
-     * given (query, key and value of a self-attention layer): one pass over the input instead of several.
+     * Linear layers over the same input fused into one product, their outputs side by side in the order given
+     * (query, key and value of a self-attention layer): one pass over the input instead of several.
      */
-    Linear fusedLinear(int in, java.util.List<String> locals, int... outs) {
-        int total = Arrays.stream(outs).sum();
+    Linear fuse(Dense... parts) {
+        int in = parts[0].weight().cols(), total = Arrays.stream(parts).mapToInt(d -> d.weight().rows()).sum();
         try (Arena staging = Arena.ofConfined()) {
             Matrix weight = Tensor.zeros(staging, total, in).matrix();
             Matrix bias = Tensor.zeros(arena, 1, total).matrix();
             int row = 0;
-            for (int i = 0; i < locals.size(); i++) {
-                Weights l = at(locals.get(i));
-                weight.rows(row, row + outs[i]).copyFrom(l.tensor("weight", outs[i], in).matrix());
-                bias.cols(row, row + outs[i]).copyFrom(l.row("bias", outs[i]));
-                row += outs[i];
+            for (Dense d : parts) {
+                int n = d.weight().rows();
+                weight.rows(row, row + n).copyFrom(d.weight());
+                bias.cols(row, row + n).copyFrom(d.bias());
+                row += n;
             }
             return new Linear(backend.prepareLinear(weight, bias, arena));
         }
@@ -141,8 +166,9 @@ final class Weights {
     /**
      * Small uniform values, except ones where a norm's scale or a variance belongs, so every layer stays in range.
      */
-    private Tensor random(String name, int[] shape) {
-        Tensor t = Tensor.zeros(arena, shape);
+    private Tensor random(String name, int[] shape, Arena into) {
+        if (into != arena) parameters[0] += Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
+        Tensor t = Tensor.zeros(into, shape);
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(name.hashCode());
         boolean unitScale = name.endsWith("running_var") || (name.contains("layernorm") && name.endsWith("weight"));
         Matrix m = t.reshape(1, Math.toIntExact(t.size())).matrix();

@@ -80,6 +80,19 @@ class ImageProcessorTest {
         }
     }
 
+    /** do_center_crop false resizes the whole image; do_resize false only crops and needs the crop at size. */
+    @Test
+    void cropAndResizeCanEachBeTurnedOff() {
+        RgbImage img = PillowResizeTest.synthetic(6, 4);
+        double[] zero = {0, 0, 0}, one = {1, 1, 1};
+        RgbImage noCrop = new ImageProcessor(3, 3, 4, 4, zero, one, false, true).cropAndResize(img);
+        assertThat(noCrop.pixels()).isEqualTo(PillowResize.bicubic(img, 3, 3).pixels());
+        ImageProcessor cropOnly = new ImageProcessor(3, 3, 4, 4, zero, one, true, false);
+        assertThat(cropOnly.cropAndResize(img).pixels()).isEqualTo(cropOnly.centerCrop(img).pixels());
+        assertThatThrownBy(() -> new ImageProcessor(2, 2, 2, 2, zero, one, false, false).cropAndResize(img))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not 2x2").hasMessageContaining("do_resize");
+    }
+
     @Test
     void refusesImagesTooSmallToCrop() {
         assertThatThrownBy(() -> processor.centerCrop(new RgbImage(1, 1, new byte[3])))

@@ -23,7 +23,8 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : List.of(new RunCommand(), new InfoCommand(), new BenchCommand()))
+        for (Command c : List.of(new DemoCommand(), new ClassifyCommand(), new FillMaskCommand(), new FlowCommand(),
+                new AutoencodeCommand(), new ConvertCommand(), new RunCommand(), new InfoCommand(), new BenchCommand()))
             COMMANDS.put(c.name(), c);
     }
 
@@ -57,8 +58,7 @@ public final class Main {
         try {
             return cmd.run(Args.parse(rest, withCommon(cmd.flags()), cmd.valued()), out, err);
         } catch (UsageException e) {
-            err.println("perceiver " + cmd.name() + ": " + e.getMessage());
-            err.println("Run 'perceiver " + cmd.name() + " --help' for usage.");
+            err.println("perceiver " + cmd.name() + ": " + e.getMessage() + " (see 'perceiver " + cmd.name() + " --help')");
             return USAGE;
         } catch (InvalidInputException | NoSuchFileException | JsonException e) {
             return fail(err, cmd, e, BAD_INPUT);

@@ -1,10 +1,16 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.loader.CheckpointException;
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** The options every model command shares: --model, --threads, --device. */
 final class ModelArgs {
@@ -30,9 +36,41 @@ final class ModelArgs {
         return Perceiver.load(modelDir(args), options(args));
     }
 
+    /**
+     * Loads --model for a task command, checking from config.json, before the weights are read, that its head is one
+     * the command runs; otherwise a CheckpointException naming the head found and the heads wanted.
+     */
+    static Perceiver load(Args args, String command, Head... heads) {
+        Path dir = modelDir(args);
+        Perceiver.Options options = options(args);
+        String architecture = PerceiverConfig.load(dir.resolve("config.json")).architecture();
+        if (Arrays.stream(heads).noneMatch(h -> h.architecture().equals(architecture))) {
+            List<String> wanted = Arrays.stream(heads).map(Head::architecture).toList();
+            throw new CheckpointException(null, "--model " + dir + " is a " + (architecture == null
+                    ? "model without architectures in its config.json" : architecture) + "; " + command + " runs "
+                    + (wanted.size() == 1 ? wanted.getFirst() : String.join(", ", wanted.subList(0, wanted.size() - 1))
+                    + " or " + wanted.getLast()) + suggestion(architecture));
+        }
+        return Perceiver.load(dir, options);
+    }
+
+    /** The command that does run a head, for the wrong-model message. */
+    private static String suggestion(String architecture) {
+        Head head = Arrays.stream(Head.values()).filter(h -> h.architecture().equals(architecture)).findFirst().orElse(null);
+        if (head == null) return "";
+        String command = switch (head) {
+            case IMAGE_CLASSIFICATION_LEARNED, IMAGE_CLASSIFICATION_FOURIER, IMAGE_CLASSIFICATION_CONV -> "classify";
+            case MASKED_LM -> "fill-mask";
+            case OPTICAL_FLOW -> "flow";
+            case MULTIMODAL_AUTOENCODING -> "autoencode";
+            case SEQUENCE_CLASSIFICATION -> "run";
+        };
+        return " (for this model use 'perceiver " + command + "')";
+    }
+
     static Set<String> with(String... more) {
-        java.util.Set<String> s = new java.util.TreeSet<>(VALUED);
-        s.addAll(java.util.List.of(more));
+        Set<String> s = new TreeSet<>(VALUED);
+        s.addAll(List.of(more));
         return s;
     }
 }

@@ -9,26 +9,33 @@ import java.io.PrintStream;
 final class Progress {
     private final PrintStream err;
     private final String what;
-    private final int total;
+    private long total;
     private final boolean live;
     private final long start = System.nanoTime();
-    private int done;
+    private long done;
 
-    Progress(PrintStream err, String what, int total, boolean quiet) {
+    Progress(PrintStream err, String what, long total, boolean quiet) {
         this.err = err;
         this.what = what;
         this.total = total;
         this.live = !quiet && System.console() != null && err == System.err;
     }
 
+    /** One more item done. */
     void step(String note) {
-        done++;
+        update(done + 1, total, note);
+    }
+
+    /** doneSoFar of newTotal items done, for work reported in bulk whose size is learnt as it runs. */
+    void update(long doneSoFar, long newTotal, String note) {
+        done = doneSoFar;
+        total = newTotal;
         if (!live) return;
         double elapsed = (System.nanoTime() - start) / 1e9;
         double rate = done / Math.max(elapsed, 1e-9);
         String left = done < total ? String.format(", %s left", duration((total - done) / rate)) : "";
         err.printf("\r%s: %d/%d (%.2f/s%s) %s\033[K", what, done, total, rate, left, note);
-        if (done == total) err.println();
+        if (done >= total) err.println();
         err.flush();
     }
 

@@ -23,12 +23,18 @@ public final class GpuBackend implements Backend {
     private final GpuContext gpu;
     private final Kernels kernels;
     private final ThreadPool pool;
+    private final long scoresPerChunk;
 
     /** Owns gpu and pool and closes them with the backend. */
     public GpuBackend(GpuContext gpu, Kernels kernels, ThreadPool pool) {
+        this(gpu, kernels, pool, SCORES_PER_CHUNK);
+    }
+
+    GpuBackend(GpuContext gpu, Kernels kernels, ThreadPool pool, long scoresPerChunk) {
         this.gpu = gpu;
         this.kernels = kernels;
         this.pool = pool;
+        this.scoresPerChunk = scoresPerChunk;
     }
 
     @Override
@@ -74,7 +80,7 @@ public final class GpuBackend implements Backend {
                           Scratch scratch) {
         int nq = q.rows(), nk = k.rows(), dv = v.cols() / heads;
         float scale = (float) (1.0 / Math.sqrt(q.cols() / heads));
-        int chunk = (int) Math.clamp(SCORES_PER_CHUNK / Math.max(1L, (long) heads * nk), 1, Math.max(1, nq));
+        int chunk = (int) Math.clamp(scoresPerChunk / Math.max(1L, (long) heads * nk), 1, Math.max(1, nq));
         try (DeviceBuffer keys = gpu.upload(k); DeviceBuffer values = gpu.upload(v)) {
             for (int q0 = 0; q0 < nq; q0 += chunk) {
                 int q1 = Math.min(nq, q0 + chunk), rows = q1 - q0;

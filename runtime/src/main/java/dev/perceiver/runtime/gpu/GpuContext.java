@@ -207,7 +207,7 @@ public final class GpuContext implements AutoCloseable {
         if (epilogue.residual() != null) requireShape(epilogue.residual(), t, o, "linear residual");
         requireShape(y, t, o, "linear output");
         boolean plain = epilogue.bias() == null && epilogue.activation() == Activation.NONE && epilogue.residual() == null;
-        try (Arena staging = Arena.ofConfined();
+        try (Arena staging = Arena.ofShared(); // shared: the epilogue reads it from the pool's threads
              DeviceBuffer dx = upload(x);
              DeviceBuffer dy = allocate(t, o)) {
             linear(dx.matrix(), w, dy.matrix());

@@ -1,0 +1,235 @@
+package dev.perceiver.model;
+
+import dev.perceiver.ops.Epilogue;
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.ops.PackedMatrix;
+import dev.perceiver.ops.Parallel;
+import dev.perceiver.runtime.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The encoder's cross-attention, computed without projecting the parts of the input that never change.
+ *
+ * <p>Its queries are the latents' (the same every pass), and most input channels are fixed for a given input
+ * layout: position features, padding, mask tokens. For a token x = [v ‖ f] with v varying and f fixed, and G = γ⊙W
+ * (layernorm2's scale folded into the key or value weight):
+ * <pre>
+ *   LN(x)·Wᵀ + b = rstd·((v − μ)·G_vᵀ + P + (m_f − μ)·s_f) + c0
+ * </pre>
+ * where P = (f − m_f)·G_fᵀ, m_f is the mean of f, s_f the column sums of G_f and c0 = β·Wᵀ + b: everything but the
+ * first term is computed once per layout. The scores q·kᵀ take the same form with Q·Pᵀ precomputed, so a pass
+ * multiplies only the varying channels (3 pixel values of the Fourier model, 16 audio samples or 48 pixel values per
+ * multimodal token) instead of all of them. The values are built the same way, then weighted by the probabilities
+ * as usual. Results agree with the direct computation to rounding.
+ */
+final class FactoredCrossAttention {
+    /** Precomputed scores Q·Pᵀ larger than this (in floats) are not worth their memory: the direct path runs. */
+    static final long MAX_PRECOMPUTED_SCORES = 128L << 20;
+    private static final int CACHED_LAYOUTS = 2;
+
+    private final PerceiverLayer layer;
+    private final Matrix queries;
+    /** G = γ⊙W for [key | value], [qk + v, C], and c0 = β·Wᵀ + b. */
+    private final Matrix g;
+    private final float[] c0;
+    private final Map<Object, Tables> cache = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Object, Tables> e) {
+            return size() > CACHED_LAYOUTS;
+        }
+    };
+
+    FactoredCrossAttention(PerceiverLayer layer, Matrix queries, Arena arena) {
+        this.layer = layer;
+        this.queries = queries;
+        Matrix gamma = layer.layernorm2.weight(), beta = layer.layernorm2.bias();
+        int qk = layer.qkChannels, c = gamma.cols();
+        this.g = Tensor.zeros(arena, qk + layer.vChannels, c).matrix();
+        this.c0 = new float[qk + layer.vChannels];
+        for (int o = 0; o < c0.length; o++) {
+            Weights.Dense d = o < qk ? layer.key : layer.value;
+            int row = o < qk ? o : o - qk;
+            double bias = d.bias().get(0, row);
+            for (int ch = 0; ch < c; ch++) {
+                float w = d.weight().get(row, ch);
+                g.set(o, ch, w * gamma.get(0, ch));
+                bias += (double) beta.get(0, ch) * w;
+            }
+            c0[o] = (float) bias;
+        }
+    }
+
+    /** Whether this layout has fixed channels to gain from and its precomputed scores fit the budget. */
+    boolean worthIt(InputLayout layout, int tokens) {
+        int inputChannels = g.cols();
+        boolean fixed = layout.segments().stream().anyMatch(s -> s.variable() < inputChannels);
+        return fixed && (long) layer.numHeads * queries.rows() * tokens <= MAX_PRECOMPUTED_SCORES;
+    }
+
+    /** What is computed once per layout. Each segment's arrays are indexed by token within the whole input. */
+    private record Tables(List<Segment> segments, Matrix scoresFixed, Matrix valuesFixed, float[] fixedMean,
+                          float[][] queryFixedSum, float[] queryConstant) {}
+
+    /**
+     * A segment's varying-channel weights: gV packs G's value rows for the value product, queryG the per-head
+     * Q·G_vᵀ [heads·nq, variable] for the score product, sums the fixed columns' sums s_f of G ([qk + v]).
+     */
+    private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] fixedSums) {}
+
+    /**
+     * One batch item: x [N, C] (the preprocessed input), ctx [nq, v] the heads' output, probs [heads·nq, N] or null.
+     */
+    void attend(Run run, Matrix x, InputLayout layout, Matrix maskBias, Matrix ctx, Matrix probs) {
+        Tables t = tables(run, layout, x);
+        Kernels k = run.kernels();
+        Parallel p = run.parallel();
+        int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
+        int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
+        float[] mean = new float[n], rstd = new float[n];
+        stats(p, x, mean, rstd);
+        Matrix scores = run.matrix(heads * nq, n), values = run.matrix(n, v);
+        for (int si = 0; si < t.segments().size(); si++) {
+            Segment s = t.segments().get(si);
+            int start = s.span().start(), end = s.span().end(), vc = s.span().variable();
+            Matrix valueRows = values.rows(start, end);
+            Matrix scoreCols = scores.cols(start, end);
+            if (vc > 0) {
+                Matrix centered = run.matrix(end - start, vc);
+                for (int r = start; r < end; r++)
+                    for (int ch = 0; ch < vc; ch++) centered.set(r - start, ch, x.get(r, ch) - mean[r]);
+                k.gemm(p, centered, s.gV(), valueRows, Epilogue.NONE);
+                PackedMatrix centeredT = k.packTransposed(centered, run.scratch());
+                for (int h = 0; h < heads; h++)
+                    k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, scoreCols.rows(h * nq, (h + 1) * nq),
+                            Epilogue.NONE);
+            } else {
+                valueRows.fill(0f);
+                scoreCols.fill(0f);
+            }
+            float[] sums = s.fixedSums(), fmean = t.fixedMean(), qsum = t.queryFixedSum()[si], qc = t.queryConstant();
+            float scale = (float) Math.sqrt(dqk);
+            Matrix valuesFixed = t.valuesFixed(), scoresFixed = t.scoresFixed();
+            p.forRange(end - start, 64, (a, b) -> {
+                for (int r = start + a; r < start + b; r++) {
+                    float delta = fmean[r] - mean[r];
+                    for (int o = 0; o < v; o++)
+                        values.set(r, o, rstd[r] * (values.get(r, o) + valuesFixed.get(r, o) + delta * sums[qk + o])
+                                + c0[qk + o]);
+                }
+            });
+            p.forRange(heads * nq, 1, (a, b) -> {
+                for (int row = a; row < b; row++)
+                    for (int r = start; r < end; r++)
+                        scores.set(row, r, (rstd[r] * (scores.get(row, r) + scoresFixed.get(row, r)
+                                + (fmean[r] - mean[r]) * qsum[row]) + qc[row]) / scale);
+            });
+        }
+        k.softmaxRows(p, scores, maskBias);
+        if (probs != null) probs.copyFrom(scores);
+        for (int h = 0; h < heads; h++) {
+            PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv), run.scratch());
+            k.gemm(p, scores.rows(h * nq, (h + 1) * nq), vh, ctx.cols(h * dv, (h + 1) * dv), Epilogue.NONE);
+        }
+    }
+
+    /** Mean and 1/sqrt(var + eps) of every row, as layernorm2 computes them (biased variance). */
+    private static void stats(Parallel p, Matrix x, float[] mean, float[] rstd) {
+        int c = x.cols();
+        p.forRange(x.rows(), 256, (a, b) -> {
+            for (int r = a; r < b; r++) {
+                double s = 0;
+                for (int ch = 0; ch < c; ch++) s += x.get(r, ch);
+                float m = (float) (s / c);
+                double sq = 0;
+                for (int ch = 0; ch < c; ch++) {
+                    double d = x.get(r, ch) - m;
+                    sq += d * d;
+                }
+                mean[r] = m;
+                rstd[r] = (float) (1.0 / Math.sqrt(sq / c + dev.perceiver.loader.PerceiverConfig.LAYER_NORM_EPS));
+            }
+        });
+    }
+
+    private synchronized Tables tables(Run run, InputLayout layout, Matrix sample) {
+        Tables t = cache.get(layout.key());
+        if (t == null) {
+            t = precompute(run, layout, sample);
+            cache.put(layout.key(), t);
+        }
+        return t;
+    }
+
+    /** The fixed channels' contributions, from one input of this layout (their values are the same in every input). */
+    private Tables precompute(Run run, InputLayout layout, Matrix x) {
+        Arena arena = Arena.ofAuto();
+        Kernels k = run.kernels();
+        Parallel p = run.parallel();
+        int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
+        int nq = queries.rows(), dqk = qk / heads;
+        Matrix scoresFixed = Tensor.zeros(arena, heads * nq, n).matrix();
+        Matrix valuesFixed = Tensor.zeros(arena, n, v).matrix();
+        float[] fixedMean = new float[n];
+        List<Segment> segments = new java.util.ArrayList<>();
+        float[][] queryFixedSum = new float[layout.segments().size()][];
+        long mark = run.scratch().mark();
+        for (InputLayout.Segment span : layout.segments()) {
+            int start = span.start(), end = span.end(), vc = span.variable(), fc = c - vc;
+            // P = (f − m_f)·G_fᵀ for the segment's tokens: keys into scratch, values kept.
+            Matrix keysFixed = run.matrix(end - start, qk);
+            if (fc > 0) {
+                Matrix centered = run.matrix(end - start, fc);
+                for (int r = start; r < end; r++) {
+                    double s = 0;
+                    for (int ch = vc; ch < c; ch++) s += x.get(r, ch);
+                    fixedMean[r] = (float) (s / fc);
+                    for (int ch = vc; ch < c; ch++) centered.set(r - start, ch - vc, x.get(r, ch) - fixedMean[r]);
+                }
+                k.gemm(p, centered, k.packTransposed(g.rows(0, qk).cols(vc, c), run.scratch()), keysFixed, Epilogue.NONE);
+                k.gemm(p, centered, k.packTransposed(g.rows(qk, qk + v).cols(vc, c), run.scratch()),
+                        valuesFixed.rows(start, end), Epilogue.NONE);
+            } else {
+                keysFixed.fill(0f);
+            }
+            float[] sums = new float[qk + v];
+            for (int o = 0; o < qk + v; o++) {
+                double s = 0;
+                for (int ch = vc; ch < c; ch++) s += g.get(o, ch);
+                sums[o] = (float) s;
+            }
+            Matrix queryG = Tensor.zeros(arena, heads * nq, Math.max(1, vc)).matrix().cols(0, vc);
+            float[] qsum = new float[heads * nq];
+            for (int h = 0; h < heads; h++) {
+                Matrix qh = queries.cols(h * dqk, (h + 1) * dqk);
+                // Q_h·P_hᵀ and Q_h·G_v,hᵀ, and Q_h·s_f,h.
+                k.gemm(p, qh, k.packTransposed(keysFixed.cols(h * dqk, (h + 1) * dqk), run.scratch()),
+                        scoresFixed.rows(h * nq, (h + 1) * nq).cols(start, end), Epilogue.NONE);
+                if (vc > 0)
+                    k.gemm(p, qh, k.pack(g.rows(h * dqk, (h + 1) * dqk).cols(0, vc), run.scratch()),
+                            queryG.rows(h * nq, (h + 1) * nq), Epilogue.NONE);
+                for (int q = 0; q < nq; q++) {
+                    double s = 0;
+                    for (int d = 0; d < dqk; d++) s += (double) qh.get(q, d) * sums[h * dqk + d];
+                    qsum[h * nq + q] = (float) s;
+                }
+            }
+            queryFixedSum[segments.size()] = qsum;
+            PackedMatrix gV = vc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc), arena) : null;
+            segments.add(new Segment(span, gV, queryG, sums));
+        }
+        float[] queryConstant = new float[heads * nq];
+        for (int h = 0; h < heads; h++)
+            for (int q = 0; q < nq; q++) {
+                double s = 0;
+                for (int d = 0; d < dqk; d++) s += (double) queries.get(q, h * dqk + d) * c0[h * dqk + d];
+                queryConstant[h * nq + q] = (float) s;
+            }
+        run.scratch().release(mark);
+        return new Tables(segments, scoresFixed, valuesFixed, fixedMean, queryFixedSum, queryConstant);
+    }
+}

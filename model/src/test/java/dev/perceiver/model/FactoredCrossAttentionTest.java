@@ -1,0 +1,76 @@
+package dev.perceiver.model;
+
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.runtime.CpuBackend;
+import dev.perceiver.runtime.Tensor;
+import dev.perceiver.runtime.ThreadPool;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The factored encoder cross-attention gives what the direct computation gives, on models large enough for
+ * rounding to matter (thousands of input tokens, hundreds of channels), for every head that uses it.
+ */
+class FactoredCrossAttentionTest {
+    private static final String COMMON = "\"num_latents\": 24, \"d_latents\": 64, \"num_blocks\": 1,"
+            + " \"num_self_attends_per_block\": 1, \"num_self_attention_heads\": 4, \"num_cross_attention_heads\": 2,"
+            + " \"num_labels\": 5, ";
+
+    private static PerceiverConfig config(String head) {
+        return PerceiverConfig.fromJson(switch (head) {
+            case "fourier" -> "{\"architectures\": [\"PerceiverForImageClassificationFourier\"], "
+                    + COMMON.replace("\"num_cross_attention_heads\": 2", "\"num_cross_attention_heads\": 1") + "\"d_model\": 261}";
+            case "learned" -> "{\"architectures\": [\"PerceiverForImageClassificationLearned\"], " + COMMON
+                    + "\"image_size\": 32}";
+            case "conv" -> "{\"architectures\": [\"PerceiverForImageClassificationConvProcessing\"], " + COMMON + "\"d_model\": 322}";
+            default -> "{\"architectures\": [\"PerceiverForMultimodalAutoencoding\"], " + COMMON.replace("\"num_cross_attention_heads\": 2", "\"num_cross_attention_heads\": 1")
+                    + "\"num_frames\": 4, \"image_size\": 16, \"audio_samples_per_frame\": 64, \"samples_per_patch\": 8,"
+                    + " \"output_shape\": [1, 4, 16, 16], \"output_num_channels\": 32, \"_label_trainable_num_channels\": 16}";
+        });
+    }
+
+    private static PerceiverOutput run(PerceiverConfig c, boolean factored, Arena arena) {
+        String before = System.getProperty("perceiver.factored");
+        System.setProperty("perceiver.factored", Boolean.toString(factored));
+        try (Perceiver m = Perceiver.random(c, new CpuBackend(Kernels.best(), new ThreadPool(2)), true)) {
+            return m.forward(inputs(m.head(), c, arena), Perceiver.Extra.ATTENTIONS);
+        } finally {
+            if (before == null) System.clearProperty("perceiver.factored");
+            else System.setProperty("perceiver.factored", before);
+        }
+    }
+
+    /** Two items of a size that gives a few thousand input tokens, with a random image on the image heads. */
+    private static PerceiverInputs inputs(Head head, PerceiverConfig c, Arena arena) {
+        if (head == Head.MULTIMODAL_AUTOENCODING) return SampleInputs.of(head, c, 2, arena, 7);
+        int side = head == Head.IMAGE_CLASSIFICATION_LEARNED ? c.imageSize() : 40;
+        float[] pixels = new float[2 * 3 * side * side];
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (rnd.nextDouble() * 4 - 2);
+        return PerceiverInputs.of(Tensor.of(arena, pixels, 2, 3, side, side));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fourier", "learned", "conv", "multimodal"})
+    void factoredAndDirectAgree(String head) {
+        PerceiverConfig c = config(head);
+        try (Arena arena = Arena.ofShared()) {
+            PerceiverOutput factored = run(c, true, arena), direct = run(c, false, arena);
+            assertClose("cross-attention", factored.crossAttentions().getFirst(), direct.crossAttentions().getFirst());
+            assertClose("latents", factored.lastHiddenState(), direct.lastHiddenState());
+            for (Map.Entry<String, Tensor> e : direct.logits().entrySet())
+                assertClose("logits " + e.getKey(), factored.logits().get(e.getKey()), e.getValue());
+        }
+    }
+
+    private static void assertClose(String what, Tensor got, Tensor want) {
+        GoldenCase.Agreement a = GoldenCase.compare(what, got, want);
+        assertThat(a.relative()).as(a.toString()).isLessThan(2e-6);
+    }
+}

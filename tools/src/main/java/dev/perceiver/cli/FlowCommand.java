@@ -1,0 +1,140 @@
+package dev.perceiver.cli;
+
+import dev.perceiver.io.FlowBlender;
+import dev.perceiver.io.FlowFiles;
+import dev.perceiver.io.FlowInput;
+import dev.perceiver.io.FlowTiling;
+import dev.perceiver.io.RgbImage;
+import dev.perceiver.model.Head;
+import dev.perceiver.model.InvalidInputException;
+import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.runtime.Tensor;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** perceiver flow: optical flow between two frames, tiled at the model's train size and blended. */
+final class FlowCommand implements Command {
+    @Override
+    public String name() {
+        return "flow";
+    }
+
+    @Override
+    public String summary() {
+        return "estimate optical flow between two frames (.flo and colour-wheel PNG)";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: perceiver flow --model DIR FRAME0 FRAME1 --out FLOW.flo [--png FLOW.png] [--overlap N] [--batch B]
+
+                Runs PerceiverForOpticalFlow on two frames of the same size, at least the model's train_size
+                (496 wide, 368 high for deepmind/optical-flow-perceiver). Larger frames are covered by train_size tiles that
+                overlap by at least N pixels (no tile computed twice); each tile gets its own 3x3-patch input
+                (zero beyond the tile, as in DeepMind's colab) and the tiles' flows are blended with weights that
+                fall off towards tile edges. The flow is in pixels (the model's logits x 20, DeepMind's
+                FLOW_SCALE_FACTOR): u to the right, v down.
+
+                Options:
+                  --model DIR       config.json plus model.safetensors or pytorch_model.bin
+                  --out FILE        the flow as a Middlebury .flo file
+                  --png FILE        also the Middlebury colour-wheel picture of the flow
+                  --overlap N       least overlap of neighbouring tiles in pixels (default 20, or the tile's
+                                    shorter side less one if that is smaller)
+                  --batch B         tiles per forward pass (default 2; each tile of the official model needs
+                                    about 0.8 GB of scratch memory)
+                  --threads N       worker threads (default: all processors)
+                  --device D        cpu, gpu or auto (default auto)
+                  --quiet           no progress line or summary
+                """;
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of();
+    }
+
+    @Override
+    public Set<String> valued() {
+        return ModelArgs.with("out", "png", "overlap", "batch");
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        if (args.positional().size() != 2)
+            throw new UsageException("give two frames, FRAME0 and FRAME1; got " + args.positional().size() + " file(s)");
+        Path flo = Path.of(args.require("out"));
+        Path png = args.has("png") ? Path.of(args.get("png", null)) : null;
+        int batch = args.getInt("batch", 2, 1);
+        Path file0 = Path.of(args.positional().get(0)), file1 = Path.of(args.positional().get(1));
+        RgbImage frame0 = ImageInputs.read(file0), frame1 = ImageInputs.read(file1);
+        if (frame0.width() != frame1.width() || frame0.height() != frame1.height())
+            throw new InvalidInputException(file0 + " is " + size(frame0) + " but " + file1 + " is " + size(frame1)
+                    + "; both frames must have the same size");
+        try (Perceiver model = ModelArgs.load(args, name(), Head.OPTICAL_FLOW); Arena arena = Arena.ofConfined()) {
+            int tileHeight = model.config().trainSize().get(0), tileWidth = model.config().trainSize().get(1);
+            if (frame0.height() < tileHeight || frame0.width() < tileWidth)
+                throw new InvalidInputException("the frames are " + size(frame0) + " but this model needs at least "
+                        + tileWidth + "x" + tileHeight + " (its train_size); pad or resize them");
+            // The colab's 20 pixels, or less for a model whose tiles are too small for that.
+            int overlap = args.getInt("overlap", Math.min(20, Math.min(tileHeight, tileWidth) - 1), 0);
+            if (overlap >= Math.min(tileHeight, tileWidth))
+                throw new UsageException("--overlap must be less than the tile's shorter side, " + Math.min(tileHeight, tileWidth)
+                        + ", got " + overlap);
+            List<FlowTiling.Tile> tiles = new FlowTiling(tileHeight, tileWidth, overlap).plan(frame0.height(), frame0.width());
+            FlowBlender blender = new FlowBlender(frame0.height(), frame0.width());
+            Progress progress = new Progress(err, "flow tiles", tiles.size(), args.has("quiet"));
+            for (int start = 0; start < tiles.size(); start += batch) {
+                List<FlowTiling.Tile> chunk = tiles.subList(start, Math.min(tiles.size(), start + batch));
+                try (Arena tileArena = Arena.ofConfined()) {
+                    Tensor patches = FlowInput.tilePatches(frame0, frame1, chunk, tileArena);
+                    Tensor flow = model.forward(PerceiverInputs.of(patches)).logitsTensor();
+                    for (int i = 0; i < chunk.size(); i++) {
+                        blender.add(chunk.get(i), flow.select(0, i));
+                        progress.step("");
+                    }
+                }
+            }
+            Tensor pixels = toPixels(blender.result(arena), arena);
+            FlowFiles.writeFlo(pixels, createParent(flo));
+            if (png != null) FlowFiles.writeColorPng(pixels, createParent(png));
+            if (!args.has("quiet"))
+                out.printf(Locale.ROOT, "flow %s (%d tile%s), largest motion %.2f px: wrote %s%s%n", size(frame0),
+                        tiles.size(), tiles.size() == 1 ? "" : "s", largest(pixels), flo, png == null ? "" : " and " + png);
+        }
+        return Main.OK;
+    }
+
+    /** The model's flow (logits) times FLOW_SCALE_FACTOR: pixels. */
+    static Tensor toPixels(Tensor logits, Arena arena) {
+        float[] f = logits.toArray();
+        for (int i = 0; i < f.length; i++) f[i] *= FlowFiles.FLOW_SCALE_FACTOR;
+        return Tensor.of(arena, f, logits.shape());
+    }
+
+    private static Path createParent(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        return file;
+    }
+
+    private static double largest(Tensor flow) {
+        float[] f = flow.toArray();
+        double max = 0;
+        for (int i = 0; i < f.length; i += 2) max = Math.max(max, Math.hypot(f[i], f[i + 1]));
+        return max;
+    }
+
+    private static String size(RgbImage image) {
+        return image.width() + "x" + image.height();
+    }
+}

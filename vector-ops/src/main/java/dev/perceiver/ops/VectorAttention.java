@@ -1,0 +1,301 @@
+package dev.perceiver.ops;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
+ * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} with K's
+ * rows read in place, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
+ * (value channels x queries) comes from the same micro-kernel with V read in place. Only Qᵀ (once per unit) and the
+ * ragged last key or channel panel are copied; memory is O(queries per unit x head width + key block), never O(nq·nk).
+ * <p>
+ * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
+ * not depend on the thread count. With probabilities requested, a first pass finds each query's max and sum and a
+ * second pass stores the exactly normalized probabilities and multiplies them into V.
+ */
+final class VectorAttention {
+    private static final VectorSpecies<Float> F = VectorMath.F;
+    private static final ByteOrder ORDER = VectorMath.ORDER;
+    private static final ValueLayout.OfFloat FLOAT = Matrix.FLOAT;
+    private static final long VB = F.vectorByteSize();
+    private static final int MR = VectorGemm.MR, NR = VectorGemm.NR;
+    private static final long ROW = NR * Float.BYTES;
+
+    /** Keys per block: Sᵀ of one query sub-panel (KEY_BLOCK x NR, 12 KiB at 8 lanes) stays in L1 from scores to values. */
+    static final int KEY_BLOCK = 32 * MR;
+    /** Queries per unit at most: bounds the per-unit Qᵀ and Oᵀ copies (queries x head width). */
+    static final int MAX_QUERIES = 512;
+    /** Units per thread when several run; each unit streams all keys once, so not more than balance needs. */
+    private static final int UNITS_PER_THREAD = 4;
+
+    private VectorAttention() {}
+
+    static void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out, Matrix probs,
+                          SegmentAllocator scratch) {
+        AttentionShape s = AttentionShape.of(q, k, v, heads, mask, out, probs);
+        if (s.nq() == 0) return;
+        if (s.nk() == 0) {  // softmax over nothing: the scalar twin's (and torch's) empty sum
+            out.fill(0f);
+            return;
+        }
+        int subsPerHead = VectorGemm.ceilDiv(s.nq(), NR);
+        int target = p.threads() == 1 ? heads : UNITS_PER_THREAD * p.threads();
+        int chunks = Math.min(subsPerHead, Math.max(VectorGemm.ceilDiv(target, heads), VectorGemm.ceilDiv(s.nq(), MAX_QUERIES)));
+        int subsPerChunk = VectorGemm.ceilDiv(subsPerHead, chunks);
+        int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
+        float scale = (float) Math.sqrt(s.dqk());
+        p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
+            Unit unit = new Unit(s, q, k, v, mask, out, probs, scale, subsPerChunk, scratch);
+            for (int u = u0; u < u1; u++) {
+                int q0 = u % chunksPerHead * subsPerChunk * NR;
+                unit.run(u / chunksPerHead, q0, Math.min(s.nq(), q0 + subsPerChunk * NR));
+            }
+        });
+    }
+
+    /** One thread's buffers and the work on one (head, query range). */
+    private static final class Unit {
+        final AttentionShape s;
+        final Matrix q, k, v, mask, out, probs;
+        final float scale;
+        final int dvPad;
+        final MemorySegment qT, oT, stats, sT, pv, kEdge, vEdge;
+        int h, q0, q1, subs;
+
+        Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, float scale,
+             int maxSubs, SegmentAllocator scratch) {
+            this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
+            this.scale = scale;
+            dvPad = VectorGemm.roundUp(s.dv(), MR);
+            qT = floats(scratch, (long) maxSubs * s.dqk() * NR);
+            oT = floats(scratch, (long) maxSubs * dvPad * NR);
+            stats = floats(scratch, (long) maxSubs * 3 * NR);  // per sub-panel: running max, running sum, correction
+            sT = floats(scratch, (long) KEY_BLOCK * NR);
+            pv = floats(scratch, (long) dvPad * NR);
+            kEdge = floats(scratch, (long) s.dqk() * MR);
+            vEdge = floats(scratch, (long) KEY_BLOCK * MR);
+        }
+
+        private static MemorySegment floats(SegmentAllocator scratch, long n) {
+            return scratch.allocate(Math.max(1, n) * Float.BYTES, 64);
+        }
+
+        void run(int head, int from, int to) {
+            h = head; q0 = from; q1 = to; subs = VectorGemm.ceilDiv(to - from, NR);
+            packQueries();
+            for (int sp = 0; sp < subs; sp++) {
+                long st = statsOffset(sp);
+                FloatVector minusInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                minusInf.intoMemorySegment(stats, st, ORDER);
+                minusInf.intoMemorySegment(stats, st + VB, ORDER);
+                FloatVector.zero(F).intoMemorySegment(stats, st + ROW, ORDER);
+                FloatVector.zero(F).intoMemorySegment(stats, st + ROW + VB, ORDER);
+            }
+            oT.asSlice(0, (long) subs * dvPad * ROW).fill((byte) 0);
+            if (probs == null) {
+                for (int kb = 0; kb < s.nk(); kb += KEY_BLOCK) flashBlock(kb, Math.min(KEY_BLOCK, s.nk() - kb));
+                writeOut(true);
+            } else {
+                for (int kb = 0; kb < s.nk(); kb += KEY_BLOCK) statsBlock(kb, Math.min(KEY_BLOCK, s.nk() - kb));
+                for (int kb = 0; kb < s.nk(); kb += KEY_BLOCK) probsBlock(kb, Math.min(KEY_BLOCK, s.nk() - kb));
+                writeOut(false);
+            }
+        }
+
+        /** Online softmax: scores, running max/sum update, Oᵀ = Oᵀ·correction + Vᵀ·Pᵀ of this block. */
+        private void flashBlock(int kb, int nkb) {
+            packEdges(kb, nkb, true);
+            for (int sp = 0; sp < subs; sp++) {
+                scores(sp, kb, nkb);
+                updateStats(sT, nkb, stats, statsOffset(sp));
+                values(kb, nkb);
+                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * ROW);
+            }
+        }
+
+        /** First pass with probabilities: only each query's max and sum. */
+        private void statsBlock(int kb, int nkb) {
+            packEdges(kb, nkb, false);
+            for (int sp = 0; sp < subs; sp++) {
+                scores(sp, kb, nkb);
+                updateStats(sT, nkb, stats, statsOffset(sp));
+            }
+        }
+
+        /** Second pass: P = exp(S - max) / sum, stored to probs and multiplied into V (Oᵀ += Vᵀ·Pᵀ). */
+        private void probsBlock(int kb, int nkb) {
+            packEdges(kb, nkb, true);
+            for (int sp = 0; sp < subs; sp++) {
+                scores(sp, kb, nkb);
+                normalize(sT, nkb, stats, statsOffset(sp));
+                storeProbs(sp, kb, nkb);
+                values(kb, nkb);
+                FloatVector one = FloatVector.broadcast(F, 1f);
+                one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW, ORDER);
+                one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW + VB, ORDER);
+                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * ROW);
+            }
+        }
+
+        /** Qᵀ of this unit's queries as [sub-panel][d][NR], zero past the last query. */
+        private void packQueries() {
+            int dqk = s.dqk();
+            for (int sp = 0; sp < subs; sp++)
+                for (int lane = 0; lane < NR; lane++) {
+                    int row = q0 + sp * NR + lane;
+                    long base = (long) sp * dqk * NR + lane;
+                    for (int d = 0; d < dqk; d++)
+                        qT.setAtIndex(FLOAT, base + (long) d * NR, row < q1 ? q.get(row, h * dqk + d) : 0f);
+                }
+        }
+
+        /** The ragged last key panel (as [d][MR]) and value-channel panel (as [key][MR]) of a block, zero-padded. */
+        private void packEdges(int kb, int nkb, boolean values) {
+            int fullKeys = nkb / MR * MR, dqk = s.dqk();
+            if (fullKeys < nkb)
+                for (int i = 0; i < MR; i++)
+                    for (int d = 0; d < dqk; d++)
+                        kEdge.setAtIndex(FLOAT, (long) d * MR + i, fullKeys + i < nkb ? k.get(kb + fullKeys + i, h * dqk + d) : 0f);
+            int dv = s.dv(), fullCh = dv / MR * MR;
+            if (values && fullCh < dv)
+                for (int j = 0; j < nkb; j++)
+                    for (int i = 0; i < MR; i++)
+                        vEdge.setAtIndex(FLOAT, (long) j * MR + i, fullCh + i < dv ? v.get(kb + j, h * dv + fullCh + i) : 0f);
+        }
+
+        /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, K rows read in place. */
+        private void scores(int sp, int kb, int nkb) {
+            int dqk = s.dqk(), full = nkb / MR;
+            long bo = qTOffset(sp);
+            for (int t = 0; t < full; t++)
+                VectorGemm.microKernel(k.segment(), k.index(kb + t * MR, h * dqk) * Float.BYTES, (long) k.stride() * Float.BYTES,
+                        Float.BYTES, qT, bo, ROW, dqk, sT, t * MR * ROW, false);
+            if (full * MR < nkb)
+                VectorGemm.microKernel(kEdge, 0, Float.BYTES, MR * Float.BYTES, qT, bo, ROW, dqk, sT, full * MR * ROW, false);
+            scaleAndMask(sT, nkb, scale, mask, kb);
+        }
+
+        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, V rows read in place. */
+        private void values(int kb, int nkb) {
+            int dv = s.dv(), full = dv / MR;
+            for (int t = 0; t < full; t++)
+                VectorGemm.microKernel(v.segment(), v.index(kb, h * dv + t * MR) * Float.BYTES, Float.BYTES,
+                        (long) v.stride() * Float.BYTES, sT, 0, ROW, nkb, pv, t * MR * ROW, false);
+            if (full * MR < dv)
+                VectorGemm.microKernel(vEdge, 0, Float.BYTES, MR * Float.BYTES, sT, 0, ROW, nkb, pv, full * MR * ROW, false);
+        }
+
+        private void storeProbs(int sp, int kb, int nkb) {
+            int base = h * s.nq();
+            for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
+                int row = base + q0 + sp * NR + lane;
+                for (int j = 0; j < nkb; j++) probs.set(row, kb + j, sT.getAtIndex(FLOAT, (long) j * NR + lane));
+            }
+        }
+
+        /** out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized. */
+        private void writeOut(boolean divide) {
+            int dv = s.dv();
+            for (int sp = 0; sp < subs; sp++)
+                for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
+                    float sum = divide ? stats.getAtIndex(FLOAT, statsOffset(sp) / Float.BYTES + NR + lane) : 1f;
+                    long base = oTOffset(sp) / Float.BYTES + lane;
+                    for (int d = 0; d < dv; d++)
+                        out.set(q0 + sp * NR + lane, h * dv + d, oT.getAtIndex(FLOAT, base + (long) d * NR) / sum);
+                }
+        }
+
+        private long statsOffset(int sp) {
+            return (long) sp * 3 * ROW;
+        }
+
+        private long oTOffset(int sp) {
+            return (long) sp * dvPad * ROW;
+        }
+
+        private long qTOffset(int sp) {
+            return (long) sp * s.dqk() * ROW;
+        }
+    }
+
+    /** Sᵀ rows: s = dot / scale + mask[key], as the scalar twin rounds it. */
+    private static void scaleAndMask(MemorySegment sT, int nkb, float scale, Matrix mask, int kb) {
+        for (int j = 0; j < nkb; j++) {
+            long o = j * ROW;
+            float bias = mask == null ? 0f : mask.get(0, kb + j);
+            FloatVector x0 = FloatVector.fromMemorySegment(F, sT, o, ORDER).div(scale);
+            FloatVector x1 = FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).div(scale);
+            if (mask != null) {
+                x0 = x0.add(bias);
+                x1 = x1.add(bias);
+            }
+            x0.intoMemorySegment(sT, o, ORDER);
+            x1.intoMemorySegment(sT, o + VB, ORDER);
+        }
+    }
+
+    /**
+     * One block of the online softmax for NR queries (two vectors per key row): new max m' = max(m, block max),
+     * correction c = e^{m - m'} (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in place,
+     * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
+     */
+    private static void updateStats(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
+        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
+        FloatVector n0 = m0, n1 = m1;
+        for (int j = 0; j < nkb; j++) {
+            n0 = n0.max(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
+            n1 = n1.max(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
+        }
+        FloatVector c0 = VectorMath.exp(m0.sub(n0)).blend(1f, m0.eq(n0));
+        FloatVector c1 = VectorMath.exp(m1.sub(n1)).blend(1f, m1.eq(n1));
+        FloatVector sum0 = FloatVector.zero(F), sum1 = FloatVector.zero(F);
+        for (int j = 0; j < nkb; j++) {
+            long o = j * ROW;
+            FloatVector p0 = VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(n0));
+            FloatVector p1 = VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(n1));
+            p0.intoMemorySegment(sT, o, ORDER);
+            p1.intoMemorySegment(sT, o + VB, ORDER);
+            sum0 = sum0.add(p0);
+            sum1 = sum1.add(p1);
+        }
+        n0.intoMemorySegment(stats, st, ORDER);
+        n1.intoMemorySegment(stats, st + VB, ORDER);
+        FloatVector.fromMemorySegment(F, stats, st + ROW, ORDER).fma(c0, sum0).intoMemorySegment(stats, st + ROW, ORDER);
+        FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER).fma(c1, sum1).intoMemorySegment(stats, st + ROW + VB, ORDER);
+        c0.intoMemorySegment(stats, st + 2 * ROW, ORDER);
+        c1.intoMemorySegment(stats, st + 2 * ROW + VB, ORDER);
+    }
+
+    /** P = e^{S - max} / sum in place, with the final max and sum of each query. */
+    private static void normalize(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
+        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
+        FloatVector l0 = FloatVector.fromMemorySegment(F, stats, st + ROW, ORDER);
+        FloatVector l1 = FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER);
+        for (int j = 0; j < nkb; j++) {
+            long o = j * ROW;
+            VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0)).div(l0).intoMemorySegment(sT, o, ORDER);
+            VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1)).div(l1).intoMemorySegment(sT, o + VB, ORDER);
+        }
+    }
+
+    /** Oᵀ = Oᵀ·correction + pv, rows of NR queries. */
+    private static void combine(MemorySegment oT, long oo, MemorySegment pv, int rows, MemorySegment stats, long co) {
+        FloatVector c0 = FloatVector.fromMemorySegment(F, stats, co, ORDER);
+        FloatVector c1 = FloatVector.fromMemorySegment(F, stats, co + VB, ORDER);
+        for (int r = 0; r < rows; r++) {
+            long o = oo + r * ROW, p = r * ROW;
+            FloatVector.fromMemorySegment(F, oT, o, ORDER).fma(c0, FloatVector.fromMemorySegment(F, pv, p, ORDER))
+                    .intoMemorySegment(oT, o, ORDER);
+            FloatVector.fromMemorySegment(F, oT, o + VB, ORDER).fma(c1, FloatVector.fromMemorySegment(F, pv, p + VB, ORDER))
+                    .intoMemorySegment(oT, o + VB, ORDER);
+        }
+    }
+}

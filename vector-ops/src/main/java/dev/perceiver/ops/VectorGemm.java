@@ -1,0 +1,212 @@
+package dev.perceiver.ops;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Matrix product on the Vector API, Goto/BLIS style: B comes packed in column panels, the work is cut into row x
+ * column units for the threads, each unit walks k in KC slices and runs one register-blocked micro-kernel per
+ * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit.
+ * <p>
+ * Every output is a single FMA chain over k = 0, 1, ... in order (a KC slice carries its accumulator on to the next
+ * through the unit's accumulator buffer), so results equal {@link ScalarKernels#gemm}'s before the epilogue and do
+ * not depend on the thread count or on where a tile falls.
+ */
+final class VectorGemm {
+    static final VectorSpecies<Float> F = VectorMath.F;
+    private static final ByteOrder ORDER = VectorMath.ORDER;
+    private static final ValueLayout.OfFloat FLOAT = Matrix.FLOAT;
+    private static final long VB = F.vectorByteSize();
+
+    /** Micro-tile rows. 6 x 2 vectors = 12 accumulators + 2 B vectors + 1 broadcast: fits AVX2's 16 registers. */
+    static final int MR = 6;
+    /** Micro-tile columns: two vectors. The packed panels (ScalarKernels.PANEL_WIDTH) hold a whole number of them. */
+    static final int NR = 2 * F.length();
+    /** k per pass: the KC x NR slice of a B panel (16 KiB at 8 lanes) stays in L1 while a unit's rows stream by. */
+    static final int KC = 256;
+    /** Rows per unit at most: the unit's A rows for one KC pass (96 KiB) stay in L2 across all its B panels. */
+    static final int MB = 96;
+    /** Columns per unit at most: bounds the per-thread accumulator buffer (MB x NB floats, 384 KiB). */
+    static final int NB = 1024;
+    /** Units per thread when several run: enough to even out work between threads on a busy machine. */
+    private static final int UNITS_PER_THREAD = 8;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private VectorGemm() {}
+
+    static void gemm(Parallel p, Matrix a, PackedMatrix b, Matrix c, Epilogue e) {
+        int m = a.rows(), n = b.n();
+        if (m == 0 || n == 0) return;
+        if (b.panelWidth() % NR != 0)
+            throw new IllegalArgumentException("gemm: b is packed in panels of " + b.panelWidth()
+                    + " columns, the vector kernels need a multiple of " + NR + "; pack it with these kernels");
+        int subs = ceilDiv(n, NR);
+        int target = p.threads() == 1 ? 1 : UNITS_PER_THREAD * p.threads();
+        int rowsPerUnit = Math.min(MB, roundUp(ceilDiv(m, target), MR));
+        int rowUnits = ceilDiv(m, rowsPerUnit);
+        int colUnits = Math.min(subs, Math.max(ceilDiv(target, rowUnits), ceilDiv(subs, NB / NR)));
+        int subsPerUnit = ceilDiv(subs, colUnits);
+        int cols = ceilDiv(subs, subsPerUnit);
+        p.forRange(rowUnits * cols, 1, (u0, u1) -> {
+            Workspace ws = WORKSPACE.get();
+            for (int u = u0; u < u1; u++) {
+                int r0 = u / cols * rowsPerUnit, s0 = u % cols * subsPerUnit;
+                unit(ws, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
+            }
+        });
+    }
+
+    /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */
+    private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
+        int k = b.k(), pw = b.panelWidth(), subsPerPanel = pw / NR;
+        int full = (r1 - r0) / MR, tiles = ceilDiv(r1 - r0, MR);
+        long tileBytes = (long) MR * NR * Float.BYTES, subBytes = tiles * tileBytes;
+        MemorySegment acc = ws.acc(subBytes * (s1 - s0)), edge = ws.edge();
+        long aRow = (long) a.stride() * Float.BYTES, bRow = (long) pw * Float.BYTES;
+        for (int k0 = 0; k0 == 0 || k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            boolean accumulate = k0 > 0;
+            if (full < tiles) packRows(a, r0 + full * MR, r1, k0, kc, edge);
+            for (int s = s0; s < s1; s++) {
+                long bo = (b.panelBase(s / subsPerPanel) + (long) k0 * pw + s % subsPerPanel * NR) * Float.BYTES;
+                long co = (s - s0) * subBytes;
+                for (int t = 0; t < full; t++)
+                    microKernel(a.segment(), a.index(r0 + t * MR, k0) * Float.BYTES, aRow, Float.BYTES,
+                            b.data(), bo, bRow, kc, acc, co + t * tileBytes, accumulate);
+                if (full < tiles)
+                    microKernel(edge, 0, Float.BYTES, MR * Float.BYTES, b.data(), bo, bRow, kc, acc,
+                            co + full * tileBytes, accumulate);
+            }
+        }
+        epilogue(acc, subBytes, c, e, r0, r1, s0, s1);
+    }
+
+    /** Rows [from, to) (fewer than MR) of a's columns [k0, k0 + kc) into edge as [kc][MR], zero-padded. */
+    private static void packRows(Matrix a, int from, int to, int k0, int kc, MemorySegment edge) {
+        for (int i = 0; i < MR; i++) {
+            int row = from + i;
+            for (int kk = 0; kk < kc; kk++)
+                edge.setAtIndex(FLOAT, (long) kk * MR + i, row < to ? a.get(row, k0 + kk) : 0f);
+        }
+    }
+
+    /** Unit accumulators to c: + bias, activation (in place, one pass), + residual, masked to c's columns. */
+    private static void epilogue(MemorySegment acc, long subBytes, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
+        int n = c.cols(), rows = r1 - r0, lanes = F.length();
+        long rowBytes = NR * Float.BYTES;
+        if (e.bias() != null) {
+            Matrix bias = e.bias();
+            for (int s = s0; s < s1; s++) {
+                int col = s * NR;
+                FloatVector b0 = load(bias.segment(), bias.index(0, col), F.indexInRange(col, n));
+                FloatVector b1 = load(bias.segment(), bias.index(0, col + lanes), F.indexInRange(col + lanes, n));
+                for (int i = 0; i < rows; i++) {
+                    long o = (s - s0) * subBytes + i * rowBytes;
+                    FloatVector.fromMemorySegment(F, acc, o, ORDER).add(b0).intoMemorySegment(acc, o, ORDER);
+                    FloatVector.fromMemorySegment(F, acc, o + VB, ORDER).add(b1).intoMemorySegment(acc, o + VB, ORDER);
+                }
+            }
+        }
+        VectorMath.activate(acc, 0, subBytes * (s1 - s0) / Float.BYTES, e.activation());
+        Matrix res = e.residual();
+        for (int s = s0; s < s1; s++) {
+            int col = s * NR;
+            VectorMask<Float> m0 = F.indexInRange(col, n), m1 = F.indexInRange(col + lanes, n);
+            for (int i = 0; i < rows; i++) {
+                long o = (s - s0) * subBytes + i * rowBytes;
+                FloatVector v0 = FloatVector.fromMemorySegment(F, acc, o, ORDER);
+                FloatVector v1 = FloatVector.fromMemorySegment(F, acc, o + VB, ORDER);
+                if (res != null) {
+                    v0 = v0.add(load(res.segment(), res.index(r0 + i, col), m0));
+                    v1 = v1.add(load(res.segment(), res.index(r0 + i, col + lanes), m1));
+                }
+                store(v0, c.segment(), c.index(r0 + i, col), m0);
+                store(v1, c.segment(), c.index(r0 + i, col + lanes), m1);
+            }
+        }
+    }
+
+    /** The vector at float index i, lanes outside m read as zero (and not touched). */
+    static FloatVector load(MemorySegment seg, long i, VectorMask<Float> m) {
+        return m.allTrue() ? FloatVector.fromMemorySegment(F, seg, i * Float.BYTES, ORDER)
+                : FloatVector.fromMemorySegment(F, seg, i * Float.BYTES, ORDER, m);
+    }
+
+    static void store(FloatVector v, MemorySegment seg, long i, VectorMask<Float> m) {
+        if (m.allTrue()) v.intoMemorySegment(seg, i * Float.BYTES, ORDER);
+        else v.intoMemorySegment(seg, i * Float.BYTES, ORDER, m);
+    }
+
+    /**
+     * The micro-kernel: C (MR x NR, rows NR floats apart from byte co) = [C +] A · B over kc steps, where A element
+     * (i, kk) is the float at byte {@code ao + i·ars + kk·aks} (packed [kk][i] panels and plain row-major rows both
+     * fit) and B row kk is NR floats at byte {@code bo + kk·bks}. Each C element is one FMA chain in kk order.
+     */
+    static void microKernel(MemorySegment a, long ao, long ars, long aks, MemorySegment b, long bo, long bks, int kc,
+                            MemorySegment c, long co, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate) {
+            c00 = tile(c, co, 0); c01 = tile(c, co, 1); c10 = tile(c, co, 2); c11 = tile(c, co, 3);
+            c20 = tile(c, co, 4); c21 = tile(c, co, 5); c30 = tile(c, co, 6); c31 = tile(c, co, 7);
+            c40 = tile(c, co, 8); c41 = tile(c, co, 9); c50 = tile(c, co, 10); c51 = tile(c, co, 11);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
+        }
+        for (int kk = 0; kk < kc; kk++, ao += aks, bo += bks) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, b, bo, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, b, bo + VB, ORDER);
+            FloatVector x = FloatVector.broadcast(F, a.get(FLOAT, ao));
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ao + ars));
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 2 * ars));
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 3 * ars));
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 4 * ars));
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 5 * ars));
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        c00.intoMemorySegment(c, co, ORDER); c01.intoMemorySegment(c, co + VB, ORDER);
+        c10.intoMemorySegment(c, co + 2 * VB, ORDER); c11.intoMemorySegment(c, co + 3 * VB, ORDER);
+        c20.intoMemorySegment(c, co + 4 * VB, ORDER); c21.intoMemorySegment(c, co + 5 * VB, ORDER);
+        c30.intoMemorySegment(c, co + 6 * VB, ORDER); c31.intoMemorySegment(c, co + 7 * VB, ORDER);
+        c40.intoMemorySegment(c, co + 8 * VB, ORDER); c41.intoMemorySegment(c, co + 9 * VB, ORDER);
+        c50.intoMemorySegment(c, co + 10 * VB, ORDER); c51.intoMemorySegment(c, co + 11 * VB, ORDER);
+    }
+
+    private static FloatVector tile(MemorySegment c, long co, int v) {
+        return FloatVector.fromMemorySegment(F, c, co + v * VB, ORDER);
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    /** A thread's buffers, kept between calls and grown when a larger unit needs more. */
+    private static final class Workspace {
+        private MemorySegment acc = MemorySegment.NULL;
+        private final MemorySegment edge = Arena.ofAuto().allocate((long) MR * KC * Float.BYTES, 64);
+
+        MemorySegment acc(long bytes) {
+            if (acc.byteSize() < bytes) acc = Arena.ofAuto().allocate(bytes, 64);
+            return acc;
+        }
+
+        MemorySegment edge() {
+            return edge;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.perceiver.ops;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GemmTest {
+    private static final Kernels SCALAR = Kernels.scalar();
+    private static final Kernels VECTOR = VectorKernels.INSTANCE;
+
+    /** m, n, k: edges of every blocking (MR 6, NR 16 or 32, KC 256, MB 96), k spanning several KC passes. */
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                Arguments.of(1, 1, 1), Arguments.of(3, 7, 33), Arguments.of(7, 33, 3), Arguments.of(33, 3, 7),
+                Arguments.of(1, 1000, 7), Arguments.of(1000, 3, 33), Arguments.of(13, 50, 600),
+                Arguments.of(97, 17, 256), Arguments.of(100, 64, 257), Arguments.of(6, 48, 1), Arguments.of(8, 33, 520));
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void scalarMatchesDoubleReference(int m, int n, int k) {
+        try (TestMatrices t = new TestMatrices(m * 31L + n * 7L + k)) {
+            Matrix a = t.strided(m, k), w = t.random(n, k), bias = t.random(1, n), res = t.random(m, n), c = t.zeros(m, n);
+            PackedMatrix b = SCALAR.packTransposed(w, t.arena);
+            SCALAR.gemm(Parallel.SERIAL, a, b, c, new Epilogue(bias, Activation.GELU, res));
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double dot = 0, mag = 0;
+                    for (int kk = 0; kk < k; kk++) {
+                        dot += (double) a.get(i, kk) * w.get(j, kk);
+                        mag += Math.abs((double) a.get(i, kk) * w.get(j, kk));
+                    }
+                    double pre = dot + bias.get(0, j);
+                    double want = pre * 0.5 * Erf.erfc(-pre / Math.sqrt(2)) + res.get(i, j);
+                    assertThat((double) c.get(i, j)).as("c[%d][%d]", i, j)
+                            .isCloseTo(want, org.assertj.core.data.Offset.offset(1e-5 * (mag + 2)));
+                }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void vectorEqualsScalarBitForBit(int m, int n, int k) {
+        try (TestMatrices t = new TestMatrices(m * 17L + n * 5L + k)) {
+            Matrix a = t.strided(m, k), bias = t.random(1, n), res = t.strided(m, n);
+            PackedMatrix b = VECTOR.packTransposed(t.random(n, k), t.arena);
+            for (Epilogue e : new Epilogue[] {Epilogue.NONE, Epilogue.bias(bias), new Epilogue(bias, Activation.RELU, res)}) {
+                Matrix want = t.zeros(m, n), got = t.strided(m, n);
+                SCALAR.gemm(Parallel.SERIAL, a, b, want, e);
+                VECTOR.gemm(Parallel.SERIAL, a, b, got, e);
+                assertThat(got.toArray()).as("%s", e).containsExactly(want.toArray());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void geluEpilogueWithinOneUlpOfScalar(int m, int n, int k) {
+        try (TestMatrices t = new TestMatrices(m * 3L + n * 11L + k)) {
+            Matrix a = t.random(m, k), bias = t.random(1, n);
+            PackedMatrix b = VECTOR.packTransposed(t.random(n, k), t.arena);
+            Epilogue e = Epilogue.bias(bias).withActivation(Activation.GELU);
+            Matrix want = t.zeros(m, n), got = t.zeros(m, n);
+            SCALAR.gemm(Parallel.SERIAL, a, b, want, e);
+            VECTOR.gemm(Parallel.SERIAL, a, b, got, e);
+            Ulps.assertWithin(got.toArray(), want.toArray(), 1);
+        }
+    }
+
+    @Test
+    void residualMayBeTheOutput() {
+        try (TestMatrices t = new TestMatrices(5)) {
+            Matrix a = t.random(40, 300), bias = t.random(1, 70), c = t.random(40, 70), expected = t.copy(c);
+            PackedMatrix b = VECTOR.packTransposed(t.random(70, 300), t.arena);
+            SCALAR.gemm(Parallel.SERIAL, a, b, expected, new Epilogue(bias, Activation.RELU, expected));
+            VECTOR.gemm(Parallel.SERIAL, a, b, c, new Epilogue(bias, Activation.RELU, c));
+            assertThat(c.toArray()).containsExactly(expected.toArray());
+        }
+    }
+
+    @Test
+    void packedFromStoredLayoutEqualsPackedTransposed() {
+        try (TestMatrices t = new TestMatrices(6)) {
+            Matrix a = t.random(9, 40), w = t.random(37, 40), wt = t.zeros(40, 37);
+            for (int i = 0; i < 37; i++)
+                for (int j = 0; j < 40; j++) wt.set(j, i, w.get(i, j));
+            Matrix c1 = t.zeros(9, 37), c2 = t.zeros(9, 37);
+            VECTOR.gemm(Parallel.SERIAL, a, VECTOR.packTransposed(w, t.arena), c1, Epilogue.NONE);
+            VECTOR.gemm(Parallel.SERIAL, a, VECTOR.pack(wt, t.arena), c2, Epilogue.NONE);
+            assertThat(c2.toArray()).containsExactly(c1.toArray());
+        }
+    }
+
+    @Test
+    void emptyInnerDimensionGivesTheEpilogueOfZero() {
+        try (TestMatrices t = new TestMatrices(7)) {
+            Matrix bias = t.random(1, 20), c = t.random(5, 20);
+            VECTOR.gemm(Parallel.SERIAL, t.zeros(5, 0), VECTOR.packTransposed(t.zeros(20, 0), t.arena), c, Epilogue.bias(bias));
+            for (int i = 0; i < 5; i++)
+                for (int j = 0; j < 20; j++) assertThat(c.get(i, j)).isEqualTo(bias.get(0, j));
+        }
+    }
+
+    @Test
+    void outputsDoNotDependOnThreadCount() {
+        try (TestMatrices t = new TestMatrices(8);
+             ExecutorParallel two = new ExecutorParallel(2); ExecutorParallel three = new ExecutorParallel(3)) {
+            int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 300, 40}, {5, 1000, 16}, {130, 8, 9}};
+            for (int[] s : shapes) {
+                Matrix a = t.random(s[0], s[2]), bias = t.random(1, s[1]), res = t.random(s[0], s[1]);
+                PackedMatrix b = VECTOR.packTransposed(t.random(s[1], s[2]), t.arena);
+                Epilogue e = new Epilogue(bias, Activation.GELU, res);
+                Matrix one = t.zeros(s[0], s[1]), c2 = t.zeros(s[0], s[1]), c3 = t.zeros(s[0], s[1]);
+                VECTOR.gemm(Parallel.SERIAL, a, b, one, e);
+                VECTOR.gemm(two, a, b, c2, e);
+                VECTOR.gemm(three, a, b, c3, e);
+                assertThat(c2.toArray()).as("2 threads, %dx%dx%d", s[0], s[1], s[2]).containsExactly(one.toArray());
+                assertThat(c3.toArray()).as("3 threads, %dx%dx%d", s[0], s[1], s[2]).containsExactly(one.toArray());
+            }
+        }
+    }
+
+    @Test
+    void rejectsPanelsItCannotRead() {
+        try (TestMatrices t = new TestMatrices(9)) {
+            PackedMatrix odd = PackedMatrix.packTransposed(t.random(8, 4), 5, t.arena);
+            assertThatThrownBy(() -> VECTOR.gemm(Parallel.SERIAL, t.random(2, 4), odd, t.zeros(2, 8), Epilogue.NONE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("panels of 5");
+        }
+    }
+}

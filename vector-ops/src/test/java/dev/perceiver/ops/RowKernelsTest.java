@@ -1,0 +1,125 @@
+package dev.perceiver.ops;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The row kernels against their scalar twins on odd shapes, strided views and aliased outputs. */
+class RowKernelsTest {
+    private static final Kernels SCALAR = Kernels.scalar();
+    private static final Kernels VECTOR = VectorKernels.INSTANCE;
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(Arguments.of(1, 1), Arguments.of(3, 7), Arguments.of(7, 33), Arguments.of(33, 3),
+                Arguments.of(2, 1000), Arguments.of(5, 17), Arguments.of(64, 16));
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void layerNormInPlaceWithinTwoUlps(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows * 100L + cols)) {
+            Matrix x = t.strided(rows, cols), gamma = t.random(1, cols), beta = t.random(1, cols);
+            for (int c = 0; c < cols; c++) x.set(0, c, x.get(0, c) * 100 + 30);  // a row far from zero mean
+            Matrix want = t.zeros(rows, cols);
+            SCALAR.layerNorm(Parallel.SERIAL, x, gamma, beta, 1e-5f, want);
+            VECTOR.layerNorm(Parallel.SERIAL, x, gamma, beta, 1e-5f, x);
+            assertNear(x, want, 2, 1e-6f);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void softmaxWithinTwoUlps(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows * 10L + cols)) {
+            Matrix mask = t.zeros(1, cols);
+            for (int c = 0; c < cols; c += 2) mask.set(0, c, -3.4028235e38f);
+            for (Matrix m : new Matrix[] {null, mask}) {
+                Matrix x = t.strided(rows, cols);
+                t.fillRandom(x, 20f);
+                Matrix want = t.copy(x);
+                SCALAR.softmaxRows(Parallel.SERIAL, want, m);
+                VECTOR.softmaxRows(Parallel.SERIAL, x, m);
+                assertNear(x, want, 2, 1e-30f);
+            }
+        }
+    }
+
+    @Test
+    void fullyMaskedSoftmaxRowIsUniform() {
+        try (TestMatrices t = new TestMatrices(2)) {
+            Matrix x = t.random(3, 37), mask = t.zeros(1, 37);
+            mask.fill(-3.4028235e38f);
+            VECTOR.softmaxRows(Parallel.SERIAL, x, mask);
+            assertThat(x.toArray()).containsOnly(1f / 37);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void activationsOnStridedRows(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows + cols * 3L)) {
+            for (Activation act : Activation.values()) {
+                Matrix x = t.strided(rows, cols);
+                t.fillRandom(x, 6f);
+                Matrix want = t.copy(x);
+                SCALAR.activation(Parallel.SERIAL, want, act);
+                float left = x.segment().getAtIndex(Matrix.FLOAT, x.offset() - 1);
+                VECTOR.activation(Parallel.SERIAL, x, act);
+                assertNear(x, want, act == Activation.GELU ? 1 : 0, 0f);
+                assertThat(x.segment().getAtIndex(Matrix.FLOAT, x.offset() - 1)).as("untouched neighbour").isEqualTo(left);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void addIsExactAndMayWriteAnOperand(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows * 7L + cols)) {
+            Matrix a = t.strided(rows, cols), b = t.random(rows, cols), want = t.zeros(rows, cols);
+            SCALAR.add(Parallel.SERIAL, a, b, want);
+            VECTOR.add(Parallel.SERIAL, a, b, a);
+            assertThat(a.toArray()).containsExactly(want.toArray());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void scaleShift(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows * 5L + cols)) {
+            for (Activation act : Activation.values()) {
+                Matrix x = t.strided(rows, cols), scale = t.random(1, cols), shift = t.random(1, cols);
+                Matrix want = t.copy(x);
+                SCALAR.scaleShift(Parallel.SERIAL, want, scale, shift, act);
+                VECTOR.scaleShift(Parallel.SERIAL, x, scale, shift, act);
+                assertNear(x, want, act == Activation.GELU ? 1 : 0, 0f);
+            }
+        }
+    }
+
+    @Test
+    void rowKernelsDoNotDependOnThreadCount() {
+        try (TestMatrices t = new TestMatrices(11); ExecutorParallel three = new ExecutorParallel(3)) {
+            Matrix x = t.random(150, 77), gamma = t.random(1, 77), beta = t.random(1, 77);
+            Matrix one = t.zeros(150, 77), many = t.zeros(150, 77);
+            VECTOR.layerNorm(Parallel.SERIAL, x, gamma, beta, 1e-5f, one);
+            VECTOR.layerNorm(three, x, gamma, beta, 1e-5f, many);
+            assertThat(many.toArray()).containsExactly(one.toArray());
+            VECTOR.softmaxRows(Parallel.SERIAL, one, gamma);
+            VECTOR.softmaxRows(three, many, gamma);
+            assertThat(many.toArray()).containsExactly(one.toArray());
+        }
+    }
+
+    /** Within ulps of want, or within an absolute floor for values near zero. */
+    private static void assertNear(Matrix got, Matrix want, double ulps, float floor) {
+        float[] g = got.toArray(), w = want.toArray();
+        for (int i = 0; i < w.length; i++)
+            if (Math.abs(g[i] - w[i]) > floor)
+                assertThat(Ulps.distance(g[i], w[i])).as("element %d: %s vs %s", i, g[i], w[i]).isLessThanOrEqualTo(ulps);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.perceiver.ops;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+class VectorMathTest {
+    private static final Kernels VECTOR = VectorKernels.INSTANCE;
+    private static final float[] SPECIALS = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
+            Float.MAX_VALUE, -Float.MAX_VALUE, 1e30f, -1e30f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
+            -Float.MIN_NORMAL, 1e-20f, -1e-20f, -13.5f, -14f, -14.5f, -20f, -38f, -41f, 14f, 41f};
+
+    private static float[] apply(Activation act, float[] x) {
+        try (TestMatrices t = new TestMatrices(0)) {
+            Matrix m = t.zeros(1, x.length);
+            for (int i = 0; i < x.length; i++) m.set(0, i, x[i]);
+            VECTOR.activation(Parallel.SERIAL, m, act);
+            return m.toArray();
+        }
+    }
+
+    @Test
+    void geluIsWithinOneUlpOfTheDoubleReferenceOnMinusTenToTen() {
+        int n = 200_001;
+        float[] x = new float[n], want = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = -10f + 20f * i / (n - 1);
+            want[i] = Erf.gelu(x[i]);
+        }
+        float[] got = apply(Activation.GELU, x);
+        Ulps.assertWithin(got, want, 1);
+        int exact = 0;
+        for (int i = 0; i < n; i++) if (got[i] == want[i]) exact++;
+        assertThat(exact).as("correctly rounded results").isGreaterThan(n * 95 / 100);
+    }
+
+    @Test
+    void geluOfSpecialValuesEqualsTheReference() {
+        float[] got = apply(Activation.GELU, SPECIALS);
+        for (int i = 0; i < SPECIALS.length; i++)
+            assertThat(got[i]).as("gelu(%s)", SPECIALS[i]).isEqualTo(Float.valueOf(Erf.gelu(SPECIALS[i])));
+    }
+
+    @Test
+    void reluOfSpecialValuesEqualsTheScalarTwin() {
+        float[] got = apply(Activation.RELU, SPECIALS);
+        for (int i = 0; i < SPECIALS.length; i++)
+            assertThat(got[i]).as("relu(%s)", SPECIALS[i]).isEqualTo(Float.valueOf(ScalarKernels.apply(Activation.RELU, SPECIALS[i])));
+    }
+
+    @Test
+    void expIsWithinOneUlpOverTheNormalRangeAndZeroBelow() {
+        int lanes = VectorMath.F.length();
+        float[] x = new float[lanes], y = new float[lanes];
+        double worst = 0;
+        for (double v = -100; v < 88.3; v += 1e-3) {
+            for (int i = 0; i < lanes; i++) x[i] = (float) (v + i * 1e-5);
+            VectorMath.exp(FloatVector.fromArray(VectorMath.F, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < lanes; i++) {
+                float want = (float) Math.exp(x[i]);
+                if (x[i] < -87.34f) {
+                    if (y[i] != 0f) fail("exp(" + x[i] + ") = " + y[i] + ", want 0 below the normal range");
+                } else if (want >= Float.MIN_NORMAL) worst = Math.max(worst, Ulps.distance(y[i], want));
+            }
+        }
+        assertThat(worst).as("largest error in ulps").isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void expOfSpecialValues() {
+        float[] x = new float[VectorMath.F.length()], y = new float[x.length];
+        float[] in = {Float.NaN, Float.NEGATIVE_INFINITY, 0f, -0f, -Float.MAX_VALUE};
+        float[] want = {Float.NaN, 0f, 1f, 1f, 0f};
+        for (int i = 0; i < in.length; i++) {
+            java.util.Arrays.fill(x, in[i]);
+            VectorMath.exp(FloatVector.fromArray(VectorMath.F, x, 0)).intoArray(y, 0);
+            assertThat(y[0]).as("exp(%s)", in[i]).isEqualTo(Float.valueOf(want[i]));
+        }
+    }
+}
