@@ -267,9 +267,15 @@ public final class Perceiver implements AutoCloseable {
         return idleScratch.stream().mapToLong(Scratch::highWaterBytes).max().orElse(0);
     }
 
-    /** Runs the model on one batch. */
+    /**
+     * Runs the model on one batch. Inputs the model cannot take are refused with an {@link InvalidInputException}
+     * naming them: wrong shapes, an empty batch or any other dimension of size 0, and an input of more than 2^31 - 1
+     * elements. Input values are not checked: as in the reference, a NaN or an infinity propagates, and the outputs
+     * of its batch item come out NaN; the other items of the batch are unaffected.
+     */
     public PerceiverOutput forward(PerceiverInputs in, Extra... extras) {
         if (closed) throw new IllegalStateException("model is closed");
+        requireRunnableSizes(in);
         Set<Extra> ex = extras.length == 0 ? EnumSet.noneOf(Extra.class) : EnumSet.copyOf(Arrays.asList(extras));
         if (in.hasLabels() && (head == Head.OPTICAL_FLOW || head == Head.MULTIMODAL_AUTOENCODING))
             throw new InvalidInputException("labels: " + head.architecture() + " has no training loss");
@@ -294,6 +300,32 @@ public final class Perceiver implements AutoCloseable {
             if (closed) scratch.close();
             else idleScratch.push(scratch);
         }
+    }
+
+    /** The input tensors by name with their shapes. */
+    private static Map<String, int[]> shapes(PerceiverInputs in) {
+        Map<String, int[]> shapes = new TreeMap<>();
+        if (in.inputs() != null) shapes.put("inputs", in.inputs().shape());
+        if (in.inputIds() != null) shapes.put("inputs", in.inputIds().shape());
+        in.modalities().forEach((m, t) -> shapes.put("inputs." + m, t.shape()));
+        return shapes;
+    }
+
+    /**
+     * An empty tensor has nothing to attend to (the reference's empty results are not defined here), and one of more
+     * than 2^31 - 1 elements is beyond the engine's 32-bit indexing: both are refused before any work.
+     */
+    private static void requireRunnableSizes(PerceiverInputs in) {
+        shapes(in).forEach((name, shape) -> {
+            long n = 1;
+            for (int d : shape) {
+                if (d == 0) throw new InvalidInputException(name + " has shape " + Arrays.toString(shape)
+                        + ": an empty batch or a dimension of size 0 cannot be run");
+                n *= d;
+                if (n > Integer.MAX_VALUE) throw new InvalidInputException(name + " has shape " + Arrays.toString(shape)
+                        + ": more than " + Integer.MAX_VALUE + " elements is beyond what the engine can index");
+            }
+        });
     }
 
     private Preprocessed preprocess(Run run, PerceiverInputs in) {
