@@ -172,8 +172,8 @@ final class FactoredCrossAttention {
         Parallel p = run.parallel();
         int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
         int nq = queries.rows(), dqk = qk / heads;
-        Matrix scoresFixed = Tensor.zeros(arena, heads * nq, n).matrix();
-        Matrix valuesFixed = Tensor.zeros(arena, n, v).matrix();
+        Matrix scoresFixed = Run.zeros(arena, heads * nq, n).matrix();
+        Matrix valuesFixed = Run.zeros(arena, n, v).matrix();
         float[] fixedMean = new float[n];
         List<Segment> segments = new java.util.ArrayList<>();
         float[][] queryFixedSum = new float[layout.segments().size()][];

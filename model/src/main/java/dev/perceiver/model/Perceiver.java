@@ -6,6 +6,7 @@ import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.AllocationTooLargeException;
 import dev.perceiver.runtime.Backend;
 import dev.perceiver.runtime.Backends;
 import dev.perceiver.runtime.Scratch;
@@ -269,9 +270,10 @@ public final class Perceiver implements AutoCloseable {
 
     /**
      * Runs the model on one batch. Inputs the model cannot take are refused with an {@link InvalidInputException}
-     * naming them: wrong shapes, an empty batch or any other dimension of size 0, and an input of more than 2^31 - 1
-     * elements. Input values are not checked: as in the reference, a NaN or an infinity propagates, and the outputs
-     * of its batch item come out NaN; the other items of the batch are unaffected.
+     * naming them: wrong shapes, an empty batch or any other dimension of size 0, an input of more than 2^31 - 1
+     * elements, and inputs so large that a working buffer for them would exceed the machine's memory (refused before
+     * it is allocated). Input values are not checked: as in the reference, a NaN or an infinity propagates, and the
+     * outputs of its batch item come out NaN; the other items of the batch are unaffected.
      */
     public PerceiverOutput forward(PerceiverInputs in, Extra... extras) {
         if (closed) throw new IllegalStateException("model is closed");
@@ -295,6 +297,8 @@ public final class Perceiver implements AutoCloseable {
                     List.copyOf(run.attentions), List.copyOf(run.crossAttentions),
                     ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null, Map.copyOf(run.stageNanos),
                     run.flops());
+        } catch (AllocationTooLargeException e) {
+            throw new InvalidInputException(describe(in) + ": " + e.getMessage());
         } finally {
             scratch.reset();
             if (closed) scratch.close();
@@ -309,6 +313,12 @@ public final class Perceiver implements AutoCloseable {
         if (in.inputIds() != null) shapes.put("inputs", in.inputIds().shape());
         in.modalities().forEach((m, t) -> shapes.put("inputs." + m, t.shape()));
         return shapes;
+    }
+
+    private static String describe(PerceiverInputs in) {
+        StringBuilder s = new StringBuilder();
+        shapes(in).forEach((name, shape) -> s.append(s.isEmpty() ? "" : ", ").append(name).append(' ').append(Arrays.toString(shape)));
+        return s.toString();
     }
 
     /**

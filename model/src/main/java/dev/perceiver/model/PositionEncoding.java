@@ -80,7 +80,7 @@ final class PositionEncoding {
             if (fourier.dims() != indexDims.length)
                 throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
                         + Arrays.toString(indexDims) + " but the Fourier position encoding expects " + fourier.dims());
-            raw = Tensor.zeros(Arena.ofAuto(), n, fourier.outputSize()).matrix();
+            raw = Run.zeros(Arena.ofAuto(), n, fourier.outputSize()).matrix();
             fourier.features(FourierPositionEncoding.gridPositions(indexDims), raw);
         }
         m = projection == null ? raw : project(run, raw);
@@ -96,7 +96,7 @@ final class PositionEncoding {
     }
 
     private Matrix project(Run run, Matrix raw) {
-        Matrix out = Tensor.zeros(Arena.ofAuto(), raw.rows(), projection.out()).matrix();
+        Matrix out = Run.zeros(Arena.ofAuto(), raw.rows(), projection.out()).matrix();
         projection.apply(run, raw, out);
         return out;
     }

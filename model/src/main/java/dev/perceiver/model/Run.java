@@ -8,6 +8,7 @@ import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +79,15 @@ final class Run {
 
     /** A zeroed tensor that outlives the pass (returned to the caller). */
     Tensor result(int... shape) {
-        return Tensor.zeros(results, shape);
+        return zeros(results, shape);
+    }
+
+    /** Tensor.zeros, first refusing a size no allocation on this machine can have (memory outside any Scratch). */
+    static Tensor zeros(SegmentAllocator alloc, int... shape) {
+        long n = 1;
+        for (int d : shape) n = Math.multiplyExact(n, d);
+        Scratch.requireAllocatable(n * Float.BYTES);
+        return Tensor.zeros(alloc, shape);
     }
 
     /** A copy of t that outlives the pass. */

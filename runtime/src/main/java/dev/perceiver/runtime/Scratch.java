@@ -3,6 +3,7 @@ package dev.perceiver.runtime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,6 +15,8 @@ import java.util.List;
  */
 public final class Scratch implements SegmentAllocator, AutoCloseable {
     private static final long MIN_SLAB = 16L << 20;
+    /** No single allocation may exceed the machine's physical memory (the container's limit where there is one). */
+    public static final long MAX_ALLOCATION_BYTES = physicalMemory();
 
     private final Arena arena = Arena.ofShared();
     private final List<MemorySegment> slabs = new ArrayList<>();
@@ -24,6 +27,7 @@ public final class Scratch implements SegmentAllocator, AutoCloseable {
     @Override
     public synchronized MemorySegment allocate(long byteSize, long byteAlignment) {
         if (byteSize < 0) throw new IllegalArgumentException("negative allocation " + byteSize);
+        requireAllocatable(byteSize);
         while (slab < slabs.size()) {
             MemorySegment s = slabs.get(slab);
             long start = alignUp(s.address() + used, byteAlignment) - s.address();
@@ -43,6 +47,17 @@ public final class Scratch implements SegmentAllocator, AutoCloseable {
         used = start + byteSize;
         highWater = Math.max(highWater, bytesInUse());
         return s.asSlice(start, byteSize);
+    }
+
+    /** Refuses, before anything is allocated, a size no allocation on this machine can have. */
+    public static void requireAllocatable(long bytes) {
+        if (bytes > MAX_ALLOCATION_BYTES) throw new AllocationTooLargeException(bytes, MAX_ALLOCATION_BYTES);
+    }
+
+    private static long physicalMemory() {
+        long bytes = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        return bytes > 0 ? bytes : Long.MAX_VALUE;
     }
 
     private static long alignUp(long address, long alignment) {
