@@ -1,11 +1,13 @@
 package dev.perceiver.model;
 
 import dev.perceiver.loader.Checkpoint;
+import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.DType;
 import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
 
 import java.lang.foreign.SegmentAllocator;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -22,7 +24,20 @@ public final class NamedInputs {
 
     private NamedInputs() {}
 
+    /**
+     * The inputs in file. A tensor the file cannot give (a dimension beyond a Tensor's, data the file lacks) is the
+     * caller's data at fault: an InvalidInputException, as for names and types, not the CheckpointException of a
+     * bad model file.
+     */
     public static PerceiverInputs read(Checkpoint file, SegmentAllocator alloc) {
+        try {
+            return readTensors(file, alloc);
+        } catch (CheckpointException e) {
+            throw new InvalidInputException(e.getMessage());
+        }
+    }
+
+    private static PerceiverInputs readTensors(Checkpoint file, SegmentAllocator alloc) {
         Tensor inputs = null;
         LongTensor ids = null;
         Map<String, Tensor> modalities = new TreeMap<>();
@@ -64,7 +79,15 @@ public final class NamedInputs {
     }
 
     private static LongTensor longs(Checkpoint file, String name) {
-        return new LongTensor(file.integers(name), file.info(name).intShape());
+        return new LongTensor(file.integers(name), intShape(file, name));
+    }
+
+    private static int[] intShape(Checkpoint file, String name) {
+        long[] shape = file.info(name).shape();
+        for (long d : shape)
+            if (d > Integer.MAX_VALUE) throw new InvalidInputException(file.path() + ": tensor '" + name + "' has shape "
+                    + Arrays.toString(shape) + "; a dimension above " + Integer.MAX_VALUE + " does not fit a tensor");
+        return file.info(name).intShape();
     }
 
     /** A float tensor; integer tensors (an int64 attention mask) are converted. */
@@ -73,6 +96,6 @@ public final class NamedInputs {
         long[] v = file.integers(name);
         float[] f = new float[v.length];
         for (int i = 0; i < v.length; i++) f[i] = v[i];
-        return Tensor.of(alloc, f, file.info(name).intShape());
+        return Tensor.of(alloc, f, intShape(file, name));
     }
 }
