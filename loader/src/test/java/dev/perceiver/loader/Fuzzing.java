@@ -2,35 +2,12 @@ package dev.perceiver.loader;
 
 import dev.perceiver.runtime.Tensor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 
-/** What the checkpoint fuzz tests share: a scratch file per JVM and the full read every opened file must survive. */
+/** What the checkpoint fuzz tests share: the full read every file they open must survive. */
 final class Fuzzing {
     private Fuzzing() {
-    }
-
-    /** A temporary file for this JVM's fuzz inputs; each run rewrites it (after closing the previous mapping). */
-    static Path scratchFile(String suffix) {
-        try {
-            Path file = Files.createTempFile("perceiver-fuzz-", suffix);
-            file.toFile().deleteOnExit();
-            return file;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static void write(Path file, byte[] bytes) {
-        try {
-            Files.write(file, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /**

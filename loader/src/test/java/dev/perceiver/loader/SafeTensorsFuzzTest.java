@@ -16,13 +16,13 @@ import java.util.List;
  * CheckpointException naming the file. Seeds are small files cut from the golden checkpoints.
  */
 class SafeTensorsFuzzTest {
-    private static final Path FILE = Fuzzing.scratchFile(".safetensors");
+    private static final Path FILE = TestFiles.scratchFile(".safetensors");
 
     @MethodSource("seeds")
     @FuzzTest
     void safetensors(byte[] bytes) {
         if (bytes == null) return;
-        Fuzzing.write(FILE, bytes);
+        TestFiles.write(FILE, bytes);
         try (SafeTensorsFile f = SafeTensorsFile.open(FILE)) {
             Fuzzing.readEveryTensor(f);
         } catch (CheckpointException e) {

@@ -24,7 +24,7 @@ import java.util.zip.ZipFile;
  * instead of breaking the zip.
  */
 class TorchCheckpointFuzzTest {
-    private static final Path FILE = Fuzzing.scratchFile(".bin");
+    private static final Path FILE = TestFiles.scratchFile(".bin");
     private static final byte[] STORAGE = new byte[64];
     private static final Map<String, byte[]> STORAGES = Map.of("0", STORAGE, "1", STORAGE, "2", STORAGE, "3", STORAGE);
 
@@ -37,7 +37,7 @@ class TorchCheckpointFuzzTest {
     void torch(byte[] input) {
         if (input == null || input.length == 0) return;
         byte[] rest = Arrays.copyOfRange(input, 1, input.length);
-        if ((input[0] & 1) == 0) Fuzzing.write(FILE, rest);
+        if ((input[0] & 1) == 0) TestFiles.write(FILE, rest);
         else wrap(rest);
         try (TorchCheckpoint c = TorchCheckpoint.open(FILE)) {
             Fuzzing.readEveryTensor(c);

@@ -1,6 +1,7 @@
 package dev.perceiver.io;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.perceiver.loader.TestFiles;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.runtime.Tensor;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -11,10 +12,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.nio.file.Path;
 
 /**
  * Coverage-guided fuzzing of the image path: any bytes decode (PNG, JPEG, BMP, GIF) into an image the Perceiver
@@ -22,7 +23,7 @@ import java.nio.file.Path;
  * InvalidInputException for an image too small to crop). Seeds are the golden input images and re-encodings of one.
  */
 class ImageFilesFuzzTest {
-    private static final Path FILE = FuzzFiles.scratchFile(".img");
+    private static final Path FILE = TestFiles.scratchFile(".img");
     private static final ImageProcessor PROCESSOR = ImageProcessor.perceiverDefaults();
     // Normalised values lie between (0 - mean) / std and (1 - mean) / std of some channel.
     private static final float LOWEST = (0 - 0.485f) / 0.229f, HIGHEST = (1 - 0.406f) / 0.225f;
@@ -31,7 +32,7 @@ class ImageFilesFuzzTest {
     @FuzzTest
     void image(byte[] bytes) {
         if (bytes == null) return;
-        FuzzFiles.write(FILE, bytes);
+        TestFiles.write(FILE, bytes);
         RgbImage image;
         try {
             image = ImageFiles.read(FILE);

@@ -2,6 +2,7 @@ package dev.perceiver.io;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.perceiver.loader.SafeTensorsFile;
+import dev.perceiver.loader.TestFiles;
 import dev.perceiver.runtime.Tensor;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,13 +25,13 @@ import static dev.perceiver.io.WavBytes.wav;
  * [-1, 1)), for either way of mixing channels, or an IOException naming the file.
  */
 class WavFilesFuzzTest {
-    private static final Path FILE = FuzzFiles.scratchFile(".wav");
+    private static final Path FILE = TestFiles.scratchFile(".wav");
 
     @MethodSource("seeds")
     @FuzzTest
     void read(byte[] bytes) {
         if (bytes == null) return;
-        FuzzFiles.write(FILE, bytes);
+        TestFiles.write(FILE, bytes);
         for (WavFiles.Channels channels : WavFiles.Channels.values()) {
             try (Arena arena = Arena.ofConfined()) {
                 WavFiles.Audio audio = WavFiles.read(FILE, channels, arena);

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** Runs the tool in-process, as the tests do, and the test data they run it on. */
 final class Cli {
     static final Path TESTDATA = Path.of(System.getProperty("perceiver.testdata", "../testdata"));
@@ -36,6 +38,16 @@ final class Cli {
         int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs argv, expecting the one-line failure of its kind: exit code, nothing on stdout, one line on stderr. */
+    static String failsWith(int code, String... argv) {
+        Result r = run(argv);
+        assertThat(r.code()).as(r.err()).isEqualTo(code);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.err()).startsWith("perceiver " + argv[0] + ": ");
+        return r.err();
     }
 
     static String golden(String model) {

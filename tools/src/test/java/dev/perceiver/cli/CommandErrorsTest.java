@@ -14,19 +14,10 @@ class CommandErrorsTest {
     @TempDir
     Path tmp;
 
-    private static String failsWith(int code, String... argv) {
-        Cli.Result r = Cli.run(argv);
-        assertThat(r.code()).as(r.err()).isEqualTo(code);
-        assertThat(r.out()).isEmpty();
-        assertThat(r.errLines()).hasSize(1);
-        assertThat(r.err()).startsWith("perceiver " + argv[0] + ": ");
-        return r.err();
-    }
-
     @Test
     void missingImage() {
         String missing = tmp.resolve("nope.png").toString();
-        assertThat(failsWith(Main.BAD_INPUT, "classify", "--model", Cli.golden("image_learned"), missing))
+        assertThat(Cli.failsWith(Main.BAD_INPUT, "classify", "--model", Cli.golden("image_learned"), missing))
                 .contains("no such file").contains(missing);
     }
 
@@ -34,16 +25,16 @@ class CommandErrorsTest {
     void unreadableImage() throws Exception {
         Path bad = tmp.resolve("broken.png");
         Files.writeString(bad, "this is not a picture");
-        assertThat(failsWith(Main.BAD_INPUT, "classify", "--model", Cli.golden("image_learned"), bad.toString()))
+        assertThat(Cli.failsWith(Main.BAD_INPUT, "classify", "--model", Cli.golden("image_learned"), bad.toString()))
                 .contains(bad.toString()).contains("not a PNG, JPEG, BMP or GIF image");
     }
 
     @Test
     void wrongModelForTheTask() {
-        assertThat(failsWith(Main.BAD_MODEL, "classify", "--model", Cli.golden("optical_flow"), Cli.input("image4_48x64.png")))
+        assertThat(Cli.failsWith(Main.BAD_MODEL, "classify", "--model", Cli.golden("optical_flow"), Cli.input("image4_48x64.png")))
                 .contains("is a PerceiverForOpticalFlow").contains("classify runs PerceiverForImageClassificationLearned")
                 .contains("PerceiverForImageClassificationConvProcessing").contains("perceiver flow");
-        assertThat(failsWith(Main.BAD_MODEL, "fill-mask", "--model", Cli.golden("image_conv"), "a[MASK]"))
+        assertThat(Cli.failsWith(Main.BAD_MODEL, "fill-mask", "--model", Cli.golden("image_conv"), "a[MASK]"))
                 .contains("is a PerceiverForImageClassificationConvProcessing").contains("fill-mask runs PerceiverForMaskedLM");
     }
 
@@ -51,21 +42,21 @@ class CommandErrorsTest {
     void malformedPytorchCheckpoint() throws Exception {
         Path dir = Cli.copyModel("masked_lm", tmp.resolve("m"));
         Files.write(dir.resolve(Checkpoints.PYTORCH), new byte[] {'P', 'K', 3, 4, 1, 2, 3});
-        assertThat(failsWith(Main.BAD_MODEL, "convert", dir.toString())).contains(Checkpoints.PYTORCH);
-        assertThat(failsWith(Main.BAD_MODEL, "fill-mask", "--model", dir.toString(), "a[MASK]")).contains(Checkpoints.PYTORCH);
+        assertThat(Cli.failsWith(Main.BAD_MODEL, "convert", dir.toString())).contains(Checkpoints.PYTORCH);
+        assertThat(Cli.failsWith(Main.BAD_MODEL, "fill-mask", "--model", dir.toString(), "a[MASK]")).contains(Checkpoints.PYTORCH);
     }
 
     @Test
     void badOptions() {
-        assertThat(failsWith(Main.USAGE, "classify", "--model", Cli.golden("image_conv"), "--colour", "x.png"))
+        assertThat(Cli.failsWith(Main.USAGE, "classify", "--model", Cli.golden("image_conv"), "--colour", "x.png"))
                 .contains("unknown option --colour").contains("--top-k");
-        assertThat(failsWith(Main.USAGE, "classify", "--model", Cli.golden("image_conv"), "--top-k", "many", "x.png"))
+        assertThat(Cli.failsWith(Main.USAGE, "classify", "--model", Cli.golden("image_conv"), "--top-k", "many", "x.png"))
                 .contains("--top-k takes a whole number, got 'many'");
-        assertThat(failsWith(Main.USAGE, "flow", "--model", Cli.golden("optical_flow"), Cli.input("frame0_16x12.png"),
+        assertThat(Cli.failsWith(Main.USAGE, "flow", "--model", Cli.golden("optical_flow"), Cli.input("frame0_16x12.png"),
                 Cli.input("frame1_16x12.png"), "--out", tmp.resolve("f.flo").toString(), "--overlap", "12"))
                 .contains("--overlap must be less than the tile's shorter side, 12");
-        assertThat(failsWith(Main.USAGE, "convert")).contains("give one model folder");
-        assertThat(failsWith(Main.USAGE, "demo", "--testdata", tmp.toString())).contains(tmp + " has no golden/ folder");
+        assertThat(Cli.failsWith(Main.USAGE, "convert")).contains("give one model folder");
+        assertThat(Cli.failsWith(Main.USAGE, "demo", "--testdata", tmp.toString())).contains(tmp + " has no golden/ folder");
     }
 
     @Test
