@@ -1,19 +1,26 @@
 package dev.perceiver.model;
 
+import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.SafeTensorsFile;
 import dev.perceiver.ops.Kernels;
 import dev.perceiver.runtime.CpuBackend;
+import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
 import dev.perceiver.runtime.ThreadPool;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** A reference case in testdata/golden: a model folder with the inputs given and the outputs expected. */
 record GoldenCase(String name, Path dir) {
@@ -47,6 +54,66 @@ record GoldenCase(String name, Path dir) {
 
     Checkpoint golden() {
         return SafeTensorsFile.open(dir.resolve("golden.safetensors"));
+    }
+
+    /**
+     * The golden inputs (variant 0) or a variant of them that gives other outputs: float inputs shifted by small
+     * variant-dependent amounts, byte token ids rotated; masks, output points and labels kept. Copied into arena,
+     * so they outlive the golden file (a shared arena lets several threads read them).
+     */
+    PerceiverInputs inputs(int variant, Arena arena) {
+        try (Checkpoint golden = golden()) {
+            PerceiverInputs in = NamedInputs.read(golden, arena);
+            int vocab = config().vocabSize();
+            PerceiverInputs out;
+            if (!in.modalities().isEmpty()) {
+                Map<String, Tensor> modalities = new TreeMap<>();
+                in.modalities().forEach((m, t) -> modalities.put(m, shifted(t, variant, arena)));
+                out = PerceiverInputs.ofModalities(modalities);
+            } else if (in.inputIds() != null) {
+                long[] ids = in.inputIds().data().clone();
+                for (int i = 0; i < ids.length; i++)
+                    if (ids[i] >= PerceiverTokenizer.SPECIAL_TOKENS)
+                        ids[i] = PerceiverTokenizer.SPECIAL_TOKENS + (ids[i] - PerceiverTokenizer.SPECIAL_TOKENS + 13L * variant)
+                                % (vocab - PerceiverTokenizer.SPECIAL_TOKENS);
+                out = PerceiverInputs.ofTokens(new LongTensor(ids, in.inputIds().shape()));
+            } else {
+                out = PerceiverInputs.of(shifted(in.inputs(), variant, arena));
+            }
+            if (in.attentionMask() != null) out.attentionMask(in.attentionMask().copy(arena));
+            in.subsampledOutputPoints().forEach(out::subsample);
+            if (in.labelIndices() != null) out.labels(in.labelIndices());
+            if (in.labelValues() != null) out.labels(in.labelValues().copy(arena));
+            return out;
+        }
+    }
+
+    private static Tensor shifted(Tensor t, int variant, Arena arena) {
+        float[] v = t.toArray();
+        for (int i = 0; i < v.length; i++) v[i] += variant * 0.05f * ((i * 7919 % 23) - 11) / 11f;
+        return Tensor.of(arena, v, t.shape());
+    }
+
+    /**
+     * want and got hold the same tensors, bit for bit (Arrays.mismatch compares floats by their bits; AssertJ's
+     * containsExactly takes minutes on attention maps of a million values).
+     */
+    static void assertSameValues(Map<String, float[]> want, Map<String, float[]> got, String what) {
+        assertThat(got.keySet()).as(what).isEqualTo(want.keySet());
+        want.forEach((name, values) -> {
+            float[] g = got.get(name);
+            int at = Arrays.mismatch(values, g);
+            if (at >= 0)
+                throw new AssertionError(what + ": " + name + " differs at index " + at + " of " + values.length + ": "
+                        + (at < g.length ? g[at] : "(missing)") + " instead of " + (at < values.length ? values[at] : "(none)"));
+        });
+    }
+
+    /** Every output tensor of a pass by its reference name, as values that outlive the pass. */
+    static Map<String, float[]> values(PerceiverOutput out) {
+        Map<String, float[]> values = new TreeMap<>();
+        out.named().forEach((name, t) -> values.put(name, t.toArray()));
+        return values;
     }
 
     /** max|got - want| and max|want| of two tensors of equal shape. */
