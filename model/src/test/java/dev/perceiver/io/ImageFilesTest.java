@@ -1,5 +1,6 @@
 package dev.perceiver.io;
 
+import dev.perceiver.loader.TestMemory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,12 +117,14 @@ class ImageFilesTest {
 
     @Test
     void refusesAbsurdSizesBeforeDecoding() throws IOException {
-        // A PNG whose header claims 20000 x 20000 and whose pixel data is missing.
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(20000).putInt(20000).put(new byte[]{8, 2, 0, 0, 0});
+        // A PNG whose header claims 100000 x 100000 (30 GB of RGB) and whose pixel data is missing.
+        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(100_000).putInt(100_000).put(new byte[]{8, 2, 0, 0, 0});
         Path png = dir.resolve("huge.png");
         Files.write(png, concat(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, chunk("IHDR", ihdr.array())));
         assertThatThrownBy(() -> ImageFiles.read(png)).isInstanceOf(IOException.class)
-                .hasMessageContaining("huge.png").hasMessageContaining("20000x20000").hasMessageContaining("100000000 pixels");
+                .hasMessageContaining("huge.png").hasMessageContaining("100000x100000").hasMessageContaining("100000000 pixels");
+        // Refused from the header: nothing near the image's size is allocated first.
+        assertThat(TestMemory.heapAllocatedBy(() -> ImageFiles.read(png))).isLessThan(16L << 20);
     }
 
     @Test
