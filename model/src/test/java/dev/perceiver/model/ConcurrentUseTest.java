@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * while the others run theirs, gets bit for bit what that input gives when it runs alone.
  */
 class ConcurrentUseTest {
-    private static final int THREADS = 8, ROUNDS = 3;
+    private static final int THREADS = 8, ROUNDS = 2;
 
     static Stream<GoldenCase> cases() throws Exception {
         return GoldenCase.all();
