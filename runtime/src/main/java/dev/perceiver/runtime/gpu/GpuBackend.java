@@ -4,8 +4,7 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Epilogue;
 import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
-import dev.perceiver.ops.Parallel;
-import dev.perceiver.runtime.Backend;
+import dev.perceiver.runtime.HostBackend;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.ThreadPool;
 
@@ -16,13 +15,11 @@ import java.lang.foreign.SegmentAllocator;
  * attention products run as batched GEMMs over heads. Activations travel to the device and back per product, and
  * softmax, norms and epilogues run on the CPU kernels: the simple first step, not yet the fast one.
  */
-public final class GpuBackend implements Backend {
+public final class GpuBackend extends HostBackend {
     /** Attention scores held at once (floats), so long key sets are processed a query chunk at a time. */
     private static final long SCORES_PER_CHUNK = 32L << 20;
 
     private final GpuContext gpu;
-    private final Kernels kernels;
-    private final ThreadPool pool;
     private final long scoresPerChunk;
 
     /** Owns gpu and pool and closes them with the backend. */
@@ -31,25 +28,14 @@ public final class GpuBackend implements Backend {
     }
 
     GpuBackend(GpuContext gpu, Kernels kernels, ThreadPool pool, long scoresPerChunk) {
+        super(kernels, pool);
         this.gpu = gpu;
-        this.kernels = kernels;
-        this.pool = pool;
         this.scoresPerChunk = scoresPerChunk;
     }
 
     @Override
     public String name() {
-        return "gpu (" + gpu.description() + "), " + pool.threads() + " CPU threads, " + kernels.name() + " kernels";
-    }
-
-    @Override
-    public Kernels kernels() {
-        return kernels;
-    }
-
-    @Override
-    public Parallel parallel() {
-        return pool;
+        return "gpu (" + gpu.description() + "), host: " + hostDescription();
     }
 
     record GpuLinear(DeviceBuffer weight, Matrix bias) implements PreparedLinear {
@@ -106,6 +92,6 @@ public final class GpuBackend implements Backend {
     @Override
     public void close() {
         gpu.close();
-        pool.close();
+        super.close();
     }
 }
