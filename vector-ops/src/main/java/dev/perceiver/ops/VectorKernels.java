@@ -6,7 +6,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 
 /**
@@ -50,28 +49,55 @@ public final class VectorKernels extends ScalarKernels {
         });
     }
 
+    /*
+     * Row loops run whole vectors up to F.loopBound(n), then one masked vector for the ragged end: masked loads and
+     * stores cost about 10x in a hot AVX2 loop, so they stay out of the main loop.
+     */
+
+    /**
+     * As the scalar twin: mean and variance summed in double, then ((x - mean)·rstd)·gamma + beta in float.
+     * One method per pass: C2 stops inlining Vector API calls past a node budget, and a boxed vector costs 10-100x.
+     */
     private static void layerNormRow(Matrix x, int r, Matrix gamma, Matrix beta, float eps, Matrix y) {
         int n = x.cols();
-        MemorySegment xs = x.segment();
+        float mean = (float) (rowSum(x, r) / n);
+        float rstd = (float) (1.0 / Math.sqrt(rowSquares(x, r, mean) / n + eps));
+        normalizeRow(x, r, mean, rstd, gamma, beta, y);
+    }
+
+    private static double rowSum(Matrix x, int r) {
+        int n = x.cols(), end = F.loopBound(n);
         DoubleVector sum = DoubleVector.zero(D);
-        for (int c = 0; c < n; c += F.length())
-            sum = sum.add(VectorMath.widenSum(VectorGemm.load(xs, x.index(r, c), F.indexInRange(c, n))));
-        float mean = (float) (sum.reduceLanes(VectorOperators.ADD) / n);
+        for (int c = 0; c < end; c += F.length()) sum = sum.add(VectorMath.widenSum(at(x, r, c)));
+        if (end < n) sum = sum.add(VectorMath.widenSum(at(x, r, end, F.indexInRange(end, n))));
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin. */
+    private static double rowSquares(Matrix x, int r, float mean) {
+        int n = x.cols(), end = F.loopBound(n);
         DoubleVector sq = DoubleVector.zero(D);
-        for (int c = 0; c < n; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, n);
-            FloatVector d = FloatVector.zero(F).blend(VectorGemm.load(xs, x.index(r, c), m).sub(mean), m);
-            DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
-            sq = lo.fma(lo, hi.fma(hi, sq));
+        for (int c = 0; c < end; c += F.length()) sq = addSquares(at(x, r, c).sub(mean), sq);
+        if (end < n) {
+            VectorMask<Float> tail = F.indexInRange(end, n);
+            sq = addSquares(FloatVector.zero(F).blend(at(x, r, end, tail).sub(mean), tail), sq);
         }
-        float rstd = (float) (1.0 / Math.sqrt(sq.reduceLanes(VectorOperators.ADD) / n + eps));
-        for (int c = 0; c < n; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, n);
-            FloatVector v = VectorGemm.load(xs, x.index(r, c), m).sub(mean).mul(rstd)
-                    .mul(VectorGemm.load(gamma.segment(), gamma.index(0, c), m))
-                    .add(VectorGemm.load(beta.segment(), beta.index(0, c), m));
-            VectorGemm.store(v, y.segment(), y.index(r, c), m);
+        return sq.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static DoubleVector addSquares(FloatVector d, DoubleVector acc) {
+        DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
+        DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
+        return lo.fma(lo, hi.fma(hi, acc));
+    }
+
+    private static void normalizeRow(Matrix x, int r, float mean, float rstd, Matrix gamma, Matrix beta, Matrix y) {
+        int n = x.cols(), end = F.loopBound(n);
+        for (int c = 0; c < end; c += F.length())
+            put(at(x, r, c).sub(mean).mul(rstd).mul(at(gamma, 0, c)).add(at(beta, 0, c)), y, r, c);
+        if (end < n) {
+            VectorMask<Float> tail = F.indexInRange(end, n);
+            put(at(x, r, end, tail).sub(mean).mul(rstd).mul(at(gamma, 0, end, tail)).add(at(beta, 0, end, tail)), y, r, end, tail);
         }
     }
 
@@ -85,30 +111,52 @@ public final class VectorKernels extends ScalarKernels {
 
     /** As the scalar twin: add the mask, subtract the row max, exponentiate, sum in double, scale by 1/sum. */
     private static void softmaxRow(Matrix x, int r, Matrix maskBias) {
-        int n = x.cols();
-        MemorySegment xs = x.segment();
+        float max = maskAndMax(x, r, maskBias);
+        float inv = (float) (1.0 / expAndSum(x, r, max));
+        scaleRow(x, r, inv);
+    }
+
+    private static float maskAndMax(Matrix x, int r, Matrix maskBias) {
+        int n = x.cols(), end = F.loopBound(n);
         FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int c = 0; c < n; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, n);
-            FloatVector v = VectorGemm.load(xs, x.index(r, c), m);
-            if (maskBias != null) {
-                v = v.add(VectorGemm.load(maskBias.segment(), maskBias.index(0, c), m));
-                VectorGemm.store(v, xs, x.index(r, c), m);
-            }
-            max = max.max(v.blend(Float.NEGATIVE_INFINITY, m.not()));
+        for (int c = 0; c < end; c += F.length()) {
+            FloatVector v = at(x, r, c);
+            if (maskBias != null) put(v = v.add(at(maskBias, 0, c)), x, r, c);
+            max = max.max(v);
         }
-        float rowMax = max.reduceLanes(VectorOperators.MAX);
+        if (end < n) {
+            VectorMask<Float> tail = F.indexInRange(end, n);
+            FloatVector v = at(x, r, end, tail);
+            if (maskBias != null) put(v = v.add(at(maskBias, 0, end, tail)), x, r, end, tail);
+            max = max.max(v.blend(Float.NEGATIVE_INFINITY, tail.not()));
+        }
+        return max.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** x = e^{x - max} in place; returns the sum in double. */
+    private static double expAndSum(Matrix x, int r, float max) {
+        int n = x.cols(), end = F.loopBound(n);
         DoubleVector sum = DoubleVector.zero(D);
-        for (int c = 0; c < n; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, n);
-            FloatVector e = VectorMath.exp(VectorGemm.load(xs, x.index(r, c), m).sub(rowMax));
-            VectorGemm.store(e, xs, x.index(r, c), m);
-            sum = sum.add(VectorMath.widenSum(e.blend(0f, m.not())));
+        for (int c = 0; c < end; c += F.length()) {
+            FloatVector e = VectorMath.exp(at(x, r, c).sub(max));
+            put(e, x, r, c);
+            sum = sum.add(VectorMath.widenSum(e));
         }
-        float inv = (float) (1.0 / sum.reduceLanes(VectorOperators.ADD));
-        for (int c = 0; c < n; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, n);
-            VectorGemm.store(VectorGemm.load(xs, x.index(r, c), m).mul(inv), xs, x.index(r, c), m);
+        if (end < n) {
+            VectorMask<Float> tail = F.indexInRange(end, n);
+            FloatVector e = VectorMath.exp(at(x, r, end, tail).sub(max)).blend(0f, tail.not());
+            put(e, x, r, end, tail);
+            sum = sum.add(VectorMath.widenSum(e));
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void scaleRow(Matrix x, int r, float s) {
+        int n = x.cols(), end = F.loopBound(n);
+        for (int c = 0; c < end; c += F.length()) put(at(x, r, c).mul(s), x, r, c);
+        if (end < n) {
+            VectorMask<Float> tail = F.indexInRange(end, n);
+            put(at(x, r, end, tail).mul(s), x, r, end, tail);
         }
     }
 
@@ -125,14 +173,13 @@ public final class VectorKernels extends ScalarKernels {
     public void add(Parallel p, Matrix a, Matrix b, Matrix out) {
         Matrix.requireShape(b, a.rows(), a.cols(), "add operand");
         Matrix.requireShape(out, a.rows(), a.cols(), "add output");
-        int n = a.cols();
+        int n = a.cols(), end = F.loopBound(n);
         p.forRange(a.rows(), grain(n), (r0, r1) -> {
-            for (int r = r0; r < r1; r++)
-                for (int c = 0; c < n; c += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(c, n);
-                    FloatVector v = VectorGemm.load(a.segment(), a.index(r, c), m).add(VectorGemm.load(b.segment(), b.index(r, c), m));
-                    VectorGemm.store(v, out.segment(), out.index(r, c), m);
-                }
+            VectorMask<Float> tail = F.indexInRange(end, n);
+            for (int r = r0; r < r1; r++) {
+                for (int c = 0; c < end; c += F.length()) put(at(a, r, c).add(at(b, r, c)), out, r, c);
+                if (end < n) put(at(a, r, end, tail).add(at(b, r, end, tail)), out, r, end, tail);
+            }
         });
     }
 
@@ -140,19 +187,35 @@ public final class VectorKernels extends ScalarKernels {
     public void scaleShift(Parallel p, Matrix x, Matrix scale, Matrix shift, Activation act) {
         Matrix.requireShape(scale, 1, x.cols(), "scale");
         Matrix.requireShape(shift, 1, x.cols(), "shift");
-        int n = x.cols();
+        int n = x.cols(), end = F.loopBound(n);
         p.forRange(x.rows(), grain(n), (r0, r1) -> {
+            VectorMask<Float> tail = F.indexInRange(end, n);
             for (int r = r0; r < r1; r++) {
-                for (int c = 0; c < n; c += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(c, n);
-                    FloatVector v = VectorGemm.load(x.segment(), x.index(r, c), m)
-                            .fma(VectorGemm.load(scale.segment(), scale.index(0, c), m),
-                                    VectorGemm.load(shift.segment(), shift.index(0, c), m));
-                    VectorGemm.store(v, x.segment(), x.index(r, c), m);
-                }
+                for (int c = 0; c < end; c += F.length())
+                    put(at(x, r, c).fma(at(scale, 0, c), at(shift, 0, c)), x, r, c);
+                if (end < n)
+                    put(at(x, r, end, tail).fma(at(scale, 0, end, tail), at(shift, 0, end, tail)), x, r, end, tail);
                 VectorMath.activate(x.segment(), x.index(r, 0) * Float.BYTES, n, act);
             }
         });
+    }
+
+    /** The vector at (r, c) of m. */
+    private static FloatVector at(Matrix m, int r, int c) {
+        return FloatVector.fromMemorySegment(F, m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER);
+    }
+
+    /** The lanes of (r, c) of m in mask; the others read as 0 and are not touched. */
+    private static FloatVector at(Matrix m, int r, int c, VectorMask<Float> mask) {
+        return FloatVector.fromMemorySegment(F, m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER, mask);
+    }
+
+    private static void put(FloatVector v, Matrix m, int r, int c) {
+        v.intoMemorySegment(m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER);
+    }
+
+    private static void put(FloatVector v, Matrix m, int r, int c, VectorMask<Float> mask) {
+        v.intoMemorySegment(m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER, mask);
     }
 
     private static int grain(int cols) {

@@ -30,19 +30,20 @@ final class VectorMath {
 
     private VectorMath() {}
 
-    // exp in float: e^x = 2^n · e^r with n = round(x·log2 e), |r| <= ln2/2, e^r = 1 + r + r²·P(r) (error 3e-9).
-    private static final float EXP_LOW = -87.33654f;  // ln of the smallest normal float; below it we return 0
-    private static final float EXP_HIGH = 88.37626f;  // keeps 2^n finite; callers pass x <= 0
+    // e^x = 2^n · e^r with n = round(x·log2 e), |r| <= ln2/2, e^r = 1 + r + r²·P(r) (P: error 3e-9 in float, 5e-11
+    // in double). Only x <= 0 is needed (softmax after subtracting the max, and the GELU tail), so 2^n needs no
+    // upper clamp, and results below the smallest normal are blended to 0 instead of clamping the input: Java's
+    // NaN-aware min/max cost several instructions each on AVX2.
+    private static final float EXP_LOW = -87.33654f;  // ln of the smallest normal float
     private static final float ROUND = 12582912f;     // 1.5·2^23: adding it rounds to an integer held in the low bits
-    private static final float LOG2E = 1.442695f, LN2_HI = 0.693145751953125f, LN2_LO = 1.42860677e-6f;
+    private static final double EXP_LOW_D = -708.3964185322641, ROUND_D = 6755399441055744.0;  // the same in double
 
-    /** e^x for x <= 88 with at most 1 ulp error; 0 below the normal range (including -inf); NaN stays NaN. */
+    /** e^x within 1 ulp for x up to 88 (callers pass x <= 0); 0 below the normal range and for -inf; NaN stays NaN. */
     static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_LOW).min(EXP_HIGH);
-        FloatVector t = c.fma(LOG2E, ROUND);
+        FloatVector t = x.fma(1.442695f, ROUND);
         FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), c);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -0.693145751953125f), x);
+        r = n.fma(FloatVector.broadcast(F, -1.42860677e-6f), r);
         FloatVector p = r.fma(0.001381456951256783f, 0.00836870328141113f)
                 .fma(r, FloatVector.broadcast(F, 0.04166838750982335f))
                 .fma(r, FloatVector.broadcast(F, 0.16666520747940694f))
@@ -52,12 +53,11 @@ final class VectorMath {
         return p.mul(bits.reinterpretAsFloats()).blend(0f, x.lt(EXP_LOW));
     }
 
-    /** The same in double for y in [-inf, 0] (error 5e-11 relative), 0 below the normal range. */
-    private static DoubleVector expNonPositive(DoubleVector y) {
-        DoubleVector c = y.max(-708.0);
-        DoubleVector t = c.fma(1.4426950408889634, 6755399441055744.0);  // 1.5·2^52
-        DoubleVector n = t.sub(6755399441055744.0);
-        DoubleVector r = n.fma(DoubleVector.broadcast(D, -0.6931471803691238), c);
+    /** The same in double, for y <= 0 (relative error 5e-11), 0 below the normal range. */
+    private static DoubleVector exp(DoubleVector y) {
+        DoubleVector t = y.fma(1.4426950408889634, ROUND_D);
+        DoubleVector n = t.sub(ROUND_D);
+        DoubleVector r = n.fma(DoubleVector.broadcast(D, -0.6931471803691238), y);
         r = n.fma(DoubleVector.broadcast(D, -1.9082149292705877e-10), r);
         DoubleVector p = r.fma(0.0001979035514253118, 0.0013944642502927507)
                 .fma(r, DoubleVector.broadcast(D, 0.008333496966357039))
@@ -65,9 +65,9 @@ final class VectorMath {
                 .fma(r, DoubleVector.broadcast(D, 0.16666665869774527))
                 .fma(r, DoubleVector.broadcast(D, 0.5000000067620702));
         p = p.fma(r.mul(r), r).add(1.0);
-        LongVector bits = t.reinterpretAsLongs().sub(Double.doubleToRawLongBits(6755399441055744.0) - 1023)
+        LongVector bits = t.reinterpretAsLongs().sub(Double.doubleToRawLongBits(ROUND_D) - 1023)
                 .lanewise(VectorOperators.LSHL, 52);
-        return p.mul(bits.reinterpretAsDoubles()).blend(0.0, y.lt(-708.0));
+        return p.mul(bits.reinterpretAsDoubles()).blend(0.0, y.lt(EXP_LOW_D));
     }
 
     /**
@@ -76,7 +76,8 @@ final class VectorMath {
      * rational with 7e-9 relative error; Φ(x) = Q for x <= 0 (sign of zero kept) and 1 - Q for x > 0.
      */
     private static DoubleVector gelu(DoubleVector x) {
-        DoubleVector a = x.abs().min(40.0);  // keeps R finite; Q is already 0 there (and x·0 gives NaN for -inf, as Erf)
+        DoubleVector a = x.abs();
+        a = a.blend(40.0, a.compare(VectorOperators.GT, 40.0));  // keeps R finite; Q is 0 there (x·0 is NaN for -inf, as Erf)
         DoubleVector num = a.fma(0.004122118984867418, 0.04068798517613533)
                 .fma(a, DoubleVector.broadcast(D, 0.18342045702872334))
                 .fma(a, DoubleVector.broadcast(D, 0.4385807212325489))
@@ -86,7 +87,7 @@ final class VectorMath {
                 .fma(a, DoubleVector.broadcast(D, 1.2033303543582459))
                 .fma(a, DoubleVector.broadcast(D, 1.6750463050754392))
                 .fma(a, DoubleVector.broadcast(D, 1.0));
-        DoubleVector q = expNonPositive(a.mul(a).mul(-0.5)).mul(num.div(den));
+        DoubleVector q = exp(a.mul(a).mul(-0.5)).mul(num.div(den));
         return x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)));
     }
 
@@ -99,23 +100,38 @@ final class VectorMath {
         }
     }
 
+    /** Main loop on whole half-vectors, then one masked tail: masked access costs ~10x in a hot AVX2 loop. */
     private static void gelu(MemorySegment seg, long off, long count) {
         int lanes = F_HALF.length();
-        for (long i = 0; i < count; i += lanes) {
+        long i = 0;
+        for (; i + lanes <= count; i += lanes) {
+            long o = off + i * Float.BYTES;
+            gelu(FloatVector.fromMemorySegment(F_HALF, seg, o, ORDER)).intoMemorySegment(seg, o, ORDER);
+        }
+        if (i < count) {
             long o = off + i * Float.BYTES;
             VectorMask<Float> m = F_HALF.indexInRange(i, count);
-            DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(F_HALF, seg, o, ORDER, m)
-                    .convertShape(VectorOperators.F2D, D, 0);
-            gelu(x).convertShape(VectorOperators.D2F, F_HALF, 0).intoMemorySegment(seg, o, ORDER, m);
+            gelu(FloatVector.fromMemorySegment(F_HALF, seg, o, ORDER, m)).intoMemorySegment(seg, o, ORDER, m);
         }
     }
 
+    /** GELU of a half vector, through one double vector. */
+    private static FloatVector gelu(FloatVector half) {
+        DoubleVector x = (DoubleVector) half.convertShape(VectorOperators.F2D, D, 0);
+        return (FloatVector) gelu(x).convertShape(VectorOperators.D2F, F_HALF, 0);
+    }
+
     private static void relu(MemorySegment seg, long off, long count) {
-        for (long i = 0; i < count; i += F.length()) {
+        int lanes = F.length();
+        long i = 0;
+        for (; i + lanes <= count; i += lanes) {
+            long o = off + i * Float.BYTES;
+            relu(FloatVector.fromMemorySegment(F, seg, o, ORDER)).intoMemorySegment(seg, o, ORDER);
+        }
+        if (i < count) {
             long o = off + i * Float.BYTES;
             VectorMask<Float> m = F.indexInRange(i, count);
-            FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER, m);
-            relu(x).intoMemorySegment(seg, o, ORDER, m);
+            relu(FloatVector.fromMemorySegment(F, seg, o, ORDER, m)).intoMemorySegment(seg, o, ORDER, m);
         }
     }
 
