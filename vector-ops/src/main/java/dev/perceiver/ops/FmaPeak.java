@@ -18,23 +18,29 @@ public final class FmaPeak {
     static final int CHAINS = 12;
     /** Work pieces per thread, so a thread that starts late takes fewer of them instead of stretching the wall time. */
     private static final int PIECES_PER_THREAD = 8;
+    private static final int MAX_ROUNDS = 200;
     private static final DoubleAdder SINK = new DoubleAdder();
 
     private FmaPeak() {}
 
-    /** Peak GFLOP/s on p's threads: warmed up (rounds doubled until one takes 20 ms), then rounds filling about budget. */
+    /**
+     * Peak GFLOP/s on p's threads: a fifth of the budget warms up (C2 compiles the chains) while rounds grow until
+     * one takes 20 ms, then rounds of that size fill the rest (at least 3).
+     */
     public static Throughput measure(Parallel p, Duration budget) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
             throw new UnsupportedOperationException("the FMA peak needs --add-modules jdk.incubator.vector");
         int pieces = PIECES_PER_THREAD * p.threads();
-        long iterations = 1 << 14;
+        long iterations = 1 << 12, warmEnd = System.nanoTime() + budget.toNanos() / 5;
         double seconds;
-        while ((seconds = round(p, pieces, iterations)) < 0.02) iterations *= 2;  // warm-up and calibration
-        long deadline = System.nanoTime() + budget.toNanos();
-        int rounds = (int) Math.max(3, Math.min(50, budget.toNanos() / 1e9 / seconds));
-        double[] times = new double[rounds];
+        do {
+            seconds = round(p, pieces, iterations);
+            if (seconds < 0.02) iterations *= 2;
+        } while (seconds < 0.02 || System.nanoTime() < warmEnd);
+        long deadline = System.nanoTime() + budget.toNanos() * 4 / 5;
+        double[] times = new double[MAX_ROUNDS];
         int done = 0;
-        while (done < rounds && (done < 3 || System.nanoTime() < deadline)) times[done++] = round(p, pieces, iterations);
+        while (done < 3 || (done < MAX_ROUNDS && System.nanoTime() < deadline)) times[done++] = round(p, pieces, iterations);
         double flops = 2.0 * CHAINS * Chains.LANES * iterations * pieces;
         return Throughput.of(flops, Arrays.copyOf(times, done));
     }

@@ -36,6 +36,8 @@ final class VectorGemm {
     static final int NB = 1024;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 8;
+    /** Multiply-adds per unit at least (~5 µs of work): a thread hand-off costs microseconds. */
+    private static final long MIN_UNIT_FMAS = 1 << 18;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -48,7 +50,8 @@ final class VectorGemm {
             throw new IllegalArgumentException("gemm: b is packed in panels of " + b.panelWidth()
                     + " columns, the vector kernels need a multiple of " + NR + "; pack it with these kernels");
         int subs = ceilDiv(n, NR);
-        int target = p.threads() == 1 ? 1 : UNITS_PER_THREAD * p.threads();
+        long fmas = (long) m * n * Math.max(1, b.k());
+        int target = p.threads() == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * p.threads());
         int rowsPerUnit = Math.min(MB, roundUp(ceilDiv(m, target), MR));
         int rowUnits = ceilDiv(m, rowsPerUnit);
         int colUnits = Math.min(subs, Math.max(ceilDiv(target, rowUnits), ceilDiv(subs, NB / NR)));

@@ -20,15 +20,25 @@ import java.nio.ByteOrder;
  * is large, only exists as an in-place loop over memory ({@link #activate}) so that it compiles on its own.
  */
 final class VectorMath {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The float species of every vector kernel: the preferred one, or {@code -Dperceiver.vectorBits=128|256|512} to
+     * compare sizes on one machine (a size above the hardware's runs, correctly, in slow Java emulation).
+     */
+    static final VectorSpecies<Float> F = species();
     /** Doubles in a vector of the same size as F: half as many lanes. */
-    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED.withShape(F.vectorShape());
     /** Floats in half a vector: as many lanes as D, so they convert to and from one double vector. */
     static final VectorSpecies<Float> F_HALF =
             VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private VectorMath() {}
+
+    private static VectorSpecies<Float> species() {
+        String bits = System.getProperty("perceiver.vectorBits");
+        return bits == null ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits)));
+    }
 
     // e^x = 2^n · e^r with n = round(x·log2 e), |r| <= ln2/2, e^r = 1 + r + r²·P(r) (P: error 3e-9 in float, 5e-11
     // in double). Only x <= 0 is needed (softmax after subtracting the max, and the GELU tail), so 2^n needs no
