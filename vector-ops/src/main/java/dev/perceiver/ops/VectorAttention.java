@@ -12,8 +12,8 @@ import java.nio.ByteOrder;
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
  * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} with K's
  * rows read in place, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
- * (value channels x queries) comes from the same micro-kernel with V read in place. Only Qᵀ (once per unit) and the
- * ragged last key or channel panel are copied; memory is O(queries per unit x head width + key block), never O(nq·nk).
+ * (value channels x queries) comes from the same micro-kernel on the block's V packed in channel panels. Qᵀ is copied
+ * once per unit, V once per key block and unit; memory is O(queries per unit x head width + key block), never O(nq·nk).
  * <p>
  * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
  * not depend on the thread count. With probabilities requested, a first pass finds each query's max and sum and a
@@ -65,7 +65,7 @@ final class VectorAttention {
         final Matrix q, k, v, mask, out, probs;
         final float scale;
         final int dvPad;
-        final MemorySegment qT, oT, stats, sT, pv, kEdge, vEdge;
+        final MemorySegment qT, oT, stats, sT, pv, kEdge, vPack;
         int h, q0, q1, subs;
 
         Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, float scale,
@@ -79,7 +79,7 @@ final class VectorAttention {
             sT = floats(scratch, (long) KEY_BLOCK * NR);
             pv = floats(scratch, (long) dvPad * NR);
             kEdge = floats(scratch, (long) s.dqk() * MR);
-            vEdge = floats(scratch, (long) KEY_BLOCK * MR);
+            vPack = floats(scratch, (long) KEY_BLOCK * dvPad);
         }
 
         private static MemorySegment floats(SegmentAllocator scratch, long n) {
@@ -110,18 +110,18 @@ final class VectorAttention {
 
         /** Online softmax: scores, running max/sum update, Oᵀ = Oᵀ·correction + Vᵀ·Pᵀ of this block. */
         private void flashBlock(int kb, int nkb) {
-            packEdges(kb, nkb, true);
+            packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, kb, nkb);
                 updateStats(sT, nkb, stats, statsOffset(sp));
-                values(kb, nkb);
+                values(nkb);
                 combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * ROW);
             }
         }
 
         /** First pass with probabilities: only each query's max and sum. */
         private void statsBlock(int kb, int nkb) {
-            packEdges(kb, nkb, false);
+            packBlock(kb, nkb, false);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, kb, nkb);
                 updateStats(sT, nkb, stats, statsOffset(sp));
@@ -130,12 +130,12 @@ final class VectorAttention {
 
         /** Second pass: P = exp(S - max) / sum, stored to probs and multiplied into V (Oᵀ += Vᵀ·Pᵀ). */
         private void probsBlock(int kb, int nkb) {
-            packEdges(kb, nkb, true);
+            packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, kb, nkb);
                 normalize(sT, nkb, stats, statsOffset(sp));
                 storeProbs(sp, kb, nkb);
-                values(kb, nkb);
+                values(nkb);
                 FloatVector one = FloatVector.broadcast(F, 1f);
                 one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW, ORDER);
                 one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW + VB, ORDER);
@@ -155,18 +155,25 @@ final class VectorAttention {
                 }
         }
 
-        /** The ragged last key panel (as [d][MR]) and value-channel panel (as [key][MR]) of a block, zero-padded. */
-        private void packEdges(int kb, int nkb, boolean values) {
+        /**
+         * The ragged last key panel of a block as [d][MR], and, if values, the block's V as channel panels
+         * [panel][key][MR] (zero past dv): read in place, a V row per k step would land 4 KiB apart with 8 heads of
+         * 128, all in one L1 set and on a new page.
+         */
+        private void packBlock(int kb, int nkb, boolean values) {
             int fullKeys = nkb / MR * MR, dqk = s.dqk();
             if (fullKeys < nkb)
                 for (int i = 0; i < MR; i++)
                     for (int d = 0; d < dqk; d++)
                         kEdge.setAtIndex(FLOAT, (long) d * MR + i, fullKeys + i < nkb ? k.get(kb + fullKeys + i, h * dqk + d) : 0f);
-            int dv = s.dv(), fullCh = dv / MR * MR;
-            if (values && fullCh < dv)
-                for (int j = 0; j < nkb; j++)
-                    for (int i = 0; i < MR; i++)
-                        vEdge.setAtIndex(FLOAT, (long) j * MR + i, fullCh + i < dv ? v.get(kb + j, h * dv + fullCh + i) : 0f);
+            if (!values) return;
+            int dv = s.dv();
+            for (int j = 0; j < nkb; j++) {
+                long src = v.index(kb + j, h * dv);
+                for (int c = 0; c < dvPad; c++)
+                    vPack.setAtIndex(FLOAT, (long) (c / MR) * KEY_BLOCK * MR + (long) j * MR + c % MR,
+                            c < dv ? v.segment().getAtIndex(FLOAT, src + c) : 0f);
+            }
         }
 
         /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, K rows read in place. */
@@ -181,14 +188,11 @@ final class VectorAttention {
             scaleAndMask(sT, nkb, scale, mask, kb);
         }
 
-        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, V rows read in place. */
-        private void values(int kb, int nkb) {
-            int dv = s.dv(), full = dv / MR;
-            for (int t = 0; t < full; t++)
-                VectorGemm.microKernel(v.segment(), v.index(kb, h * dv + t * MR) * Float.BYTES, Float.BYTES,
-                        (long) v.stride() * Float.BYTES, sT, 0, ROW, nkb, pv, t * MR * ROW, false);
-            if (full * MR < dv)
-                VectorGemm.microKernel(vEdge, 0, Float.BYTES, MR * Float.BYTES, sT, 0, ROW, nkb, pv, full * MR * ROW, false);
+        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the packed V panels. */
+        private void values(int nkb) {
+            for (int t = 0; t < dvPad / MR; t++)
+                VectorGemm.microKernel(vPack, (long) t * KEY_BLOCK * MR * Float.BYTES, Float.BYTES, MR * Float.BYTES,
+                        sT, 0, ROW, nkb, pv, t * MR * ROW, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {
