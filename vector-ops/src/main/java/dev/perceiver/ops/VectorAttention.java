@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
  * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} with K's
  * rows read in place, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
- * (value channels x queries) comes from the same micro-kernel on the block's V packed in channel panels. Qᵀ is copied
+ * (value channels x queries) comes from the same micro-kernel on a dense copy of the block's V rows. Qᵀ is copied
  * once per unit, V once per key block and unit; memory is O(queries per unit x head width + key block), never O(nq·nk).
  * <p>
  * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
@@ -31,7 +31,9 @@ final class VectorAttention {
     static final int KEY_BLOCK = 32 * MR;
     /** Queries per unit at most: bounds the per-unit Qᵀ and Oᵀ copies (queries x head width). */
     static final int MAX_QUERIES = 512;
-    /** Units per thread when several run; each unit streams all keys once, so not more than balance needs. */
+    /** Queries per unit at least: each unit streams all keys and copies all of V, ~3% of its work at 128 queries. */
+    static final int MIN_QUERIES = 128;
+    /** Units per thread when several run, to even out threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 4;
 
     private VectorAttention() {}
@@ -46,7 +48,8 @@ final class VectorAttention {
         }
         int subsPerHead = VectorGemm.ceilDiv(s.nq(), NR);
         int target = p.threads() == 1 ? heads : UNITS_PER_THREAD * p.threads();
-        int chunks = Math.min(subsPerHead, Math.max(VectorGemm.ceilDiv(target, heads), VectorGemm.ceilDiv(s.nq(), MAX_QUERIES)));
+        int wanted = Math.min(VectorGemm.ceilDiv(target, heads), VectorGemm.ceilDiv(s.nq(), MIN_QUERIES));
+        int chunks = Math.min(subsPerHead, Math.max(wanted, VectorGemm.ceilDiv(s.nq(), MAX_QUERIES)));
         int subsPerChunk = VectorGemm.ceilDiv(subsPerHead, chunks);
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float scale = (float) Math.sqrt(s.dqk());
@@ -65,6 +68,7 @@ final class VectorAttention {
         final Matrix q, k, v, mask, out, probs;
         final float scale;
         final int dvPad;
+        final long vRow;
         final MemorySegment qT, oT, stats, sT, pv, kEdge, vPack;
         int h, q0, q1, subs;
 
@@ -79,7 +83,10 @@ final class VectorAttention {
             sT = floats(scratch, (long) KEY_BLOCK * NR);
             pv = floats(scratch, (long) dvPad * NR);
             kEdge = floats(scratch, (long) s.dqk() * MR);
-            vPack = floats(scratch, (long) KEY_BLOCK * dvPad);
+            int lines = VectorGemm.ceilDiv(dvPad, 16);
+            vRow = (lines | 1) * 64L;  // an odd number of cache lines: the block's rows spread over all L1 sets
+            vPack = floats(scratch, KEY_BLOCK * vRow / Float.BYTES);
+            vPack.fill((byte) 0);  // channels [dv, dvPad) stay zero
         }
 
         private static MemorySegment floats(SegmentAllocator scratch, long n) {
@@ -156,9 +163,8 @@ final class VectorAttention {
         }
 
         /**
-         * The ragged last key panel of a block as [d][MR], and, if values, the block's V as channel panels
-         * [panel][key][MR] (zero past dv): read in place, a V row per k step would land 4 KiB apart with 8 heads of
-         * 128, all in one L1 set and on a new page.
+         * The ragged last key panel of a block as [d][MR], and, if values, a dense copy of the block's V rows: read in
+         * place, a V row per k step would land 4 KiB apart with 8 heads of 128, all in one L1 set and on a new page.
          */
         private void packBlock(int kb, int nkb, boolean values) {
             int fullKeys = nkb / MR * MR, dqk = s.dqk();
@@ -166,14 +172,10 @@ final class VectorAttention {
                 for (int i = 0; i < MR; i++)
                     for (int d = 0; d < dqk; d++)
                         kEdge.setAtIndex(FLOAT, (long) d * MR + i, fullKeys + i < nkb ? k.get(kb + fullKeys + i, h * dqk + d) : 0f);
-            if (!values) return;
-            int dv = s.dv();
-            for (int j = 0; j < nkb; j++) {
-                long src = v.index(kb + j, h * dv);
-                for (int c = 0; c < dvPad; c++)
-                    vPack.setAtIndex(FLOAT, (long) (c / MR) * KEY_BLOCK * MR + (long) j * MR + c % MR,
-                            c < dv ? v.segment().getAtIndex(FLOAT, src + c) : 0f);
-            }
+            if (values)
+                for (int j = 0; j < nkb; j++)
+                    MemorySegment.copy(v.segment(), v.index(kb + j, h * s.dv()) * Float.BYTES, vPack, j * vRow,
+                            (long) s.dv() * Float.BYTES);
         }
 
         /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, K rows read in place. */
@@ -188,11 +190,11 @@ final class VectorAttention {
             scaleAndMask(sT, nkb, scale, mask, kb);
         }
 
-        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the packed V panels. */
+        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(vPack, (long) t * KEY_BLOCK * MR * Float.BYTES, Float.BYTES, MR * Float.BYTES,
-                        sT, 0, ROW, nkb, pv, t * MR * ROW, false);
+                VectorGemm.microKernel(vPack, (long) t * MR * Float.BYTES, Float.BYTES, vRow, sT, 0, ROW, nkb, pv,
+                        t * MR * ROW, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {
