@@ -249,18 +249,39 @@ final class VectorAttention {
     /**
      * One block of the online softmax for NR queries (two vectors per key row): new max m' = max(m, block max),
      * correction c = e^{m - m'} (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in place,
-     * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
+     * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats. Three small methods, as C2 stops
+     * inlining past a node budget and a vector left boxed costs 10-100x.
      */
     private static void updateStats(MemorySegment sT, int nkb, MemorySegment stats, long st) {
-        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
-        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
-        FloatVector n0 = m0, n1 = m1;
+        blockMax(sT, nkb, stats, st + 2 * ROW);
+        newMaxAndCorrection(stats, st);
+        exponentiate(sT, nkb, stats, st);
+    }
+
+    /** The max over the block's score rows, into the correction row for now. */
+    private static void blockMax(MemorySegment sT, int nkb, MemorySegment stats, long at) {
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0;
         for (int j = 0; j < nkb; j++) {
-            n0 = n0.max(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
-            n1 = n1.max(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
+            m0 = m0.max(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
+            m1 = m1.max(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
         }
-        FloatVector c0 = VectorMath.exp(m0.sub(n0)).blend(1f, m0.eq(n0));
-        FloatVector c1 = VectorMath.exp(m1.sub(n1)).blend(1f, m1.eq(n1));
+        m0.intoMemorySegment(stats, at, ORDER);
+        m1.intoMemorySegment(stats, at + VB, ORDER);
+    }
+
+    private static void newMaxAndCorrection(MemorySegment stats, long st) {
+        for (long o = st; o < st + ROW; o += VB) {
+            FloatVector m = FloatVector.fromMemorySegment(F, stats, o, ORDER);
+            FloatVector n = m.max(FloatVector.fromMemorySegment(F, stats, o + 2 * ROW, ORDER));
+            n.intoMemorySegment(stats, o, ORDER);
+            VectorMath.exp(m.sub(n)).blend(1f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
+        }
+    }
+
+    /** P = e^{S - max} in place; sum = sum·correction + Σ P. */
+    private static void exponentiate(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+        FloatVector n0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
+        FloatVector n1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
         FloatVector sum0 = FloatVector.zero(F), sum1 = FloatVector.zero(F);
         for (int j = 0; j < nkb; j++) {
             long o = j * ROW;
@@ -271,12 +292,11 @@ final class VectorAttention {
             sum0 = sum0.add(p0);
             sum1 = sum1.add(p1);
         }
-        n0.intoMemorySegment(stats, st, ORDER);
-        n1.intoMemorySegment(stats, st + VB, ORDER);
-        FloatVector.fromMemorySegment(F, stats, st + ROW, ORDER).fma(c0, sum0).intoMemorySegment(stats, st + ROW, ORDER);
-        FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER).fma(c1, sum1).intoMemorySegment(stats, st + ROW + VB, ORDER);
-        c0.intoMemorySegment(stats, st + 2 * ROW, ORDER);
-        c1.intoMemorySegment(stats, st + 2 * ROW + VB, ORDER);
+        long l = st + ROW, c = st + 2 * ROW;
+        FloatVector.fromMemorySegment(F, stats, l, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c, ORDER), sum0)
+                .intoMemorySegment(stats, l, ORDER);
+        FloatVector.fromMemorySegment(F, stats, l + VB, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c + VB, ORDER), sum1)
+                .intoMemorySegment(stats, l + VB, ORDER);
     }
 
     /** P = e^{S - max} / sum in place, with the final max and sum of each query. */
