@@ -1,6 +1,7 @@
 package dev.perceiver.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -249,8 +250,7 @@ final class VectorAttention {
     /**
      * One block of the online softmax for NR queries (two vectors per key row): new max m' = max(m, block max),
      * correction c = e^{m - m'} (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in place,
-     * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats. Three small methods, as C2 stops
-     * inlining past a node budget and a vector left boxed costs 10-100x.
+     * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
      */
     private static void updateStats(MemorySegment sT, int nkb, MemorySegment stats, long st) {
         blockMax(sT, nkb, stats, st + 2 * ROW);
@@ -274,7 +274,7 @@ final class VectorAttention {
             FloatVector m = FloatVector.fromMemorySegment(F, stats, o, ORDER);
             FloatVector n = m.max(FloatVector.fromMemorySegment(F, stats, o + 2 * ROW, ORDER));
             n.intoMemorySegment(stats, o, ORDER);
-            VectorMath.exp(m.sub(n)).blend(1f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
+            m.sub(n).lanewise(VectorOperators.EXP).blend(1f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
         }
     }
 
@@ -285,8 +285,8 @@ final class VectorAttention {
         FloatVector sum0 = FloatVector.zero(F), sum1 = FloatVector.zero(F);
         for (int j = 0; j < nkb; j++) {
             long o = j * ROW;
-            FloatVector p0 = VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(n0));
-            FloatVector p1 = VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(n1));
+            FloatVector p0 = FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(n0).lanewise(VectorOperators.EXP);
+            FloatVector p1 = FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(n1).lanewise(VectorOperators.EXP);
             p0.intoMemorySegment(sT, o, ORDER);
             p1.intoMemorySegment(sT, o + VB, ORDER);
             sum0 = sum0.add(p0);
@@ -307,8 +307,8 @@ final class VectorAttention {
         FloatVector l1 = FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER);
         for (int j = 0; j < nkb; j++) {
             long o = j * ROW;
-            VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0)).div(l0).intoMemorySegment(sT, o, ORDER);
-            VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1)).div(l1).intoMemorySegment(sT, o + VB, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0).lanewise(VectorOperators.EXP).div(l0).intoMemorySegment(sT, o, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1).lanewise(VectorOperators.EXP).div(l1).intoMemorySegment(sT, o + VB, ORDER);
         }
     }
 

@@ -105,11 +105,12 @@ final class VectorGemm {
         int n = c.cols(), rows = r1 - r0, lanes = F.length();
         long rowBytes = NR * Float.BYTES;
         if (e.bias() != null) {
-            Matrix bias = e.bias();
+            MemorySegment bs = e.bias().segment();
             for (int s = s0; s < s1; s++) {
                 int col = s * NR;
-                FloatVector b0 = load(bias.segment(), bias.index(0, col), F.indexInRange(col, n));
-                FloatVector b1 = load(bias.segment(), bias.index(0, col + lanes), F.indexInRange(col + lanes, n));
+                long bo = e.bias().index(0, col) * Float.BYTES;
+                FloatVector b0 = FloatVector.fromMemorySegment(F, bs, bo, ORDER, F.indexInRange(col, n));
+                FloatVector b1 = FloatVector.fromMemorySegment(F, bs, bo + VB, ORDER, F.indexInRange(col + lanes, n));
                 for (int i = 0; i < rows; i++) {
                     long o = (s - s0) * subBytes + i * rowBytes;
                     FloatVector.fromMemorySegment(F, acc, o, ORDER).add(b0).intoMemorySegment(acc, o, ORDER);
@@ -119,32 +120,29 @@ final class VectorGemm {
         }
         VectorMath.activate(acc, 0, subBytes * (s1 - s0) / Float.BYTES, e.activation());
         Matrix res = e.residual();
+        MemorySegment cs = c.segment(), rs = res == null ? null : res.segment();
         for (int s = s0; s < s1; s++) {
             int col = s * NR;
+            boolean edge = col + NR > n;  // the last sub-panel: masked access, everywhere else whole vectors
             VectorMask<Float> m0 = F.indexInRange(col, n), m1 = F.indexInRange(col + lanes, n);
             for (int i = 0; i < rows; i++) {
-                long o = (s - s0) * subBytes + i * rowBytes;
+                long o = (s - s0) * subBytes + i * rowBytes, co = c.index(r0 + i, col) * Float.BYTES;
                 FloatVector v0 = FloatVector.fromMemorySegment(F, acc, o, ORDER);
                 FloatVector v1 = FloatVector.fromMemorySegment(F, acc, o + VB, ORDER);
                 if (res != null) {
-                    v0 = v0.add(load(res.segment(), res.index(r0 + i, col), m0));
-                    v1 = v1.add(load(res.segment(), res.index(r0 + i, col + lanes), m1));
+                    long ro = res.index(r0 + i, col) * Float.BYTES;
+                    v0 = v0.add(edge ? FloatVector.fromMemorySegment(F, rs, ro, ORDER, m0) : FloatVector.fromMemorySegment(F, rs, ro, ORDER));
+                    v1 = v1.add(edge ? FloatVector.fromMemorySegment(F, rs, ro + VB, ORDER, m1) : FloatVector.fromMemorySegment(F, rs, ro + VB, ORDER));
                 }
-                store(v0, c.segment(), c.index(r0 + i, col), m0);
-                store(v1, c.segment(), c.index(r0 + i, col + lanes), m1);
+                if (edge) {
+                    v0.intoMemorySegment(cs, co, ORDER, m0);
+                    v1.intoMemorySegment(cs, co + VB, ORDER, m1);
+                } else {
+                    v0.intoMemorySegment(cs, co, ORDER);
+                    v1.intoMemorySegment(cs, co + VB, ORDER);
+                }
             }
         }
-    }
-
-    /** The vector at float index i, lanes outside m read as zero (and not touched). */
-    static FloatVector load(MemorySegment seg, long i, VectorMask<Float> m) {
-        return m.allTrue() ? FloatVector.fromMemorySegment(F, seg, i * Float.BYTES, ORDER)
-                : FloatVector.fromMemorySegment(F, seg, i * Float.BYTES, ORDER, m);
-    }
-
-    static void store(FloatVector v, MemorySegment seg, long i, VectorMask<Float> m) {
-        if (m.allTrue()) v.intoMemorySegment(seg, i * Float.BYTES, ORDER);
-        else v.intoMemorySegment(seg, i * Float.BYTES, ORDER, m);
     }
 
     /**
@@ -156,9 +154,12 @@ final class VectorGemm {
                             MemorySegment c, long co, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate) {
-            c00 = tile(c, co, 0); c01 = tile(c, co, 1); c10 = tile(c, co, 2); c11 = tile(c, co, 3);
-            c20 = tile(c, co, 4); c21 = tile(c, co, 5); c30 = tile(c, co, 6); c31 = tile(c, co, 7);
-            c40 = tile(c, co, 8); c41 = tile(c, co, 9); c50 = tile(c, co, 10); c51 = tile(c, co, 11);
+            c00 = FloatVector.fromMemorySegment(F, c, co, ORDER); c01 = FloatVector.fromMemorySegment(F, c, co + VB, ORDER);
+            c10 = FloatVector.fromMemorySegment(F, c, co + 2 * VB, ORDER); c11 = FloatVector.fromMemorySegment(F, c, co + 3 * VB, ORDER);
+            c20 = FloatVector.fromMemorySegment(F, c, co + 4 * VB, ORDER); c21 = FloatVector.fromMemorySegment(F, c, co + 5 * VB, ORDER);
+            c30 = FloatVector.fromMemorySegment(F, c, co + 6 * VB, ORDER); c31 = FloatVector.fromMemorySegment(F, c, co + 7 * VB, ORDER);
+            c40 = FloatVector.fromMemorySegment(F, c, co + 8 * VB, ORDER); c41 = FloatVector.fromMemorySegment(F, c, co + 9 * VB, ORDER);
+            c50 = FloatVector.fromMemorySegment(F, c, co + 10 * VB, ORDER); c51 = FloatVector.fromMemorySegment(F, c, co + 11 * VB, ORDER);
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
         }
@@ -184,10 +185,6 @@ final class VectorGemm {
         c30.intoMemorySegment(c, co + 6 * VB, ORDER); c31.intoMemorySegment(c, co + 7 * VB, ORDER);
         c40.intoMemorySegment(c, co + 8 * VB, ORDER); c41.intoMemorySegment(c, co + 9 * VB, ORDER);
         c50.intoMemorySegment(c, co + 10 * VB, ORDER); c51.intoMemorySegment(c, co + 11 * VB, ORDER);
-    }
-
-    private static FloatVector tile(MemorySegment c, long co, int v) {
-        return FloatVector.fromMemorySegment(F, c, co + v * VB, ORDER);
     }
 
     static int ceilDiv(int a, int b) {

@@ -6,17 +6,21 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.ByteOrder;
 
 /**
  * Kernels on the JDK Vector API; each overrides its scalar twin in {@link ScalarKernels} and is tested against it.
  * Matrices must live in native memory (or byte[]-backed heap segments), as the Vector API requires.
  * Row kernels reduce in double like their twins; the products live in {@link VectorGemm} and {@link VectorAttention}.
+ * The hot loops follow the rules in {@link VectorMath}: no own helpers passing vectors, masked access only at the end.
  */
 public final class VectorKernels extends ScalarKernels {
     public static final VectorKernels INSTANCE = new VectorKernels();
     static final VectorSpecies<Float> F = VectorMath.F;
     private static final VectorSpecies<Double> D = VectorMath.D;
+    private static final ByteOrder ORDER = VectorMath.ORDER;
     /** Elements per parallel chunk of a row kernel at least: below that a thread hand-off costs more than the work. */
     private static final int ROW_GRAIN_ELEMENTS = 16_384;
 
@@ -49,55 +53,68 @@ public final class VectorKernels extends ScalarKernels {
         });
     }
 
-    /*
-     * Row loops run whole vectors up to F.loopBound(n), then one masked vector for the ragged end: masked loads and
-     * stores cost about 10x in a hot AVX2 loop, so they stay out of the main loop.
-     */
-
-    /**
-     * As the scalar twin: mean and variance summed in double, then ((x - mean)·rstd)·gamma + beta in float.
-     * One method per pass: C2 stops inlining Vector API calls past a node budget, and a boxed vector costs 10-100x.
-     */
+    /** As the scalar twin: mean and variance summed in double, then ((x - mean)·rstd)·gamma + beta in float. */
     private static void layerNormRow(Matrix x, int r, Matrix gamma, Matrix beta, float eps, Matrix y) {
         int n = x.cols();
-        float mean = (float) (rowSum(x, r) / n);
-        float rstd = (float) (1.0 / Math.sqrt(rowSquares(x, r, mean) / n + eps));
-        normalizeRow(x, r, mean, rstd, gamma, beta, y);
+        long xo = x.index(r, 0) * Float.BYTES;
+        float mean = (float) (rowSum(x.segment(), xo, n) / n);
+        float rstd = (float) (1.0 / Math.sqrt(rowSquares(x.segment(), xo, n, mean) / n + eps));
+        normalizeRow(x.segment(), xo, n, mean, rstd, gamma, beta, y.segment(), y.index(r, 0) * Float.BYTES);
     }
 
-    private static double rowSum(Matrix x, int r) {
-        int n = x.cols(), end = F.loopBound(n);
+    private static double rowSum(MemorySegment xs, long xo, int n) {
+        int end = F.loopBound(n);
         DoubleVector sum = DoubleVector.zero(D);
-        for (int c = 0; c < end; c += F.length()) sum = sum.add(VectorMath.widenSum(at(x, r, c)));
-        if (end < n) sum = sum.add(VectorMath.widenSum(at(x, r, end, F.indexInRange(end, n))));
+        for (int c = 0; c < end; c += F.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER);
+            sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
+                    .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
+        }
+        if (end < n) {
+            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, F.indexInRange(end, n));
+            sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
+                    .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
+        }
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin. */
-    private static double rowSquares(Matrix x, int r, float mean) {
-        int n = x.cols(), end = F.loopBound(n);
+    private static double rowSquares(MemorySegment xs, long xo, int n, float mean) {
+        int end = F.loopBound(n);
         DoubleVector sq = DoubleVector.zero(D);
-        for (int c = 0; c < end; c += F.length()) sq = addSquares(at(x, r, c).sub(mean), sq);
+        for (int c = 0; c < end; c += F.length()) {
+            FloatVector d = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER).sub(mean);
+            DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
+            sq = lo.fma(lo, hi.fma(hi, sq));
+        }
         if (end < n) {
-            VectorMask<Float> tail = F.indexInRange(end, n);
-            sq = addSquares(FloatVector.zero(F).blend(at(x, r, end, tail).sub(mean), tail), sq);
+            VectorMask<Float> m = F.indexInRange(end, n);
+            FloatVector d = FloatVector.zero(F).blend(FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m).sub(mean), m);
+            DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
+            sq = lo.fma(lo, hi.fma(hi, sq));
         }
         return sq.reduceLanes(VectorOperators.ADD);
     }
 
-    private static DoubleVector addSquares(FloatVector d, DoubleVector acc) {
-        DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
-        DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
-        return lo.fma(lo, hi.fma(hi, acc));
-    }
-
-    private static void normalizeRow(Matrix x, int r, float mean, float rstd, Matrix gamma, Matrix beta, Matrix y) {
-        int n = x.cols(), end = F.loopBound(n);
-        for (int c = 0; c < end; c += F.length())
-            put(at(x, r, c).sub(mean).mul(rstd).mul(at(gamma, 0, c)).add(at(beta, 0, c)), y, r, c);
+    private static void normalizeRow(MemorySegment xs, long xo, int n, float mean, float rstd, Matrix gamma, Matrix beta,
+                                     MemorySegment ys, long yo) {
+        MemorySegment gs = gamma.segment(), bs = beta.segment();
+        long go = gamma.index(0, 0) * Float.BYTES, bo = beta.index(0, 0) * Float.BYTES;
+        int end = F.loopBound(n);
+        for (int c = 0; c < end; c += F.length()) {
+            long o = c * 4L;
+            FloatVector.fromMemorySegment(F, xs, xo + o, ORDER).sub(mean).mul(rstd)
+                    .mul(FloatVector.fromMemorySegment(F, gs, go + o, ORDER))
+                    .add(FloatVector.fromMemorySegment(F, bs, bo + o, ORDER)).intoMemorySegment(ys, yo + o, ORDER);
+        }
         if (end < n) {
-            VectorMask<Float> tail = F.indexInRange(end, n);
-            put(at(x, r, end, tail).sub(mean).mul(rstd).mul(at(gamma, 0, end, tail)).add(at(beta, 0, end, tail)), y, r, end, tail);
+            long o = end * 4L;
+            VectorMask<Float> m = F.indexInRange(end, n);
+            FloatVector.fromMemorySegment(F, xs, xo + o, ORDER, m).sub(mean).mul(rstd)
+                    .mul(FloatVector.fromMemorySegment(F, gs, go + o, ORDER, m))
+                    .add(FloatVector.fromMemorySegment(F, bs, bo + o, ORDER, m)).intoMemorySegment(ys, yo + o, ORDER, m);
         }
     }
 
@@ -111,52 +128,67 @@ public final class VectorKernels extends ScalarKernels {
 
     /** As the scalar twin: add the mask, subtract the row max, exponentiate, sum in double, scale by 1/sum. */
     private static void softmaxRow(Matrix x, int r, Matrix maskBias) {
-        float max = maskAndMax(x, r, maskBias);
-        float inv = (float) (1.0 / expAndSum(x, r, max));
-        scaleRow(x, r, inv);
+        int n = x.cols();
+        MemorySegment xs = x.segment();
+        long xo = x.index(r, 0) * Float.BYTES;
+        float max = maskAndMax(xs, xo, n, maskBias);
+        float inv = (float) (1.0 / expAndSum(xs, xo, n, max));
+        scaleRow(xs, xo, n, inv);
     }
 
-    private static float maskAndMax(Matrix x, int r, Matrix maskBias) {
-        int n = x.cols(), end = F.loopBound(n);
+    private static float maskAndMax(MemorySegment xs, long xo, int n, Matrix maskBias) {
+        int end = F.loopBound(n);
         FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int c = 0; c < end; c += F.length()) {
-            FloatVector v = at(x, r, c);
-            if (maskBias != null) put(v = v.add(at(maskBias, 0, c)), x, r, c);
+            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER);
+            if (maskBias != null) {
+                v = v.add(FloatVector.fromMemorySegment(F, maskBias.segment(), maskBias.index(0, c) * 4, ORDER));
+                v.intoMemorySegment(xs, xo + c * 4L, ORDER);
+            }
             max = max.max(v);
         }
         if (end < n) {
-            VectorMask<Float> tail = F.indexInRange(end, n);
-            FloatVector v = at(x, r, end, tail);
-            if (maskBias != null) put(v = v.add(at(maskBias, 0, end, tail)), x, r, end, tail);
-            max = max.max(v.blend(Float.NEGATIVE_INFINITY, tail.not()));
+            VectorMask<Float> m = F.indexInRange(end, n);
+            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m);
+            if (maskBias != null) {
+                v = v.add(FloatVector.fromMemorySegment(F, maskBias.segment(), maskBias.index(0, end) * 4, ORDER, m));
+                v.intoMemorySegment(xs, xo + end * 4L, ORDER, m);
+            }
+            max = max.max(v.blend(Float.NEGATIVE_INFINITY, m.not()));
         }
         return max.reduceLanes(VectorOperators.MAX);
     }
 
     /** x = e^{x - max} in place; returns the sum in double. */
-    private static double expAndSum(Matrix x, int r, float max) {
-        int n = x.cols(), end = F.loopBound(n);
+    private static double expAndSum(MemorySegment xs, long xo, int n, float max) {
+        int end = F.loopBound(n);
         DoubleVector sum = DoubleVector.zero(D);
         for (int c = 0; c < end; c += F.length()) {
-            FloatVector e = VectorMath.exp(at(x, r, c).sub(max));
-            put(e, x, r, c);
-            sum = sum.add(VectorMath.widenSum(e));
+            long o = xo + c * 4L;
+            FloatVector e = FloatVector.fromMemorySegment(F, xs, o, ORDER).sub(max).lanewise(VectorOperators.EXP);
+            e.intoMemorySegment(xs, o, ORDER);
+            sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
+                    .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
         if (end < n) {
-            VectorMask<Float> tail = F.indexInRange(end, n);
-            FloatVector e = VectorMath.exp(at(x, r, end, tail).sub(max)).blend(0f, tail.not());
-            put(e, x, r, end, tail);
-            sum = sum.add(VectorMath.widenSum(e));
+            long o = xo + end * 4L;
+            VectorMask<Float> m = F.indexInRange(end, n);
+            FloatVector e = FloatVector.fromMemorySegment(F, xs, o, ORDER, m).sub(max).lanewise(VectorOperators.EXP)
+                    .blend(0f, m.not());
+            e.intoMemorySegment(xs, o, ORDER, m);
+            sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
+                    .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
-    private static void scaleRow(Matrix x, int r, float s) {
-        int n = x.cols(), end = F.loopBound(n);
-        for (int c = 0; c < end; c += F.length()) put(at(x, r, c).mul(s), x, r, c);
+    private static void scaleRow(MemorySegment xs, long xo, int n, float s) {
+        int end = F.loopBound(n);
+        for (int c = 0; c < end; c += F.length())
+            FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER).mul(s).intoMemorySegment(xs, xo + c * 4L, ORDER);
         if (end < n) {
-            VectorMask<Float> tail = F.indexInRange(end, n);
-            put(at(x, r, end, tail).mul(s), x, r, end, tail);
+            VectorMask<Float> m = F.indexInRange(end, n);
+            FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m).mul(s).intoMemorySegment(xs, xo + end * 4L, ORDER, m);
         }
     }
 
@@ -175,10 +207,18 @@ public final class VectorKernels extends ScalarKernels {
         Matrix.requireShape(out, a.rows(), a.cols(), "add output");
         int n = a.cols(), end = F.loopBound(n);
         p.forRange(a.rows(), grain(n), (r0, r1) -> {
-            VectorMask<Float> tail = F.indexInRange(end, n);
+            MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
             for (int r = r0; r < r1; r++) {
-                for (int c = 0; c < end; c += F.length()) put(at(a, r, c).add(at(b, r, c)), out, r, c);
-                if (end < n) put(at(a, r, end, tail).add(at(b, r, end, tail)), out, r, end, tail);
+                long ao = a.index(r, 0) * Float.BYTES, bo = b.index(r, 0) * Float.BYTES, oo = out.index(r, 0) * Float.BYTES;
+                for (int c = 0; c < end; c += F.length())
+                    FloatVector.fromMemorySegment(F, as, ao + c * 4L, ORDER).add(FloatVector.fromMemorySegment(F, bs, bo + c * 4L, ORDER))
+                            .intoMemorySegment(os, oo + c * 4L, ORDER);
+                if (end < n) {
+                    VectorMask<Float> m = F.indexInRange(end, n);
+                    FloatVector.fromMemorySegment(F, as, ao + end * 4L, ORDER, m)
+                            .add(FloatVector.fromMemorySegment(F, bs, bo + end * 4L, ORDER, m))
+                            .intoMemorySegment(os, oo + end * 4L, ORDER, m);
+                }
             }
         });
     }
@@ -189,33 +229,24 @@ public final class VectorKernels extends ScalarKernels {
         Matrix.requireShape(shift, 1, x.cols(), "shift");
         int n = x.cols(), end = F.loopBound(n);
         p.forRange(x.rows(), grain(n), (r0, r1) -> {
-            VectorMask<Float> tail = F.indexInRange(end, n);
+            MemorySegment xs = x.segment(), ss = scale.segment(), hs = shift.segment();
+            long so = scale.index(0, 0) * Float.BYTES, ho = shift.index(0, 0) * Float.BYTES;
             for (int r = r0; r < r1; r++) {
+                long xo = x.index(r, 0) * Float.BYTES;
                 for (int c = 0; c < end; c += F.length())
-                    put(at(x, r, c).fma(at(scale, 0, c), at(shift, 0, c)), x, r, c);
-                if (end < n)
-                    put(at(x, r, end, tail).fma(at(scale, 0, end, tail), at(shift, 0, end, tail)), x, r, end, tail);
-                VectorMath.activate(x.segment(), x.index(r, 0) * Float.BYTES, n, act);
+                    FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER)
+                            .fma(FloatVector.fromMemorySegment(F, ss, so + c * 4L, ORDER), FloatVector.fromMemorySegment(F, hs, ho + c * 4L, ORDER))
+                            .intoMemorySegment(xs, xo + c * 4L, ORDER);
+                if (end < n) {
+                    VectorMask<Float> m = F.indexInRange(end, n);
+                    FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m)
+                            .fma(FloatVector.fromMemorySegment(F, ss, so + end * 4L, ORDER, m),
+                                    FloatVector.fromMemorySegment(F, hs, ho + end * 4L, ORDER, m))
+                            .intoMemorySegment(xs, xo + end * 4L, ORDER, m);
+                }
+                VectorMath.activate(xs, xo, n, act);
             }
         });
-    }
-
-    /** The vector at (r, c) of m. */
-    private static FloatVector at(Matrix m, int r, int c) {
-        return FloatVector.fromMemorySegment(F, m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER);
-    }
-
-    /** The lanes of (r, c) of m in mask; the others read as 0 and are not touched. */
-    private static FloatVector at(Matrix m, int r, int c, VectorMask<Float> mask) {
-        return FloatVector.fromMemorySegment(F, m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER, mask);
-    }
-
-    private static void put(FloatVector v, Matrix m, int r, int c) {
-        v.intoMemorySegment(m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER);
-    }
-
-    private static void put(FloatVector v, Matrix m, int r, int c, VectorMask<Float> mask) {
-        v.intoMemorySegment(m.segment(), m.index(r, c) * Float.BYTES, VectorMath.ORDER, mask);
     }
 
     private static int grain(int cols) {
