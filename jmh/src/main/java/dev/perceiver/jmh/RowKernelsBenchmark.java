@@ -68,7 +68,7 @@ public class RowKernelsBenchmark {
     }
 
     @Benchmark
-    public void layerNorm(Rate rate) {
+    public void layerNorm(ElementRate rate) {
         k.layerNorm(pool, x, gamma, beta, 1e-5f, y);
         rate.gelem += gelemPerOp;
         rate.gflop += 8 * gelemPerOp;
@@ -76,7 +76,7 @@ public class RowKernelsBenchmark {
 
     /** Softmax of a copy of the same scores each time (the copy is part of the measured work). */
     @Benchmark
-    public void softmax(Rate rate) {
+    public void softmax(ElementRate rate) {
         y.copyFrom(fresh);
         k.softmaxRows(pool, y, mask);
         rate.gelem += gelemPerOp;
@@ -85,7 +85,7 @@ public class RowKernelsBenchmark {
 
     /** GELU in place on y, refreshed from the same inputs each time (the copy is part of the measured work). */
     @Benchmark
-    public void gelu(Rate rate) {
+    public void gelu(ElementRate rate) {
         y.copyFrom(fresh);
         k.activation(pool, y, Activation.GELU);
         rate.gelem += gelemPerOp;
