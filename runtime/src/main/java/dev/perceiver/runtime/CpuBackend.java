@@ -45,8 +45,8 @@ public final class CpuBackend extends HostBackend {
     }
 
     @Override
-    public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
+    public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs, Matrix lse,
                           Scratch scratch) {
-        kernels.attention(pool, q, k, v, heads, maskBias, out, probs, scratch);
+        kernels.attention(pool, q, k, v, heads, maskBias, out, probs, lse, scratch);
     }
 }

@@ -40,11 +40,12 @@ final class VectorAttention {
     private VectorAttention() {}
 
     static void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out, Matrix probs,
-                          SegmentAllocator scratch) {
-        AttentionShape s = AttentionShape.of(q, k, v, heads, mask, out, probs);
+                          Matrix lse, SegmentAllocator scratch) {
+        AttentionShape s = AttentionShape.of(q, k, v, heads, mask, out, probs, lse);
         if (s.nq() == 0) return;
         if (s.nk() == 0) {  // softmax over nothing: the scalar twin's (and torch's) empty sum
             out.fill(0f);
+            if (lse != null) lse.fill(Float.NEGATIVE_INFINITY);
             return;
         }
         int subsPerHead = VectorGemm.ceilDiv(s.nq(), NR);
@@ -55,7 +56,7 @@ final class VectorAttention {
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float scale = (float) Math.sqrt(s.dqk());
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = new Unit(s, q, k, v, mask, out, probs, scale, subsPerChunk, scratch);
+            Unit unit = new Unit(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk, scratch);
             for (int u = u0; u < u1; u++) {
                 int q0 = u % chunksPerHead * subsPerChunk * NR;
                 unit.run(u / chunksPerHead, q0, Math.min(s.nq(), q0 + subsPerChunk * NR));
@@ -66,16 +67,17 @@ final class VectorAttention {
     /** One thread's buffers and the work on one (head, query range). */
     private static final class Unit {
         final AttentionShape s;
-        final Matrix q, k, v, mask, out, probs;
+        final Matrix q, k, v, mask, out, probs, lse;
         final float scale;
         final int dvPad;
         final long vRow;
         final MemorySegment qT, oT, stats, sT, pv, kEdge, vPack;
         int h, q0, q1, subs;
 
-        Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, float scale,
-             int maxSubs, SegmentAllocator scratch) {
+        Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
+             float scale, int maxSubs, SegmentAllocator scratch) {
             this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
+            this.lse = lse;
             this.scale = scale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
             qT = floats(scratch, (long) maxSubs * s.dqk() * NR);
@@ -206,12 +208,20 @@ final class VectorAttention {
             }
         }
 
-        /** out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized. */
+        /**
+         * out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized; and each
+         * query's log-sum-exp, max + log(sum), when asked for.
+         */
         private void writeOut(boolean divide) {
             int dv = s.dv();
             for (int sp = 0; sp < subs; sp++)
                 for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
-                    float sum = divide ? stats.getAtIndex(FLOAT, statsOffset(sp) / Float.BYTES + NR + lane) : 1f;
+                    long st = statsOffset(sp) / Float.BYTES;
+                    float rowSum = stats.getAtIndex(FLOAT, st + NR + lane);
+                    if (lse != null)
+                        lse.set(h * s.nq() + q0 + sp * NR + lane, 0,
+                                (float) (stats.getAtIndex(FLOAT, st + lane) + Math.log(rowSum)));
+                    float sum = divide ? rowSum : 1f;
                     long base = oTOffset(sp) / Float.BYTES + lane;
                     for (int d = 0; d < dv; d++)
                         out.set(q0 + sp * NR + lane, h * dv + d, oT.getAtIndex(FLOAT, base + (long) d * NR) / sum);

@@ -39,8 +39,8 @@ public final class VectorKernels extends ScalarKernels {
 
     @Override
     public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
-                          Matrix probs, SegmentAllocator scratch) {
-        VectorAttention.attention(p, q, k, v, heads, maskBias, out, probs, scratch);
+                          Matrix probs, Matrix lse, SegmentAllocator scratch) {
+        VectorAttention.attention(p, q, k, v, heads, maskBias, out, probs, lse, scratch);
     }
 
     @Override

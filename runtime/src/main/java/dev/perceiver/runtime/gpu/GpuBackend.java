@@ -63,7 +63,7 @@ public final class GpuBackend extends HostBackend {
 
     @Override
     public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
-                          Scratch scratch) {
+                          Matrix lse, Scratch scratch) {
         int nq = q.rows(), nk = k.rows(), dv = v.cols() / heads;
         float scale = (float) (1.0 / Math.sqrt(q.cols() / heads));
         int chunk = (int) Math.clamp(scoresPerChunk / Math.max(1L, (long) heads * nk), 1, Math.max(1, nq));
@@ -76,6 +76,7 @@ public final class GpuBackend extends HostBackend {
                      DeviceBuffer ctx = gpu.allocate(rows, heads * dv)) {
                     gpu.attentionScores(qd.matrix(), keys.matrix(), heads, scale, scores.matrix());
                     gpu.download(scores.matrix(), host);
+                    if (lse != null) logSumExp(host, maskBias, lse, nq, q0, rows);
                     kernels.softmaxRows(pool, host, maskBias);
                     if (probs != null)
                         for (int h = 0; h < heads; h++)
@@ -87,6 +88,20 @@ public final class GpuBackend extends HostBackend {
                 scratch.release(mark);
             }
         }
+    }
+
+    /** lse rows of the chunk's queries from its scaled scores (heads·rows x nk, head-major), before the softmax. */
+    private void logSumExp(Matrix scores, Matrix maskBias, Matrix lse, int nq, int q0, int rows) {
+        pool.forRange(scores.rows(), 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < scores.cols(); j++)
+                    max = Math.max(max, scores.get(r, j) + (maskBias == null ? 0f : maskBias.get(0, j)));
+                for (int j = 0; j < scores.cols(); j++)
+                    sum += Math.exp(scores.get(r, j) + (maskBias == null ? 0f : maskBias.get(0, j)) - max);
+                lse.set(r / rows * nq + q0 + r % rows, 0, (float) (max + Math.log(sum)));
+            }
+        });
     }
 
     @Override
