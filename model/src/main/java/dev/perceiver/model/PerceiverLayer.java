@@ -121,9 +121,24 @@ final class PerceiverLayer {
      * constantQueries: this layer's {@link #projectConstantQueries} of x's rows (the same for every batch item), or null.
      */
     void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs, Matrix constantQueries) {
+        forward(run, x, kv, maskBias, out, probs, constantQueries, null);
+    }
+
+    /** Takes a layer's output a chunk of rows at a time: rows [firstRow, firstRow + rows.rows()) of the flat [B·Nq]. */
+    @FunctionalInterface
+    interface RowSink {
+        void accept(Run run, int firstRow, Matrix rows);
+    }
+
+    /**
+     * forward handing each chunk of output rows to sink as it is done, so long query sets (a decoder's hundreds of
+     * thousands of points) need no output tensor of their own: out may then be null.
+     */
+    void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs, Matrix constantQueries,
+                 RowSink sink) {
         if (isCrossAttention && probs == null && (maskBias == null || maskBias.rank() == 2)
                 && (long) kv.dim(1) * (qkChannels + vChannels) > keyBlockFloats) {
-            forwardInKeyBlocks(run, x, kv, maskBias, out, constantQueries);
+            forwardInKeyBlocks(run, x, kv, maskBias, out, constantQueries, sink);
             return;
         }
         int batch = x.dim(0), nq = x.dim(1);
@@ -147,7 +162,7 @@ final class PerceiverLayer {
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
         // Probabilities are stored head-major per batch item, so their rows cannot be split into chunks.
         int chunk = probs != null ? nq : QUERY_CHUNK;
-        Matrix outRows = out.matrix();
+        Matrix outRows = out == null ? null : out.matrix();
         for (int b = 0; b < batch; b++) {
             Matrix kb = keys.rows(b * nk, (b + 1) * nk), vb = values.rows(b * nk, (b + 1) * nk);
             Tensor mb = maskBias == null ? null : maskBias.select(0, b);
@@ -161,7 +176,9 @@ final class PerceiverLayer {
                         : query.apply(run, layernorm1.apply(run, xq));
                 Matrix ctx = run.matrix(q1 - q0, vChannels);
                 attend(run, q, kb, vb, mb, q0, ctx, pb);
-                feedForward(run, xq, ctx, outRows.rows(r0, r1));
+                Matrix dest = outRows != null ? outRows.rows(r0, r1) : run.matrix(q1 - q0, qDim);
+                feedForward(run, xq, ctx, dest);
+                if (sink != null) sink.accept(run, r0, dest);
                 run.scratch().release(inner);
             }
         }
@@ -169,7 +186,8 @@ final class PerceiverLayer {
     }
 
     /** forward for a key set too long to project at once: every query attends to one key block at a time. */
-    private void forwardInKeyBlocks(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Matrix constantQueries) {
+    private void forwardInKeyBlocks(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Matrix constantQueries,
+                                    RowSink sink) {
         int batch = x.dim(0), nq = x.dim(1), nk = kv.dim(1);
         int block = (int) Math.max(1, keyBlockFloats / (qkChannels + vChannels));
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
@@ -192,7 +210,9 @@ final class PerceiverLayer {
                 run.kernels().mergeAttention(run.parallel(), ctx, lse, part, partLse, numHeads);
                 run.scratch().release(inner);
             }
-            feedForward(run, xb, ctx, out.select(0, b).matrix());
+            Matrix dest = out != null ? out.select(0, b).matrix() : run.matrix(nq, qDim);
+            feedForward(run, xb, ctx, dest);
+            if (sink != null) sink.accept(run, b * nq, dest);
             run.scratch().release(mark);
         }
     }

@@ -169,10 +169,11 @@ public class ScalarKernels implements Kernels {
                 if (lse != null) lse.set(h * s.nq() + row, 0, (float) (max + Math.log(sum)));
                 if (probs != null)
                     for (int j = 0; j < s.nk(); j++) probs.set(h * s.nq() + row, j, scores[j]);
+                // In double: a float chain over hundreds of thousands of keys (the flow encoder) drifts.
                 for (int d = 0; d < s.dv(); d++) {
-                    float acc = 0f;
-                    for (int j = 0; j < s.nk(); j++) acc = Math.fma(scores[j], v.get(j, h * s.dv() + d), acc);
-                    out.set(row, h * s.dv() + d, acc);
+                    double acc = 0;
+                    for (int j = 0; j < s.nk(); j++) acc += (double) scores[j] * v.get(j, h * s.dv() + d);
+                    out.set(row, h * s.dv() + d, (float) acc);
                 }
             }
         });
