@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
-"""Fits the polynomial and rational coefficients used by VectorMath (run: python3 fit_coefficients.py).
+"""Fits the rational approximation in VectorMath's GELU (run: python3 fit_coefficients.py).
 
-exp:  e^r = 1 + r + r^2 * P(r) on |r| <= ln2/2, minimax in relative error (Lawson-weighted least squares);
-      degree 4 for float (error 3e-9), degree 5 for double (error 5e-11).
 GELU: upper normal tail Q(a) = 0.5 * erfc(a / sqrt 2) = exp(-a^2/2) * R(a) for a >= 0, with
       R(a) = 0.5 * erfcx(a / sqrt 2) ~ P4(a) / Q5(a), P4(0) = 0.5 exactly, fitted on [0, 15]: beyond 14.5
       x * Q(x) is below the smallest float, so R only has to stay positive and finite there (all
@@ -27,16 +25,6 @@ def lawson(design, target, weight, rel_err, iters=40):
     return best
 
 
-def fit_exp(deg):
-    h = np.log(2) / 2
-    r = np.concatenate([np.linspace(-h, h, 20001), h * np.cos(np.linspace(0, np.pi, 2001))])
-    r = r[np.abs(r) > 1e-6]
-    y = (np.exp(r) - 1 - r) / r ** 2
-    V = r[:, None] ** np.arange(deg + 1)
-    return lawson(V, y, r ** 2 / np.exp(r),
-                  lambda c: (1 + r + r ** 2 * np.polyval(c[::-1], r) - np.exp(r)) / np.exp(r))
-
-
 def fit_gelu_tail(n=4, m=5, top=15.0):
     a = np.concatenate([np.linspace(0, top, 20000), (np.cos(np.linspace(0, np.pi, 4000)) + 1) * top / 2])
     y = 0.5 * erfcx(a / np.sqrt(2))
@@ -56,10 +44,6 @@ def fit_gelu_tail(n=4, m=5, top=15.0):
 
 
 if __name__ == "__main__":
-    for deg in (4, 5):
-        e, c = fit_exp(deg)
-        print(f"exp degree {deg}: max relative error {e:.3g}")
-        print("  P =", ", ".join(repr(float(v)) for v in c))
     e, p, q = fit_gelu_tail()
     print(f"GELU tail R = P4/Q5: max relative error {e:.3g}")
     print("  P =", ", ".join(repr(float(v)) for v in p))

@@ -34,10 +34,10 @@ final class AudioPreprocessor implements ModalityPreprocessor {
         if (samples % samplesPerPatch != 0)
             throw new InvalidInputException(name + " has " + samples + " samples, not a multiple of samples_per_patch "
                     + samplesPerPatch);
-        Tensor patches = (x.isContiguous() ? x : x.copy(run.scratch())).reshape(batch, samples / samplesPerPatch,
-                samplesPerPatch);
-        return ModalityPreprocessor.withPositions(run, patches,
-                positionEmbeddings.forGrid(run, new int[] {patches.dim(1)}, name), concatPos, name,
-                List.of("audio", patches.dim(1)));
+        int n = samples / samplesPerPatch;
+        Tensor flat = x.isContiguous() ? x : x.copy(run.scratch());
+        return ModalityPreprocessor.withPositions(run, batch, n, samplesPerPatch,
+                positionEmbeddings.forGrid(run, new int[] {n}, name), concatPos, name, List.of("audio", n),
+                dest -> dest.copyFrom(flat.reshape(batch * n, samplesPerPatch).matrix()));
     }
 }

@@ -156,14 +156,20 @@ final class BasicDecoder {
         if (query.dim(2) != spec.numChannels())
             throw new InvalidInputException("decoder queries have " + query.dim(2) + " channels, the decoder takes "
                     + spec.numChannels());
-        Tensor attended = run.tensor(batch, nq, spec.numChannels());
         Tensor probs = run.outputAttentions
                 ? run.result(batch, decodingCrossAttention.numHeads, nq, z.dim(1)) : null;
-        decodingCrossAttention.forward(run, query, z, null, attended, probs, tableQueries);
-        if (probs != null) run.crossAttentions.add(probs);
-        if (finalLayer == null) return attended;
+        if (finalLayer == null) {
+            Tensor attended = run.tensor(batch, nq, spec.numChannels());
+            decodingCrossAttention.forward(run, query, z, null, attended, probs, tableQueries);
+            if (probs != null) run.crossAttentions.add(probs);
+            return attended;
+        }
+        // final_layer takes each chunk of attended queries as it is done: no [B, Nq, num_channels] tensor.
         Tensor out = run.tensor(batch, nq, finalLayer.out());
-        finalLayer.apply(run, attended.matrix(), out.matrix());
+        Matrix logits = out.matrix();
+        decodingCrossAttention.forward(run, query, z, null, null, probs, tableQueries,
+                (r, first, rows) -> finalLayer.apply(r, rows, logits.rows(first, first + rows.rows())));
+        if (probs != null) run.crossAttentions.add(probs);
         return out;
     }
 }

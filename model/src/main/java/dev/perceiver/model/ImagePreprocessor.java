@@ -144,19 +144,80 @@ final class ImagePreprocessor implements ModalityPreprocessor {
 
     @Override
     public Preprocessed apply(Run run, Tensor x, String inputName) {
-        Features f = switch (spec.prepType()) {
-            case CONV -> conv(run, x, inputName);
-            case CONV1X1 -> conv1x1(run, x, inputName);
-            case PIXELS -> pixels(run, x, inputName);
-            case PATCHES -> patches(run, x, inputName);
-        };
-        Matrix pos = positionEmbeddings.forGrid(run, f.indexDims(), inputName);
-        return ModalityPreprocessor.withPositions(run, f.values(), pos, spec.concatPos(), inputName,
-                List.of(spec.prepType(), Arrays.stream(f.indexDims()).boxed().toList()));
+        Grid g = grid(x, inputName);
+        Matrix pos = positionEmbeddings.forGrid(run, g.indexDims(), inputName);
+        return ModalityPreprocessor.withPositions(run, x.dim(0), g.tokens(), g.channels(), pos, spec.concatPos(),
+                inputName, List.of(spec.prepType(), Arrays.stream(g.indexDims()).boxed().toList()),
+                dest -> writeFeatures(run, x, g, dest));
     }
 
-    /** Channels-last features flattened to [B, N, C] and the grid they came from. */
-    private record Features(Tensor values, int[] indexDims) {}
+    /** The grid of tokens the features of an input form, and the channels of each. */
+    private record Grid(int[] indexDims, int channels) {
+        int tokens() {
+            return Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
+        }
+    }
+
+    /** Checks x is something this preprocessor takes and returns the grid of its features, before any work. */
+    private Grid grid(Tensor x, String inputName) {
+        int sd = spec.spatialDownsample();
+        switch (spec.prepType()) {
+            case CONV -> {
+                ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width]", 4);
+                requireChannels(x, 1, inputName);
+                int ch = convSize(x.dim(2)), cw = convSize(x.dim(3));
+                if (ch < POOL_KERNEL || cw < POOL_KERNEL)
+                    throw new InvalidInputException(inputName + " of " + x.dim(2) + "x" + x.dim(3) + " pixels is too small"
+                            + " for the conv preprocessor (needs at least " + (2 * POOL_KERNEL - 1) + "x" + (2 * POOL_KERNEL - 1) + ")");
+                return new Grid(new int[] {poolSize(ch), poolSize(cw)}, spec.outChannels());
+            }
+            case CONV1X1 -> {
+                ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width]", 4);
+                requireChannels(x, 1, inputName);
+                return new Grid(new int[] {ceilDiv(x.dim(2), sd), ceilDiv(x.dim(3), sd)}, spec.outChannels());
+            }
+            case PIXELS -> {
+                ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width] or [batch, time, "
+                        + "channels, height, width]", 4, 5);
+                requireChannels(x, x.rank() - 3, inputName);
+                // The reference slices batch and channel axes here when spatial_downsample > 1 (a bug): refuse instead.
+                if (x.rank() == 4 && sd != 1)
+                    throw new IllegalArgumentException(name + ": pixels preprocessing of 4-D input with spatial_downsample "
+                            + sd + " is not supported (the reference subsamples the wrong axes)");
+                int[] space = {ceilDiv(x.dim(-2), sd), ceilDiv(x.dim(-1), sd)};
+                return new Grid(x.rank() == 4 ? space
+                        : new int[] {ceilDiv(x.dim(1), spec.temporalDownsample()), space[0], space[1]}, spec.inChannels());
+            }
+            case PATCHES -> {
+                ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width] or [batch, time, "
+                        + "channels, height, width]", 4, 5);
+                int td = x.rank() == 5 ? spec.temporalDownsample() : 1, t = x.rank() == 5 ? x.dim(1) : 1;
+                int h = x.dim(-2), w = x.dim(-1), c = td * sd * sd * x.dim(-3);
+                if (h % sd != 0 || w % sd != 0 || t % td != 0)
+                    throw new InvalidInputException(inputName + " of shape " + Arrays.toString(x.shape())
+                            + " does not split into " + (x.rank() == 5 ? td + "-frame, " : "") + sd + "x" + sd + " patches");
+                if (convAfterPatches != null && c != convAfterPatches.in())
+                    throw new InvalidInputException(inputName + " gives " + c + " channels per patch, conv_after_patches "
+                            + "takes " + convAfterPatches.in() + " (shape " + Arrays.toString(x.shape()) + ")");
+                // A single time step is squeezed away (optical flow: two frames become one 54-channel image).
+                int[] dims = x.rank() == 5 && t / td != 1 ? new int[] {t / td, h / sd, w / sd} : new int[] {h / sd, w / sd};
+                return new Grid(dims, convAfterPatches != null ? convAfterPatches.out() : c);
+            }
+        }
+        throw new IllegalStateException(spec.prepType().toString());
+    }
+
+    private static int convSize(int n) {
+        return (n + (CONV_KERNEL - 1) / 2 + CONV_KERNEL / 2 - CONV_KERNEL) / CONV_STRIDE + 1;
+    }
+
+    private static int poolSize(int n) {
+        return (n - POOL_KERNEL) / POOL_STRIDE + 1;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
 
     private void requireChannels(Tensor x, int channelDim, String inputName) {
         if (x.dim(channelDim) != spec.inChannels())
@@ -164,144 +225,99 @@ final class ImagePreprocessor implements ModalityPreprocessor {
                     + spec.inChannels() + " (shape " + Arrays.toString(x.shape()) + ")");
     }
 
-    private Features conv(Run run, Tensor x, String inputName) {
-        ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width]", 4);
-        requireChannels(x, 1, inputName);
-        int batch = x.dim(0), h = x.dim(2), w = x.dim(3), c = spec.outChannels();
-        int pad = (CONV_KERNEL - 1) / 2, padAfter = CONV_KERNEL / 2;
-        int ch = (h + pad + padAfter - CONV_KERNEL) / CONV_STRIDE + 1, cw = (w + pad + padAfter - CONV_KERNEL) / CONV_STRIDE + 1;
-        if (ch < POOL_KERNEL || cw < POOL_KERNEL)
-            throw new InvalidInputException(inputName + " of " + h + "x" + w + " pixels is too small for the conv "
-                    + "preprocessor (needs at least " + (2 * POOL_KERNEL - 1) + "x" + (2 * POOL_KERNEL - 1) + ")");
-        int ph = (ch - POOL_KERNEL) / POOL_STRIDE + 1, pw = (cw - POOL_KERNEL) / POOL_STRIDE + 1;
-        Tensor out = run.tensor(batch, ph * pw, c);
-        for (int b = 0; b < batch; b++) {
-            long mark = run.scratch().mark();
-            Matrix image = x.select(0, b).copy(run.scratch()).reshape(spec.inChannels(), h * w).matrix();
-            Matrix conv = run.matrix(ch * cw, c);
-            run.countFlops(2L * ch * cw * c * spec.inChannels() * CONV_KERNEL * CONV_KERNEL);
-            run.kernels().conv2d(run.parallel(), image, h, w, convnet, CONV_KERNEL, CONV_KERNEL, CONV_STRIDE, pad, pad,
-                    padAfter, padAfter, Epilogue.NONE, conv, run.scratch());
-            if (batchnormScale != null)
-                run.kernels().scaleShift(run.parallel(), conv, batchnormScale, batchnormShift, Activation.RELU);
-            else
-                run.kernels().activation(run.parallel(), conv, Activation.RELU);
-            run.kernels().maxPool2d(run.parallel(), conv, ch, cw, POOL_KERNEL, POOL_STRIDE, out.select(0, b).matrix());
-            run.scratch().release(mark);
-        }
-        return new Features(out, new int[] {ph, pw});
-    }
-
-    private Features conv1x1(Run run, Tensor x, String inputName) {
-        ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width]", 4);
-        requireChannels(x, 1, inputName);
-        int sd = spec.spatialDownsample();
-        Tensor strided = channelsLast(run, x, sd);
-        int oh = strided.dim(1), ow = strided.dim(2);
-        Matrix pixels = strided.reshape(-1, spec.inChannels()).matrix();
-        Tensor out = run.tensor(x.dim(0), oh * ow, spec.outChannels());
-        convnet1x1.apply(run, pixels, out.matrix());
-        return new Features(out, new int[] {oh, ow});
-    }
-
-    private Features pixels(Run run, Tensor x, String inputName) {
-        ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width] or [batch, time, channels, "
-                + "height, width]", 4, 5);
-        requireChannels(x, x.rank() - 3, inputName);
-        Tensor v;
-        if (x.rank() == 4) {
-            // The reference slices batch and channel axes here when spatial_downsample > 1 (a bug): refuse instead.
-            if (spec.spatialDownsample() != 1)
-                throw new IllegalArgumentException(name + ": pixels preprocessing of 4-D input with spatial_downsample "
-                        + spec.spatialDownsample() + " is not supported (the reference subsamples the wrong axes)");
-            v = channelsLast(run, x, 1);
-        } else {
-            v = channelsLastVideo(run, x, spec.temporalDownsample(), spec.spatialDownsample());
-        }
-        int[] shape = v.shape();
-        int[] index = Arrays.copyOfRange(shape, 1, shape.length - 1);
-        return new Features(v.reshape(shape[0], -1, shape[shape.length - 1]), index);
-    }
-
-    private Features patches(Run run, Tensor x, String inputName) {
-        ModalityPreprocessor.requireRank(x, inputName, "[batch, channels, height, width] or [batch, time, channels, "
-                + "height, width]", 4, 5);
-        int sd = spec.spatialDownsample(), td = x.rank() == 5 ? spec.temporalDownsample() : 1;
-        int h = x.dim(-2), w = x.dim(-1), t = x.rank() == 5 ? x.dim(1) : 1;
-        if (h % sd != 0 || w % sd != 0 || t % td != 0)
-            throw new InvalidInputException(inputName + " of shape " + Arrays.toString(x.shape()) + " does not split into "
-                    + (x.rank() == 5 ? td + "-frame, " : "") + sd + "x" + sd + " patches");
-        Tensor s2d = spaceToDepth(run, x, td, sd);
-        int[] shape = s2d.shape();
-        // A single time step is squeezed away (optical flow: two frames become one 54-channel image).
-        if (shape.length == 5 && shape[1] == 1) shape = new int[] {shape[0], shape[2], shape[3], shape[4]};
-        int c = shape[shape.length - 1];
-        int[] index = Arrays.copyOfRange(shape, 1, shape.length - 1);
-        Tensor flat = s2d.reshape(shape[0], -1, c);
-        if (convAfterPatches != null) {
-            if (c != convAfterPatches.in())
-                throw new InvalidInputException(inputName + " gives " + c + " channels per patch, conv_after_patches takes "
-                        + convAfterPatches.in() + " (shape " + Arrays.toString(x.shape()) + ")");
-            Tensor projected = run.tensor(shape[0], flat.dim(1), convAfterPatches.out());
-            convAfterPatches.apply(run, flat.matrix(), projected.matrix());
-            flat = projected;
-        }
-        return new Features(flat, index);
-    }
-
-    /** [B, C, H, W] → [B, H', W', C], keeping every sd-th row and column. */
-    private static Tensor channelsLast(Run run, Tensor x, int sd) {
-        int batch = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-        int oh = (h + sd - 1) / sd, ow = (w + sd - 1) / sd;
-        Tensor out = run.tensor(batch, oh, ow, c);
-        Tensor src = x.isContiguous() ? x : x.copy(run.scratch());
-        Matrix in = src.reshape(batch * c, h * w).matrix(), o = out.reshape(-1, c).matrix();
-        for (int b = 0; b < batch; b++)
-            for (int y = 0; y < oh; y++)
-                for (int xx = 0; xx < ow; xx++) {
-                    int row = (b * oh + y) * ow + xx;
-                    for (int ch = 0; ch < c; ch++) o.set(row, ch, in.get(b * c + ch, y * sd * w + xx * sd));
+    /** The features of x, channels-last, into dest ([B·N, channels]); temporaries come from scratch. */
+    private void writeFeatures(Run run, Tensor input, Grid g, Matrix dest) {
+        Tensor x = input.isContiguous() ? input : input.copy(run.scratch());
+        int batch = x.dim(0), n = g.tokens(), sd = spec.spatialDownsample();
+        switch (spec.prepType()) {
+            case CONV -> {
+                int h = x.dim(2), w = x.dim(3), ch = convSize(h), cw = convSize(w), c = spec.outChannels();
+                int pad = (CONV_KERNEL - 1) / 2, padAfter = CONV_KERNEL / 2;
+                for (int b = 0; b < batch; b++) {
+                    long mark = run.scratch().mark();
+                    Matrix image = x.select(0, b).reshape(spec.inChannels(), h * w).matrix();
+                    Matrix conv = run.matrix(ch * cw, c);
+                    run.countFlops(2L * ch * cw * c * spec.inChannels() * CONV_KERNEL * CONV_KERNEL);
+                    run.kernels().conv2d(run.parallel(), image, h, w, convnet, CONV_KERNEL, CONV_KERNEL, CONV_STRIDE, pad,
+                            pad, padAfter, padAfter, Epilogue.NONE, conv, run.scratch());
+                    if (batchnormScale != null)
+                        run.kernels().scaleShift(run.parallel(), conv, batchnormScale, batchnormShift, Activation.RELU);
+                    else
+                        run.kernels().activation(run.parallel(), conv, Activation.RELU);
+                    run.kernels().maxPool2d(run.parallel(), conv, ch, cw, POOL_KERNEL, POOL_STRIDE, dest.rows(b * n, (b + 1) * n));
+                    run.scratch().release(mark);
                 }
-        return out;
-    }
-
-    /** [B, T, C, H, W] → [B, T', H', W', C], keeping every td-th frame and sd-th row and column. */
-    private static Tensor channelsLastVideo(Run run, Tensor x, int td, int sd) {
-        int batch = x.dim(0), t = x.dim(1);
-        int ot = (t + td - 1) / td;
-        Tensor out = null;
-        for (int b = 0; b < batch; b++)
-            for (int f = 0; f < ot; f++) {
-                Tensor frame = channelsLast(run, x.select(0, b).select(0, f * td).reshape(1, x.dim(2), x.dim(3), x.dim(4)), sd);
-                if (out == null) out = run.tensor(batch, ot, frame.dim(1), frame.dim(2), frame.dim(3));
-                out.select(0, b).select(0, f).copyFrom(frame.select(0, 0));
             }
-        return out;
+            case CONV1X1 -> {
+                Matrix pixels = run.matrix(batch * n, spec.inChannels());
+                channelsLast(x, sd, pixels);
+                convnet1x1.apply(run, pixels, dest);
+            }
+            case PIXELS -> {
+                if (x.rank() == 4) {
+                    channelsLast(x, 1, dest);
+                    break;
+                }
+                int td = spec.temporalDownsample(), frames = ceilDiv(x.dim(1), td), perFrame = n / frames;
+                for (int b = 0; b < batch; b++)
+                    for (int f = 0; f < frames; f++) {
+                        int row = (b * frames + f) * perFrame;
+                        channelsLast(x.select(0, b).select(0, f * td).reshape(1, x.dim(2), x.dim(3), x.dim(4)), sd,
+                                dest.rows(row, row + perFrame));
+                    }
+            }
+            case PATCHES -> {
+                int td = x.rank() == 5 ? spec.temporalDownsample() : 1;
+                if (convAfterPatches == null) {
+                    spaceToDepth(x, td, sd, dest);
+                } else {
+                    Matrix patches = run.matrix(batch * n, convAfterPatches.in());
+                    spaceToDepth(x, td, sd, patches);
+                    convAfterPatches.apply(run, patches, dest);
+                }
+            }
+        }
     }
 
     /**
-     * transformers' space_to_depth: [B, C, H, W] → [B, H/s, W/s, s·s·C] with channel (dh·s + dw)·C + c, and
-     * [B, T, C, H, W] → [B, T/t, H/s, W/s, t·s·s·C] with channel ((dt·s + dh)·s + dw)·C + c.
+     * Contiguous [B, C, H, W] → rows of C channels (one per pixel, row-major, batch-major), keeping every sd-th row
+     * and column.
      */
-    static Tensor spaceToDepth(Run run, Tensor x, int td, int sd) {
+    private static void channelsLast(Tensor x, int sd, Matrix dest) {
+        int batch = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3), oh = ceilDiv(h, sd), ow = ceilDiv(w, sd);
+        Matrix planes = x.reshape(batch * c * h, w).matrix();
+        for (int b = 0; b < batch; b++)
+            for (int ch = 0; ch < c; ch++) {
+                int plane = (b * c + ch) * h;
+                for (int y = 0; y < oh; y++)
+                    for (int xx = 0; xx < ow; xx++)
+                        dest.set((b * oh + y) * ow + xx, ch, planes.get(plane + y * sd, xx * sd));
+            }
+    }
+
+    /**
+     * transformers' space_to_depth into dest: [B, C, H, W] → rows of s·s·C channels (dh·s + dw)·C + c, and
+     * [B, T, C, H, W] → rows of t·s·s·C channels ((dt·s + dh)·s + dw)·C + c, one row per patch, batch-major.
+     * x must be contiguous.
+     */
+    static void spaceToDepth(Tensor x, int td, int sd, Matrix dest) {
         boolean video = x.rank() == 5;
         int batch = x.dim(0), t = video ? x.dim(1) : 1, c = x.dim(-3), h = x.dim(-2), w = x.dim(-1);
-        int ot = t / td, oh = h / sd, ow = w / sd, oc = td * sd * sd * c;
-        Tensor src = x.isContiguous() ? x : x.copy(run.scratch());
-        Matrix in = src.reshape(batch * t * c, h * w).matrix();
-        Tensor out = video ? run.tensor(batch, ot, oh, ow, oc) : run.tensor(batch, oh, ow, oc);
-        Matrix o = out.reshape(-1, oc).matrix();
+        int ot = t / td, oh = h / sd, ow = w / sd;
+        Matrix planes = x.reshape(batch * t * c * h, w).matrix();
         for (int b = 0; b < batch; b++)
             for (int ti = 0; ti < ot; ti++)
-                for (int y = 0; y < oh; y++)
-                    for (int xx = 0; xx < ow; xx++) {
-                        int row = ((b * ot + ti) * oh + y) * ow + xx, col = 0;
-                        for (int dt = 0; dt < td; dt++)
-                            for (int dy = 0; dy < sd; dy++)
-                                for (int dx = 0; dx < sd; dx++)
-                                    for (int ch = 0; ch < c; ch++, col++)
-                                        o.set(row, col, in.get((b * t + ti * td + dt) * c + ch, (y * sd + dy) * w + xx * sd + dx));
+                for (int dt = 0; dt < td; dt++)
+                    for (int ch = 0; ch < c; ch++) {
+                        int plane = ((b * t + ti * td + dt) * c + ch) * h;
+                        for (int y = 0; y < oh; y++)
+                            for (int xx = 0; xx < ow; xx++) {
+                                int row = ((b * ot + ti) * oh + y) * ow + xx;
+                                for (int dy = 0; dy < sd; dy++)
+                                    for (int dx = 0; dx < sd; dx++)
+                                        dest.set(row, ((dt * sd + dy) * sd + dx) * c + ch,
+                                                planes.get(plane + y * sd + dy, xx * sd + dx));
+                            }
                     }
-        return out;
     }
 }

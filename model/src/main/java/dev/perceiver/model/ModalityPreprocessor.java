@@ -15,30 +15,38 @@ interface ModalityPreprocessor {
     /** input as given by the caller, named for error messages. */
     Preprocessed apply(Run run, Tensor input, String name);
 
+    /** Writes a preprocessor's features, [B·N, Cf] channels-last, into the rows it is given. */
+    @FunctionalInterface
+    interface FeatureWriter {
+        void write(Matrix features);
+    }
+
     /**
-     * [features ‖ positions] (concat) or features + positions (add), for features [B, N, Cf] and positions [N, Cp]
-     * shared by the whole batch: transformers' _build_network_inputs after flattening. layoutKey names the grid the
-     * positions belong to: concatenated positions are the same on every pass with that key.
+     * [features ‖ positions] (concat) or features + positions (add) for B inputs of n tokens, with positions [n, Cp]
+     * shared by the whole batch: transformers' _build_network_inputs after flattening. The features are written
+     * straight into the output, so whatever scratch memory the writer takes is freed before this returns.
+     * layoutKey names the grid the positions belong to: concatenated positions are the same on every pass with it.
      */
-    static Preprocessed withPositions(Run run, Tensor features, Matrix positions, boolean concat, String name,
-                                      Object layoutKey) {
-        int batch = features.dim(0), n = features.dim(1), cf = features.dim(2), cp = positions.cols();
+    static Preprocessed withPositions(Run run, int batch, int n, int cf, Matrix positions, boolean concat, String name,
+                                      Object layoutKey, FeatureWriter features) {
+        int cp = positions.cols();
         if (positions.rows() != n)
             throw new InvalidInputException(name + ": " + n + " tokens but " + positions.rows() + " positions");
         if (!concat && cf != cp)
             throw new InvalidInputException(name + ": cannot add " + cp + "-channel positions to " + cf + "-channel features");
         Tensor out = run.tensor(batch, n, concat ? cf + cp : cf);
+        // Adding positions overwrites the features in out, so they get a tensor of their own (kept as withoutPos).
+        Tensor withoutPos = concat ? out.slice(2, 0, cf) : run.tensor(batch, n, cf);
+        long mark = run.scratch().mark();
+        features.write(concat ? out.reshape(batch * n, cf + cp).matrix().cols(0, cf) : withoutPos.matrix());
+        run.scratch().release(mark);
         for (int b = 0; b < batch; b++) {
-            Matrix f = features.select(0, b).matrix(), o = out.select(0, b).matrix();
-            if (concat) {
-                o.cols(0, cf).copyFrom(f);
-                o.cols(cf, cf + cp).copyFrom(positions);
-            } else {
-                run.kernels().add(run.parallel(), f, positions, o);
-            }
+            Matrix o = out.select(0, b).matrix();
+            if (concat) o.cols(cf, cf + cp).copyFrom(positions);
+            else run.kernels().add(run.parallel(), withoutPos.select(0, b).matrix(), positions, o);
         }
         InputLayout layout = concat ? new InputLayout(layoutKey, List.of(new InputLayout.Segment(0, n, cf))) : null;
-        return new Preprocessed(out, null, Map.of("", features), layout);
+        return new Preprocessed(out, null, Map.of("", withoutPos), layout);
     }
 
     /** Checks x has the given rank, naming the input and the expected layout otherwise. */

@@ -346,7 +346,9 @@ public final class Perceiver implements AutoCloseable {
         if (head == Head.MULTIMODAL_AUTOENCODING) {
             if (in.modalities().isEmpty())
                 throw new InvalidInputException("inputs: the multimodal model takes inputs.audio, inputs.image and inputs.label");
-            return multimodalPreprocessor.apply(run, in.modalities());
+            Map<String, Tensor> modalities = new TreeMap<>();
+            in.modalities().forEach((m, t) -> modalities.put(m, run.shared(t)));
+            return multimodalPreprocessor.apply(run, modalities);
         }
         Tensor x = in.inputs();
         if (x == null) throw new InvalidInputException("inputs: " + head.architecture() + " takes a float tensor "
@@ -357,7 +359,7 @@ public final class Perceiver implements AutoCloseable {
                 throw new InvalidInputException("inputs must be [batch, 2, 27, " + size[0] + ", " + size[1]
                         + "] (two frames of 3x3 patches at the model's train_size), got " + Arrays.toString(x.shape()));
         }
-        return inputPreprocessor.apply(run, x, "inputs");
+        return inputPreprocessor.apply(run, run.shared(x), "inputs");
     }
 
     /** (1 - mask)·finfo.min, added to the encoder cross-attention scores; null when there is no mask. */

@@ -18,6 +18,12 @@ final class PerceiverLayer {
     private static final int QUERY_CHUNK = 2048;
     /** Key/value rows normalised and projected at once, so a long input is never normalised as a whole. */
     private static final int KV_CHUNK = 4096;
+    /**
+     * Keys and values (floats) above which a cross-attention projects and attends to them a block of this size at a
+     * time, merging the blocks' softmax exactly, instead of holding all of them (the flow encoder: 182,528 x 644).
+     * -Dperceiver.keyBlockFloats changes it (tests use small blocks).
+     */
+    private final long keyBlockFloats = Long.getLong("perceiver.keyBlockFloats", 16L << 20);
 
     final boolean isCrossAttention;
     final int numHeads;
@@ -115,6 +121,26 @@ final class PerceiverLayer {
      * constantQueries: this layer's {@link #projectConstantQueries} of x's rows (the same for every batch item), or null.
      */
     void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs, Matrix constantQueries) {
+        forward(run, x, kv, maskBias, out, probs, constantQueries, null);
+    }
+
+    /** Takes a layer's output a chunk of rows at a time: rows [firstRow, firstRow + rows.rows()) of the flat [B·Nq]. */
+    @FunctionalInterface
+    interface RowSink {
+        void accept(Run run, int firstRow, Matrix rows);
+    }
+
+    /**
+     * forward handing each chunk of output rows to sink as it is done, so long query sets (a decoder's hundreds of
+     * thousands of points) need no output tensor of their own: out may then be null.
+     */
+    void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs, Matrix constantQueries,
+                 RowSink sink) {
+        if (isCrossAttention && probs == null && (maskBias == null || maskBias.rank() == 2)
+                && (long) kv.dim(1) * (qkChannels + vChannels) > keyBlockFloats) {
+            forwardInKeyBlocks(run, x, kv, maskBias, out, constantQueries, sink);
+            return;
+        }
         int batch = x.dim(0), nq = x.dim(1);
         long mark = run.scratch().mark();
         Matrix rows = x.matrix();
@@ -136,7 +162,7 @@ final class PerceiverLayer {
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
         // Probabilities are stored head-major per batch item, so their rows cannot be split into chunks.
         int chunk = probs != null ? nq : QUERY_CHUNK;
-        Matrix outRows = out.matrix();
+        Matrix outRows = out == null ? null : out.matrix();
         for (int b = 0; b < batch; b++) {
             Matrix kb = keys.rows(b * nk, (b + 1) * nk), vb = values.rows(b * nk, (b + 1) * nk);
             Tensor mb = maskBias == null ? null : maskBias.select(0, b);
@@ -150,11 +176,45 @@ final class PerceiverLayer {
                         : query.apply(run, layernorm1.apply(run, xq));
                 Matrix ctx = run.matrix(q1 - q0, vChannels);
                 attend(run, q, kb, vb, mb, q0, ctx, pb);
-                feedForward(run, xq, ctx, outRows.rows(r0, r1));
+                Matrix dest = outRows != null ? outRows.rows(r0, r1) : run.matrix(q1 - q0, qDim);
+                feedForward(run, xq, ctx, dest);
+                if (sink != null) sink.accept(run, r0, dest);
                 run.scratch().release(inner);
             }
         }
         run.scratch().release(mark);
+    }
+
+    /** forward for a key set too long to project at once: every query attends to one key block at a time. */
+    private void forwardInKeyBlocks(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Matrix constantQueries,
+                                    RowSink sink) {
+        int batch = x.dim(0), nq = x.dim(1), nk = kv.dim(1);
+        int block = (int) Math.max(1, keyBlockFloats / (qkChannels + vChannels));
+        if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
+        for (int b = 0; b < batch; b++) {
+            long mark = run.scratch().mark();
+            Matrix xb = x.select(0, b).matrix(), src = kv.select(0, b).matrix();
+            Matrix q = constantQueries != null ? constantQueries : query.apply(run, layernorm1.apply(run, xb));
+            Matrix ctx = run.matrix(nq, vChannels), lse = run.matrix(numHeads * nq, 1);
+            Matrix part = run.matrix(nq, vChannels), partLse = run.matrix(numHeads * nq, 1);
+            lse.fill(Float.NEGATIVE_INFINITY);
+            ctx.fill(0f);
+            Matrix mask = maskBias == null ? null : maskBias.select(0, b).reshape(1, nk).matrix();
+            for (int k0 = 0; k0 < nk; k0 += block) {
+                int k1 = Math.min(nk, k0 + block);
+                long inner = run.scratch().mark();
+                Matrix kvRows = projectKeysAndValues(run, src.rows(k0, k1));
+                run.countFlops(2L * nq * (k1 - k0) * (qkChannels + vChannels));
+                run.backend().attention(q, kvRows.cols(0, qkChannels), kvRows.cols(qkChannels, qkChannels + vChannels),
+                        numHeads, mask == null ? null : mask.cols(k0, k1), part, null, partLse, run.scratch());
+                run.kernels().mergeAttention(run.parallel(), ctx, lse, part, partLse, numHeads);
+                run.scratch().release(inner);
+            }
+            Matrix dest = out != null ? out.select(0, b).matrix() : run.matrix(nq, qDim);
+            feedForward(run, xb, ctx, dest);
+            if (sink != null) sink.accept(run, b * nq, dest);
+            run.scratch().release(mark);
+        }
     }
 
     /** [keys | values] = [key | value](layernorm2(src)), a chunk of rows at a time. */
@@ -174,14 +234,14 @@ final class PerceiverLayer {
         run.countFlops(2L * q.rows() * keys.rows() * (qkChannels + vChannels));
         if (maskBias == null || maskBias.rank() == 1) {
             Matrix mask = maskBias == null ? null : maskBias.reshape(1, keys.rows()).matrix();
-            run.backend().attention(q, keys, values, numHeads, mask, ctx, probs, run.scratch());
+            run.backend().attention(q, keys, values, numHeads, mask, ctx, probs, null, run.scratch());
             return;
         }
         // A mask per query ([B, Nq, Nk]) is rare: attend one query row at a time with its own mask row.
         Matrix rowProbs = probs == null ? null : run.matrix(numHeads, keys.rows());
         for (int i = 0; i < q.rows(); i++) {
             Matrix mask = maskBias.select(0, q0 + i).reshape(1, keys.rows()).matrix();
-            run.backend().attention(q.row(i), keys, values, numHeads, mask, ctx.row(i), rowProbs, run.scratch());
+            run.backend().attention(q.row(i), keys, values, numHeads, mask, ctx.row(i), rowProbs, null, run.scratch());
             if (probs != null)
                 for (int h = 0; h < numHeads; h++) probs.row(h * q.rows() + i).copyFrom(rowProbs.row(h));
         }

@@ -90,6 +90,14 @@ final class Run {
         return Tensor.zeros(alloc, shape);
     }
 
+    /**
+     * A copy of a caller's tensor in this pass's memory. Callers may hand in tensors from any arena, a confined one
+     * included, but the kernels read their inputs from the pool's threads.
+     */
+    Tensor shared(Tensor t) {
+        return t.copy(scratch);
+    }
+
     /** A copy of t that outlives the pass. */
     Tensor keep(Tensor t) {
         return t.copy(results);

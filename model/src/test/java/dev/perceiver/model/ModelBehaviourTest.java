@@ -54,6 +54,30 @@ class ModelBehaviourTest {
     }
 
     @Test
+    void inputsFromAConfinedArenaAreReadSafelyByTheWorkerThreads() throws Exception {
+        for (GoldenCase c : GoldenCase.all().toList()) {
+            try (Perceiver model = c.load(Kernels.best(), 2); Checkpoint golden = c.golden();
+                 Arena shared = Arena.ofShared(); Arena confined = Arena.ofConfined()) {
+                PerceiverInputs in = NamedInputs.read(golden, shared);
+                PerceiverInputs copy = in.inputs() != null ? PerceiverInputs.of(in.inputs().copy(confined))
+                        : in.inputIds() != null ? PerceiverInputs.ofTokens(in.inputIds())
+                        : PerceiverInputs.ofModalities(copies(in.modalities(), confined));
+                if (in.attentionMask() != null) copy.attentionMask(in.attentionMask().copy(confined));
+                in.subsampledOutputPoints().forEach(copy::subsample);
+                Map<String, Tensor> want = model.forward(in).logits(), got = model.forward(copy).logits();
+                for (String k : want.keySet())
+                    assertThat(got.get(k).toArray()).as("%s %s", c.name(), k).containsExactly(want.get(k).toArray());
+            }
+        }
+    }
+
+    private static Map<String, Tensor> copies(Map<String, Tensor> tensors, Arena arena) {
+        Map<String, Tensor> out = new TreeMap<>();
+        tensors.forEach((k, t) -> out.put(k, t.copy(arena)));
+        return out;
+    }
+
+    @Test
     void eachBatchItemGivesWhatItGivesAlone() {
         GoldenCase c = GoldenCase.of("masked_lm");
         try (Perceiver model = c.load(Kernels.best(), 2); Checkpoint golden = c.golden(); Arena arena = Arena.ofConfined()) {

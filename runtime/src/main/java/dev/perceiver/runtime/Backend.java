@@ -25,8 +25,12 @@ public interface Backend extends AutoCloseable {
     /** out = act(x·weightᵀ + bias) + residual; residual (or null) may be out itself. */
     void linear(Matrix x, PreparedLinear w, Activation act, Matrix residual, Matrix out, Scratch scratch);
 
-    /** Multi-head scaled dot-product attention, as {@link Kernels#attention}. */
-    void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs, Scratch scratch);
+    /**
+     * Multi-head scaled dot-product attention, as {@link Kernels#attention}; lse (heads·nq x 1), if non-null, gets
+     * each row's log-sum-exp for {@link Kernels#mergeAttention}.
+     */
+    void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs, Matrix lse,
+                   Scratch scratch);
 
     @Override
     void close();

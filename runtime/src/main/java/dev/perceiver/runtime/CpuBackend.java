@@ -5,34 +5,20 @@ import dev.perceiver.ops.Epilogue;
 import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.ops.PackedMatrix;
-import dev.perceiver.ops.Parallel;
 
 import java.lang.foreign.SegmentAllocator;
 
 /** Runs everything on the CPU kernels; Linear weights are packed into panels once, when the model loads. */
-public final class CpuBackend implements Backend {
-    private final Kernels kernels;
-    private final ThreadPool pool;
+public final class CpuBackend extends HostBackend {
 
     /** Owns pool and closes it with the backend. */
     public CpuBackend(Kernels kernels, ThreadPool pool) {
-        this.kernels = kernels;
-        this.pool = pool;
+        super(kernels, pool);
     }
 
     @Override
     public String name() {
-        return "cpu, " + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s") + ", " + kernels.name() + " kernels";
-    }
-
-    @Override
-    public Kernels kernels() {
-        return kernels;
-    }
-
-    @Override
-    public Parallel parallel() {
-        return pool;
+        return "cpu, " + hostDescription();
     }
 
     record CpuLinear(PackedMatrix weight, Matrix bias) implements PreparedLinear {
@@ -59,13 +45,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
+    public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs, Matrix lse,
                           Scratch scratch) {
-        kernels.attention(pool, q, k, v, heads, maskBias, out, probs, scratch);
-    }
-
-    @Override
-    public void close() {
-        pool.close();
+        kernels.attention(pool, q, k, v, heads, maskBias, out, probs, lse, scratch);
     }
 }

@@ -71,14 +71,12 @@ final class BenchCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
-        String model = args.require("model");
+        ModelSource source = ModelSource.of(args);
+        String model = source.name();
         int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
         Perceiver.Options options = ModelArgs.options(args);
-        boolean official = OfficialModels.has(model) && !Files.isDirectory(Path.of(model));
         long t0 = System.nanoTime();
-        Perceiver perceiver = official
-                ? Perceiver.random(OfficialModels.config(model), Backends.create(options.device(), options.threads()), true)
-                : Perceiver.load(ModelArgs.modelDir(args), options);
+        Perceiver perceiver = source.open(Backends.create(options.device(), options.threads()));
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Object> report = new LinkedHashMap<>();
         try (Perceiver m = perceiver; Arena arena = Arena.ofConfined()) {

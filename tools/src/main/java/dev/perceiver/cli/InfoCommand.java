@@ -1,7 +1,5 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.loader.Checkpoint;
-import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.OfficialModels;
@@ -12,7 +10,6 @@ import dev.perceiver.ops.Kernels;
 
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,27 +56,16 @@ final class InfoCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) {
-        String model = args.require("model");
-        boolean official = OfficialModels.has(model) && !Files.isDirectory(Path.of(model));
-        Path dir = official ? null : Path.of(model);
-        if (!official && !Files.isDirectory(dir))
-            throw new UsageException("--model " + model + " is neither a folder nor an official model ("
-                    + String.join(", ", OfficialModels.names()) + ")");
-        PerceiverConfig config = official ? OfficialModels.config(model) : PerceiverConfig.load(dir.resolve("config.json"));
+        ModelSource source = ModelSource.of(args);
+        boolean official = source.official();
+        String model = source.name();
+        PerceiverConfig config = source.config();
+        Path weights = source.weightsFile();
+        String weightsFile = official ? "random (official config)" : weights.getFileName().toString();
+        long weightBytes = official ? 0 : weights.toFile().length();
         DryRunBackend backend = new DryRunBackend(Kernels.best());
         Map<String, Object> info = new LinkedHashMap<>();
-        long weightBytes = 0;
-        String weightsFile = "random (official config)";
-        Perceiver perceiver;
-        if (official) {
-            perceiver = Perceiver.random(config, backend, true);
-        } else {
-            Checkpoint checkpoint = Checkpoints.open(dir);
-            weightsFile = checkpoint.path().getFileName().toString();
-            weightBytes = checkpoint.path().toFile().length();
-            perceiver = Perceiver.create(config, checkpoint, backend, true);
-        }
-        try (Perceiver m = perceiver; Arena arena = Arena.ofConfined()) {
+        try (Perceiver m = source.open(backend); Arena arena = Arena.ofConfined()) {
             PerceiverOutput pass = m.forward(SampleInputs.of(m.head(), config, 1, arena, 0));
             info.put("model", model);
             info.put("head", m.head().architecture());

@@ -46,8 +46,41 @@ public interface Kernels {
      * q_h·k_hᵀ / sqrt(dqk), plus maskBias (1 x nk, or null) on every row, then softmax over keys.
      * If probs (heads·nq x nk, head-major) is non-null the probabilities are stored there too.
      */
+    default void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
+                           Matrix probs, SegmentAllocator scratch) {
+        attention(p, q, k, v, heads, maskBias, out, probs, null, scratch);
+    }
+
+    /**
+     * {@link #attention} that also stores, if lse (heads·nq x 1, head-major) is non-null, each row's
+     * log Σ_j e^{score_j}: what {@link #mergeAttention} needs to combine outputs over separate blocks of keys, so a
+     * caller can attend to a key set too long to hold at once.
+     */
     void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
-                   SegmentAllocator scratch);
+                   Matrix lse, SegmentAllocator scratch);
+
+    /**
+     * Folds the attention output of one more block of keys (block, with its log-sum-exps blockLse) into the output
+     * over the keys so far (acc, accLse), both nq x (heads·dv): each is weighted by its share of the softmax's
+     * denominator, which gives exactly the attention over all the keys. accLse starts at -∞.
+     */
+    default void mergeAttention(Parallel p, Matrix acc, Matrix accLse, Matrix block, Matrix blockLse, int heads) {
+        int nq = acc.rows(), dv = acc.cols() / heads;
+        Matrix.requireShape(block, nq, acc.cols(), "attention block");
+        Matrix.requireShape(accLse, heads * nq, 1, "attention log-sum-exp");
+        Matrix.requireShape(blockLse, heads * nq, 1, "attention block log-sum-exp");
+        p.forRange(heads * nq, 16, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int h = i / nq, row = i % nq;
+                double a = accLse.get(i, 0), b = blockLse.get(i, 0);
+                double total = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+                if (Double.isInfinite(total) && total < 0) continue;  // no keys yet on either side
+                float wa = (float) Math.exp(a - total), wb = (float) Math.exp(b - total);
+                for (int d = h * dv; d < (h + 1) * dv; d++) acc.set(row, d, acc.get(row, d) * wa + block.get(row, d) * wb);
+                accLse.set(i, 0, (float) total);
+            }
+        });
+    }
 
     /**
      * 2-D convolution of one channels-first image (c x h·w) with a kernel packed from its [o][c·kh·kw] weight,

@@ -143,8 +143,8 @@ public class ScalarKernels implements Kernels {
 
     @Override
     public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
-                          Matrix probs, SegmentAllocator scratch) {
-        AttentionShape s = AttentionShape.of(q, k, v, heads, maskBias, out, probs);
+                          Matrix probs, Matrix lse, SegmentAllocator scratch) {
+        AttentionShape s = AttentionShape.of(q, k, v, heads, maskBias, out, probs, lse);
         float scale = (float) Math.sqrt(s.dqk());
         p.forRange(heads * s.nq(), 1, (i0, i1) -> {
             float[] scores = new float[s.nk()];
@@ -166,12 +166,14 @@ public class ScalarKernels implements Kernels {
                 }
                 float inv = (float) (1.0 / sum);
                 for (int j = 0; j < s.nk(); j++) scores[j] *= inv;
+                if (lse != null) lse.set(h * s.nq() + row, 0, (float) (max + Math.log(sum)));
                 if (probs != null)
                     for (int j = 0; j < s.nk(); j++) probs.set(h * s.nq() + row, j, scores[j]);
+                // In double: a float chain over hundreds of thousands of keys (the flow encoder) drifts.
                 for (int d = 0; d < s.dv(); d++) {
-                    float acc = 0f;
-                    for (int j = 0; j < s.nk(); j++) acc = Math.fma(scores[j], v.get(j, h * s.dv() + d), acc);
-                    out.set(row, h * s.dv() + d, acc);
+                    double acc = 0;
+                    for (int j = 0; j < s.nk(); j++) acc += (double) scores[j] * v.get(j, h * s.dv() + d);
+                    out.set(row, h * s.dv() + d, (float) acc);
                 }
             }
         });

@@ -1,6 +1,7 @@
 package dev.perceiver.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -12,8 +13,8 @@ import java.nio.ByteOrder;
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
  * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} with K's
  * rows read in place, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
- * (value channels x queries) comes from the same micro-kernel with V read in place. Only Qᵀ (once per unit) and the
- * ragged last key or channel panel are copied; memory is O(queries per unit x head width + key block), never O(nq·nk).
+ * (value channels x queries) comes from the same micro-kernel on a dense copy of the block's V rows. Qᵀ is copied
+ * once per unit, V once per key block and unit; memory is O(queries per unit x head width + key block), never O(nq·nk).
  * <p>
  * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
  * not depend on the thread count. With probabilities requested, a first pass finds each query's max and sum and a
@@ -31,27 +32,31 @@ final class VectorAttention {
     static final int KEY_BLOCK = 32 * MR;
     /** Queries per unit at most: bounds the per-unit Qᵀ and Oᵀ copies (queries x head width). */
     static final int MAX_QUERIES = 512;
-    /** Units per thread when several run; each unit streams all keys once, so not more than balance needs. */
+    /** Queries per unit at least: each unit streams all keys and copies all of V, ~3% of its work at 128 queries. */
+    static final int MIN_QUERIES = 128;
+    /** Units per thread when several run, to even out threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 4;
 
     private VectorAttention() {}
 
     static void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out, Matrix probs,
-                          SegmentAllocator scratch) {
-        AttentionShape s = AttentionShape.of(q, k, v, heads, mask, out, probs);
+                          Matrix lse, SegmentAllocator scratch) {
+        AttentionShape s = AttentionShape.of(q, k, v, heads, mask, out, probs, lse);
         if (s.nq() == 0) return;
         if (s.nk() == 0) {  // softmax over nothing: the scalar twin's (and torch's) empty sum
             out.fill(0f);
+            if (lse != null) lse.fill(Float.NEGATIVE_INFINITY);
             return;
         }
         int subsPerHead = VectorGemm.ceilDiv(s.nq(), NR);
         int target = p.threads() == 1 ? heads : UNITS_PER_THREAD * p.threads();
-        int chunks = Math.min(subsPerHead, Math.max(VectorGemm.ceilDiv(target, heads), VectorGemm.ceilDiv(s.nq(), MAX_QUERIES)));
+        int wanted = Math.min(VectorGemm.ceilDiv(target, heads), VectorGemm.ceilDiv(s.nq(), MIN_QUERIES));
+        int chunks = Math.min(subsPerHead, Math.max(wanted, VectorGemm.ceilDiv(s.nq(), MAX_QUERIES)));
         int subsPerChunk = VectorGemm.ceilDiv(subsPerHead, chunks);
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float scale = (float) Math.sqrt(s.dqk());
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = new Unit(s, q, k, v, mask, out, probs, scale, subsPerChunk, scratch);
+            Unit unit = new Unit(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk, scratch);
             for (int u = u0; u < u1; u++) {
                 int q0 = u % chunksPerHead * subsPerChunk * NR;
                 unit.run(u / chunksPerHead, q0, Math.min(s.nq(), q0 + subsPerChunk * NR));
@@ -62,15 +67,17 @@ final class VectorAttention {
     /** One thread's buffers and the work on one (head, query range). */
     private static final class Unit {
         final AttentionShape s;
-        final Matrix q, k, v, mask, out, probs;
+        final Matrix q, k, v, mask, out, probs, lse;
         final float scale;
         final int dvPad;
-        final MemorySegment qT, oT, stats, sT, pv, kEdge, vEdge;
+        final long vRow;
+        final MemorySegment qT, oT, stats, sT, pv, kEdge, vPack;
         int h, q0, q1, subs;
 
-        Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, float scale,
-             int maxSubs, SegmentAllocator scratch) {
+        Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
+             float scale, int maxSubs, SegmentAllocator scratch) {
             this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
+            this.lse = lse;
             this.scale = scale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
             qT = floats(scratch, (long) maxSubs * s.dqk() * NR);
@@ -79,7 +86,10 @@ final class VectorAttention {
             sT = floats(scratch, (long) KEY_BLOCK * NR);
             pv = floats(scratch, (long) dvPad * NR);
             kEdge = floats(scratch, (long) s.dqk() * MR);
-            vEdge = floats(scratch, (long) KEY_BLOCK * MR);
+            int lines = VectorGemm.ceilDiv(dvPad, 16);
+            vRow = (lines | 1) * 64L;  // an odd number of cache lines: the block's rows spread over all L1 sets
+            vPack = floats(scratch, KEY_BLOCK * vRow / Float.BYTES);
+            vPack.fill((byte) 0);  // channels [dv, dvPad) stay zero
         }
 
         private static MemorySegment floats(SegmentAllocator scratch, long n) {
@@ -110,18 +120,18 @@ final class VectorAttention {
 
         /** Online softmax: scores, running max/sum update, Oᵀ = Oᵀ·correction + Vᵀ·Pᵀ of this block. */
         private void flashBlock(int kb, int nkb) {
-            packEdges(kb, nkb, true);
+            packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, kb, nkb);
                 updateStats(sT, nkb, stats, statsOffset(sp));
-                values(kb, nkb);
+                values(nkb);
                 combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * ROW);
             }
         }
 
         /** First pass with probabilities: only each query's max and sum. */
         private void statsBlock(int kb, int nkb) {
-            packEdges(kb, nkb, false);
+            packBlock(kb, nkb, false);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, kb, nkb);
                 updateStats(sT, nkb, stats, statsOffset(sp));
@@ -130,12 +140,12 @@ final class VectorAttention {
 
         /** Second pass: P = exp(S - max) / sum, stored to probs and multiplied into V (Oᵀ += Vᵀ·Pᵀ). */
         private void probsBlock(int kb, int nkb) {
-            packEdges(kb, nkb, true);
+            packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, kb, nkb);
                 normalize(sT, nkb, stats, statsOffset(sp));
                 storeProbs(sp, kb, nkb);
-                values(kb, nkb);
+                values(nkb);
                 FloatVector one = FloatVector.broadcast(F, 1f);
                 one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW, ORDER);
                 one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW + VB, ORDER);
@@ -155,18 +165,20 @@ final class VectorAttention {
                 }
         }
 
-        /** The ragged last key panel (as [d][MR]) and value-channel panel (as [key][MR]) of a block, zero-padded. */
-        private void packEdges(int kb, int nkb, boolean values) {
+        /**
+         * The ragged last key panel of a block as [d][MR], and, if values, a dense copy of the block's V rows: read in
+         * place, a V row per k step would land 4 KiB apart with 8 heads of 128, all in one L1 set and on a new page.
+         */
+        private void packBlock(int kb, int nkb, boolean values) {
             int fullKeys = nkb / MR * MR, dqk = s.dqk();
             if (fullKeys < nkb)
                 for (int i = 0; i < MR; i++)
                     for (int d = 0; d < dqk; d++)
                         kEdge.setAtIndex(FLOAT, (long) d * MR + i, fullKeys + i < nkb ? k.get(kb + fullKeys + i, h * dqk + d) : 0f);
-            int dv = s.dv(), fullCh = dv / MR * MR;
-            if (values && fullCh < dv)
+            if (values)
                 for (int j = 0; j < nkb; j++)
-                    for (int i = 0; i < MR; i++)
-                        vEdge.setAtIndex(FLOAT, (long) j * MR + i, fullCh + i < dv ? v.get(kb + j, h * dv + fullCh + i) : 0f);
+                    MemorySegment.copy(v.segment(), v.index(kb + j, h * s.dv()) * Float.BYTES, vPack, j * vRow,
+                            (long) s.dv() * Float.BYTES);
         }
 
         /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, K rows read in place. */
@@ -181,14 +193,11 @@ final class VectorAttention {
             scaleAndMask(sT, nkb, scale, mask, kb);
         }
 
-        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, V rows read in place. */
-        private void values(int kb, int nkb) {
-            int dv = s.dv(), full = dv / MR;
-            for (int t = 0; t < full; t++)
-                VectorGemm.microKernel(v.segment(), v.index(kb, h * dv + t * MR) * Float.BYTES, Float.BYTES,
-                        (long) v.stride() * Float.BYTES, sT, 0, ROW, nkb, pv, t * MR * ROW, false);
-            if (full * MR < dv)
-                VectorGemm.microKernel(vEdge, 0, Float.BYTES, MR * Float.BYTES, sT, 0, ROW, nkb, pv, full * MR * ROW, false);
+        /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
+        private void values(int nkb) {
+            for (int t = 0; t < dvPad / MR; t++)
+                VectorGemm.microKernel(vPack, (long) t * MR * Float.BYTES, Float.BYTES, vRow, sT, 0, ROW, nkb, pv,
+                        t * MR * ROW, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {
@@ -199,12 +208,20 @@ final class VectorAttention {
             }
         }
 
-        /** out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized. */
+        /**
+         * out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized; and each
+         * query's log-sum-exp, max + log(sum), when asked for.
+         */
         private void writeOut(boolean divide) {
             int dv = s.dv();
             for (int sp = 0; sp < subs; sp++)
                 for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
-                    float sum = divide ? stats.getAtIndex(FLOAT, statsOffset(sp) / Float.BYTES + NR + lane) : 1f;
+                    long st = statsOffset(sp) / Float.BYTES;
+                    float rowSum = stats.getAtIndex(FLOAT, st + NR + lane);
+                    if (lse != null)
+                        lse.set(h * s.nq() + q0 + sp * NR + lane, 0,
+                                (float) (stats.getAtIndex(FLOAT, st + lane) + Math.log(rowSum)));
+                    float sum = divide ? rowSum : 1f;
                     long base = oTOffset(sp) / Float.BYTES + lane;
                     for (int d = 0; d < dv; d++)
                         out.set(q0 + sp * NR + lane, h * dv + d, oT.getAtIndex(FLOAT, base + (long) d * NR) / sum);
@@ -246,31 +263,50 @@ final class VectorAttention {
      * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
      */
     private static void updateStats(MemorySegment sT, int nkb, MemorySegment stats, long st) {
-        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
-        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
-        FloatVector n0 = m0, n1 = m1;
+        blockMax(sT, nkb, stats, st + 2 * ROW);
+        newMaxAndCorrection(stats, st);
+        exponentiate(sT, nkb, stats, st);
+    }
+
+    /** The max over the block's score rows, into the correction row for now. */
+    private static void blockMax(MemorySegment sT, int nkb, MemorySegment stats, long at) {
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0;
         for (int j = 0; j < nkb; j++) {
-            n0 = n0.max(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
-            n1 = n1.max(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
+            m0 = m0.max(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
+            m1 = m1.max(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
         }
-        FloatVector c0 = VectorMath.exp(m0.sub(n0)).blend(1f, m0.eq(n0));
-        FloatVector c1 = VectorMath.exp(m1.sub(n1)).blend(1f, m1.eq(n1));
+        m0.intoMemorySegment(stats, at, ORDER);
+        m1.intoMemorySegment(stats, at + VB, ORDER);
+    }
+
+    private static void newMaxAndCorrection(MemorySegment stats, long st) {
+        for (long o = st; o < st + ROW; o += VB) {
+            FloatVector m = FloatVector.fromMemorySegment(F, stats, o, ORDER);
+            FloatVector n = m.max(FloatVector.fromMemorySegment(F, stats, o + 2 * ROW, ORDER));
+            n.intoMemorySegment(stats, o, ORDER);
+            m.sub(n).lanewise(VectorOperators.EXP).blend(1f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
+        }
+    }
+
+    /** P = e^{S - max} in place; sum = sum·correction + Σ P. */
+    private static void exponentiate(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+        FloatVector n0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
+        FloatVector n1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
         FloatVector sum0 = FloatVector.zero(F), sum1 = FloatVector.zero(F);
         for (int j = 0; j < nkb; j++) {
             long o = j * ROW;
-            FloatVector p0 = VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(n0));
-            FloatVector p1 = VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(n1));
+            FloatVector p0 = FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(n0).lanewise(VectorOperators.EXP);
+            FloatVector p1 = FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(n1).lanewise(VectorOperators.EXP);
             p0.intoMemorySegment(sT, o, ORDER);
             p1.intoMemorySegment(sT, o + VB, ORDER);
             sum0 = sum0.add(p0);
             sum1 = sum1.add(p1);
         }
-        n0.intoMemorySegment(stats, st, ORDER);
-        n1.intoMemorySegment(stats, st + VB, ORDER);
-        FloatVector.fromMemorySegment(F, stats, st + ROW, ORDER).fma(c0, sum0).intoMemorySegment(stats, st + ROW, ORDER);
-        FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER).fma(c1, sum1).intoMemorySegment(stats, st + ROW + VB, ORDER);
-        c0.intoMemorySegment(stats, st + 2 * ROW, ORDER);
-        c1.intoMemorySegment(stats, st + 2 * ROW + VB, ORDER);
+        long l = st + ROW, c = st + 2 * ROW;
+        FloatVector.fromMemorySegment(F, stats, l, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c, ORDER), sum0)
+                .intoMemorySegment(stats, l, ORDER);
+        FloatVector.fromMemorySegment(F, stats, l + VB, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c + VB, ORDER), sum1)
+                .intoMemorySegment(stats, l + VB, ORDER);
     }
 
     /** P = e^{S - max} / sum in place, with the final max and sum of each query. */
@@ -281,8 +317,8 @@ final class VectorAttention {
         FloatVector l1 = FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER);
         for (int j = 0; j < nkb; j++) {
             long o = j * ROW;
-            VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0)).div(l0).intoMemorySegment(sT, o, ORDER);
-            VectorMath.exp(FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1)).div(l1).intoMemorySegment(sT, o + VB, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0).lanewise(VectorOperators.EXP).div(l0).intoMemorySegment(sT, o, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1).lanewise(VectorOperators.EXP).div(l1).intoMemorySegment(sT, o + VB, ORDER);
         }
     }
 

@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
 /**
  * Matrix product on the Vector API, Goto/BLIS style: B comes packed in column panels, the work is cut into row x
  * column units for the threads, each unit walks k in KC slices and runs one register-blocked micro-kernel per
- * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit.
+ * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. A is read in place (a
+ * packed copy measured no faster here); only a ragged last group of fewer than MR rows is copied, zero-padded.
+ * c must not overlap a (as for the scalar twin).
  * <p>
  * Every output is a single FMA chain over k = 0, 1, ... in order (a KC slice carries its accumulator on to the next
  * through the unit's accumulator buffer), so results equal {@link ScalarKernels#gemm}'s before the epilogue and do
@@ -24,7 +26,11 @@ final class VectorGemm {
     private static final ValueLayout.OfFloat FLOAT = Matrix.FLOAT;
     private static final long VB = F.vectorByteSize();
 
-    /** Micro-tile rows. 6 x 2 vectors = 12 accumulators + 2 B vectors + 1 broadcast: fits AVX2's 16 registers. */
+    /**
+     * Micro-tile rows. 6 x 2 vectors = 12 accumulators + 2 B vectors + 1 broadcast fit AVX2's 16 registers (measured
+     * best of 6x2, 5x2, 8x2, 4x3, 3x4, 2x4, 4x2 there); on AVX-512 the same shape is 6 x 32, which the team's notes
+     * measured on par with 12 x 32 and 4 x 64 (73-76% of peak).
+     */
     static final int MR = 6;
     /** Micro-tile columns: two vectors. The packed panels (ScalarKernels.PANEL_WIDTH) hold a whole number of them. */
     static final int NR = 2 * F.length();
@@ -36,6 +42,8 @@ final class VectorGemm {
     static final int NB = 1024;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 8;
+    /** Multiply-adds per unit at least (~5 µs of work): a thread hand-off costs microseconds. */
+    private static final long MIN_UNIT_FMAS = 1 << 18;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -48,7 +56,8 @@ final class VectorGemm {
             throw new IllegalArgumentException("gemm: b is packed in panels of " + b.panelWidth()
                     + " columns, the vector kernels need a multiple of " + NR + "; pack it with these kernels");
         int subs = ceilDiv(n, NR);
-        int target = p.threads() == 1 ? 1 : UNITS_PER_THREAD * p.threads();
+        long fmas = (long) m * n * Math.max(1, b.k());
+        int target = p.threads() == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * p.threads());
         int rowsPerUnit = Math.min(MB, roundUp(ceilDiv(m, target), MR));
         int rowUnits = ceilDiv(m, rowsPerUnit);
         int colUnits = Math.min(subs, Math.max(ceilDiv(target, rowUnits), ceilDiv(subs, NB / NR)));
@@ -102,11 +111,12 @@ final class VectorGemm {
         int n = c.cols(), rows = r1 - r0, lanes = F.length();
         long rowBytes = NR * Float.BYTES;
         if (e.bias() != null) {
-            Matrix bias = e.bias();
+            MemorySegment bs = e.bias().segment();
             for (int s = s0; s < s1; s++) {
                 int col = s * NR;
-                FloatVector b0 = load(bias.segment(), bias.index(0, col), F.indexInRange(col, n));
-                FloatVector b1 = load(bias.segment(), bias.index(0, col + lanes), F.indexInRange(col + lanes, n));
+                long bo = e.bias().index(0, col) * Float.BYTES;
+                FloatVector b0 = FloatVector.fromMemorySegment(F, bs, bo, ORDER, F.indexInRange(col, n));
+                FloatVector b1 = FloatVector.fromMemorySegment(F, bs, bo + VB, ORDER, F.indexInRange(col + lanes, n));
                 for (int i = 0; i < rows; i++) {
                     long o = (s - s0) * subBytes + i * rowBytes;
                     FloatVector.fromMemorySegment(F, acc, o, ORDER).add(b0).intoMemorySegment(acc, o, ORDER);
@@ -116,32 +126,29 @@ final class VectorGemm {
         }
         VectorMath.activate(acc, 0, subBytes * (s1 - s0) / Float.BYTES, e.activation());
         Matrix res = e.residual();
+        MemorySegment cs = c.segment(), rs = res == null ? null : res.segment();
         for (int s = s0; s < s1; s++) {
             int col = s * NR;
+            boolean edge = col + NR > n;  // the last sub-panel: masked access, everywhere else whole vectors
             VectorMask<Float> m0 = F.indexInRange(col, n), m1 = F.indexInRange(col + lanes, n);
             for (int i = 0; i < rows; i++) {
-                long o = (s - s0) * subBytes + i * rowBytes;
+                long o = (s - s0) * subBytes + i * rowBytes, co = c.index(r0 + i, col) * Float.BYTES;
                 FloatVector v0 = FloatVector.fromMemorySegment(F, acc, o, ORDER);
                 FloatVector v1 = FloatVector.fromMemorySegment(F, acc, o + VB, ORDER);
                 if (res != null) {
-                    v0 = v0.add(load(res.segment(), res.index(r0 + i, col), m0));
-                    v1 = v1.add(load(res.segment(), res.index(r0 + i, col + lanes), m1));
+                    long ro = res.index(r0 + i, col) * Float.BYTES;
+                    v0 = v0.add(edge ? FloatVector.fromMemorySegment(F, rs, ro, ORDER, m0) : FloatVector.fromMemorySegment(F, rs, ro, ORDER));
+                    v1 = v1.add(edge ? FloatVector.fromMemorySegment(F, rs, ro + VB, ORDER, m1) : FloatVector.fromMemorySegment(F, rs, ro + VB, ORDER));
                 }
-                store(v0, c.segment(), c.index(r0 + i, col), m0);
-                store(v1, c.segment(), c.index(r0 + i, col + lanes), m1);
+                if (edge) {
+                    v0.intoMemorySegment(cs, co, ORDER, m0);
+                    v1.intoMemorySegment(cs, co + VB, ORDER, m1);
+                } else {
+                    v0.intoMemorySegment(cs, co, ORDER);
+                    v1.intoMemorySegment(cs, co + VB, ORDER);
+                }
             }
         }
-    }
-
-    /** The vector at float index i, lanes outside m read as zero (and not touched). */
-    static FloatVector load(MemorySegment seg, long i, VectorMask<Float> m) {
-        return m.allTrue() ? FloatVector.fromMemorySegment(F, seg, i * Float.BYTES, ORDER)
-                : FloatVector.fromMemorySegment(F, seg, i * Float.BYTES, ORDER, m);
-    }
-
-    static void store(FloatVector v, MemorySegment seg, long i, VectorMask<Float> m) {
-        if (m.allTrue()) v.intoMemorySegment(seg, i * Float.BYTES, ORDER);
-        else v.intoMemorySegment(seg, i * Float.BYTES, ORDER, m);
     }
 
     /**
@@ -153,9 +160,12 @@ final class VectorGemm {
                             MemorySegment c, long co, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate) {
-            c00 = tile(c, co, 0); c01 = tile(c, co, 1); c10 = tile(c, co, 2); c11 = tile(c, co, 3);
-            c20 = tile(c, co, 4); c21 = tile(c, co, 5); c30 = tile(c, co, 6); c31 = tile(c, co, 7);
-            c40 = tile(c, co, 8); c41 = tile(c, co, 9); c50 = tile(c, co, 10); c51 = tile(c, co, 11);
+            c00 = FloatVector.fromMemorySegment(F, c, co, ORDER); c01 = FloatVector.fromMemorySegment(F, c, co + VB, ORDER);
+            c10 = FloatVector.fromMemorySegment(F, c, co + 2 * VB, ORDER); c11 = FloatVector.fromMemorySegment(F, c, co + 3 * VB, ORDER);
+            c20 = FloatVector.fromMemorySegment(F, c, co + 4 * VB, ORDER); c21 = FloatVector.fromMemorySegment(F, c, co + 5 * VB, ORDER);
+            c30 = FloatVector.fromMemorySegment(F, c, co + 6 * VB, ORDER); c31 = FloatVector.fromMemorySegment(F, c, co + 7 * VB, ORDER);
+            c40 = FloatVector.fromMemorySegment(F, c, co + 8 * VB, ORDER); c41 = FloatVector.fromMemorySegment(F, c, co + 9 * VB, ORDER);
+            c50 = FloatVector.fromMemorySegment(F, c, co + 10 * VB, ORDER); c51 = FloatVector.fromMemorySegment(F, c, co + 11 * VB, ORDER);
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
         }
@@ -181,10 +191,6 @@ final class VectorGemm {
         c30.intoMemorySegment(c, co + 6 * VB, ORDER); c31.intoMemorySegment(c, co + 7 * VB, ORDER);
         c40.intoMemorySegment(c, co + 8 * VB, ORDER); c41.intoMemorySegment(c, co + 9 * VB, ORDER);
         c50.intoMemorySegment(c, co + 10 * VB, ORDER); c51.intoMemorySegment(c, co + 11 * VB, ORDER);
-    }
-
-    private static FloatVector tile(MemorySegment c, long co, int v) {
-        return FloatVector.fromMemorySegment(F, c, co + v * VB, ORDER);
     }
 
     static int ceilDiv(int a, int b) {

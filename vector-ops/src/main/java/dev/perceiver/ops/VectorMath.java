@@ -2,8 +2,6 @@ package dev.perceiver.ops;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -13,16 +11,27 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Element functions on the Vector API: exp, the exact-erf GELU, ReLU, and double-precision row sums.
- * Coefficients come from {@code vector-ops/tools/fit_coefficients.py}.
+ * The species the vector kernels use, and the activations as in-place loops over memory.
  * <p>
- * Functions that take or return vectors must be inlined by C2 to stay in registers, so they are small; the GELU, which
- * is large, only exists as an in-place loop over memory ({@link #activate}) so that it compiles on its own.
+ * Rules every vector kernel here follows, each learned from a measured slowdown on JDK 25 / AVX2:
+ * <ul>
+ * <li>No own helper method takes or returns a vector in a hot loop. C2 inlines the Vector API's own methods
+ * whatever the size (they are {@code @ForceInline}), but stops inlining ours once a compilation passes its node
+ * budget (NodeCountInliningCutoff), which depends on what happened to be compiled first; a vector left boxed costs
+ * 10-100x.</li>
+ * <li>Loops run whole vectors and finish with one masked vector: masked loads and stores cost ~10x in a hot loop.</li>
+ * <li>e^x is {@code lanewise(EXP)} (SVML on x64: within 1 ulp in float and double, exact at 0, ±inf, NaN and in the
+ * subnormal range, as fast as a polynomial of our own).</li>
+ * </ul>
  */
 final class VectorMath {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The float species of every vector kernel: the preferred one, or {@code -Dperceiver.vectorBits=128|256|512} to
+     * compare sizes on one machine (a size above the hardware's runs, correctly, in slow Java emulation).
+     */
+    static final VectorSpecies<Float> F = species();
     /** Doubles in a vector of the same size as F: half as many lanes. */
-    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED.withShape(F.vectorShape());
     /** Floats in half a vector: as many lanes as D, so they convert to and from one double vector. */
     static final VectorSpecies<Float> F_HALF =
             VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -30,64 +39,10 @@ final class VectorMath {
 
     private VectorMath() {}
 
-    // exp in float: e^x = 2^n · e^r with n = round(x·log2 e), |r| <= ln2/2, e^r = 1 + r + r²·P(r) (error 3e-9).
-    private static final float EXP_LOW = -87.33654f;  // ln of the smallest normal float; below it we return 0
-    private static final float EXP_HIGH = 88.37626f;  // keeps 2^n finite; callers pass x <= 0
-    private static final float ROUND = 12582912f;     // 1.5·2^23: adding it rounds to an integer held in the low bits
-    private static final float LOG2E = 1.442695f, LN2_HI = 0.693145751953125f, LN2_LO = 1.42860677e-6f;
-
-    /** e^x for x <= 88 with at most 1 ulp error; 0 below the normal range (including -inf); NaN stays NaN. */
-    static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_LOW).min(EXP_HIGH);
-        FloatVector t = c.fma(LOG2E, ROUND);
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), c);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = r.fma(0.001381456951256783f, 0.00836870328141113f)
-                .fma(r, FloatVector.broadcast(F, 0.04166838750982335f))
-                .fma(r, FloatVector.broadcast(F, 0.16666520747940694f))
-                .fma(r, FloatVector.broadcast(F, 0.4999999345351929f));
-        p = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats()).blend(0f, x.lt(EXP_LOW));
-    }
-
-    /** The same in double for y in [-inf, 0] (error 5e-11 relative), 0 below the normal range. */
-    private static DoubleVector expNonPositive(DoubleVector y) {
-        DoubleVector c = y.max(-708.0);
-        DoubleVector t = c.fma(1.4426950408889634, 6755399441055744.0);  // 1.5·2^52
-        DoubleVector n = t.sub(6755399441055744.0);
-        DoubleVector r = n.fma(DoubleVector.broadcast(D, -0.6931471803691238), c);
-        r = n.fma(DoubleVector.broadcast(D, -1.9082149292705877e-10), r);
-        DoubleVector p = r.fma(0.0001979035514253118, 0.0013944642502927507)
-                .fma(r, DoubleVector.broadcast(D, 0.008333496966357039))
-                .fma(r, DoubleVector.broadcast(D, 0.04166629517628344))
-                .fma(r, DoubleVector.broadcast(D, 0.16666665869774527))
-                .fma(r, DoubleVector.broadcast(D, 0.5000000067620702));
-        p = p.fma(r.mul(r), r).add(1.0);
-        LongVector bits = t.reinterpretAsLongs().sub(Double.doubleToRawLongBits(6755399441055744.0) - 1023)
-                .lanewise(VectorOperators.LSHL, 52);
-        return p.mul(bits.reinterpretAsDoubles()).blend(0.0, y.lt(-708.0));
-    }
-
-    /**
-     * GELU in double, rounded once to float by the caller: within 1 ulp of {@link Erf#gelu}, nearly always equal.
-     * x·Φ(x) with the normal tail Q(a) = Φ(-a) = e^{-a²/2}·R(a) for a = |x| (a² is exact in double), R a positive
-     * rational with 7e-9 relative error; Φ(x) = Q for x <= 0 (sign of zero kept) and 1 - Q for x > 0.
-     */
-    private static DoubleVector gelu(DoubleVector x) {
-        DoubleVector a = x.abs().min(40.0);  // keeps R finite; Q is already 0 there (and x·0 gives NaN for -inf, as Erf)
-        DoubleVector num = a.fma(0.004122118984867418, 0.04068798517613533)
-                .fma(a, DoubleVector.broadcast(D, 0.18342045702872334))
-                .fma(a, DoubleVector.broadcast(D, 0.4385807212325489))
-                .fma(a, DoubleVector.broadcast(D, 0.5));
-        DoubleVector den = a.fma(0.010332505723861359, 0.1019958964117048)
-                .fma(a, DoubleVector.broadcast(D, 0.4699528591155545))
-                .fma(a, DoubleVector.broadcast(D, 1.2033303543582459))
-                .fma(a, DoubleVector.broadcast(D, 1.6750463050754392))
-                .fma(a, DoubleVector.broadcast(D, 1.0));
-        DoubleVector q = expNonPositive(a.mul(a).mul(-0.5)).mul(num.div(den));
-        return x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)));
+    private static VectorSpecies<Float> species() {
+        String bits = System.getProperty("perceiver.vectorBits");
+        return bits == null ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits)));
     }
 
     /** Applies act in place to count contiguous floats starting at byte offset off. */
@@ -99,34 +54,62 @@ final class VectorMath {
         }
     }
 
-    private static void gelu(MemorySegment seg, long off, long count) {
-        int lanes = F_HALF.length();
-        for (long i = 0; i < count; i += lanes) {
-            long o = off + i * Float.BYTES;
-            VectorMask<Float> m = F_HALF.indexInRange(i, count);
-            DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(F_HALF, seg, o, ORDER, m)
-                    .convertShape(VectorOperators.F2D, D, 0);
-            gelu(x).convertShape(VectorOperators.D2F, F_HALF, 0).intoMemorySegment(seg, o, ORDER, m);
-        }
-    }
-
+    /** max(x, 0) as the scalar twin: -0 becomes +0, NaN stays NaN. */
     private static void relu(MemorySegment seg, long off, long count) {
-        for (long i = 0; i < count; i += F.length()) {
+        int lanes = F.length();
+        long i = 0;
+        for (; i + lanes <= count; i += lanes) {
+            long o = off + i * Float.BYTES;
+            FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER);
+            x.blend(0f, x.compare(VectorOperators.LE, 0f)).intoMemorySegment(seg, o, ORDER);
+        }
+        if (i < count) {
             long o = off + i * Float.BYTES;
             VectorMask<Float> m = F.indexInRange(i, count);
             FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER, m);
-            relu(x).intoMemorySegment(seg, o, ORDER, m);
+            x.blend(0f, x.compare(VectorOperators.LE, 0f)).intoMemorySegment(seg, o, ORDER, m);
         }
     }
 
-    /** max(x, 0) as the scalar twin: -0 becomes +0, NaN stays NaN. */
-    static FloatVector relu(FloatVector x) {
-        return x.blend(0f, x.compare(VectorOperators.LE, 0f));
+    /** GELU; the ragged end goes through a zero-padded copy so the GELU code exists once, inline in its loop. */
+    private static void gelu(MemorySegment seg, long off, long count) {
+        int lanes = F_HALF.length();
+        long whole = count - count % lanes;
+        geluWhole(seg, off, whole);
+        if (whole < count) {
+            long tail = (count - whole) * Float.BYTES;
+            MemorySegment pad = MemorySegment.ofArray(new byte[lanes * Float.BYTES]);
+            MemorySegment.copy(seg, off + whole * Float.BYTES, pad, 0, tail);
+            geluWhole(pad, 0, lanes);
+            MemorySegment.copy(pad, 0, seg, off + whole * Float.BYTES, tail);
+        }
     }
 
-    /** The sum of a float vector's two halves, in double lanes (for row sums accumulated in double). */
-    static DoubleVector widenSum(FloatVector x) {
-        return ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 0))
-                .add((DoubleVector) x.convertShape(VectorOperators.F2D, D, 1));
+    /**
+     * GELU of count floats (a multiple of D's lanes) in double, rounded once: within 1 ulp of {@link Erf#gelu} and
+     * nearly always equal. x·Φ(x) with the normal tail Q(a) = Φ(-a) = e^{-a²/2}·R(a) for a = |x| (a² is exact in
+     * double) and R = P4/Q5, positive coefficients, 7e-9 relative error ({@code tools/fit_coefficients.py});
+     * Φ(x) = Q for x <= 0 (keeps the sign of zero) and 1 - Q for x > 0.
+     */
+    private static void geluWhole(MemorySegment seg, long off, long count) {
+        for (long i = 0; i < count; i += D.length()) {
+            long o = off + i * Float.BYTES;
+            DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(F_HALF, seg, o, ORDER)
+                    .convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector a = x.abs();
+            a = a.blend(40.0, a.compare(VectorOperators.GT, 40.0));  // R stays finite; Q is 0 there (x·0: NaN for -inf, as Erf)
+            DoubleVector num = a.fma(0.004122118984867418, 0.04068798517613533)
+                    .fma(a, DoubleVector.broadcast(D, 0.18342045702872334))
+                    .fma(a, DoubleVector.broadcast(D, 0.4385807212325489))
+                    .fma(a, DoubleVector.broadcast(D, 0.5));
+            DoubleVector den = a.fma(0.010332505723861359, 0.1019958964117048)
+                    .fma(a, DoubleVector.broadcast(D, 0.4699528591155545))
+                    .fma(a, DoubleVector.broadcast(D, 1.2033303543582459))
+                    .fma(a, DoubleVector.broadcast(D, 1.6750463050754392))
+                    .fma(a, DoubleVector.broadcast(D, 1.0));
+            DoubleVector q = a.mul(a).mul(-0.5).lanewise(VectorOperators.EXP).mul(num.div(den));
+            x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)))
+                    .convertShape(VectorOperators.D2F, F_HALF, 0).intoMemorySegment(seg, o, ORDER);
+        }
     }
 }

@@ -111,7 +111,7 @@ class GemmTest {
     void outputsDoNotDependOnThreadCount() {
         try (TestMatrices t = new TestMatrices(8);
              ExecutorParallel two = new ExecutorParallel(2); ExecutorParallel three = new ExecutorParallel(3)) {
-            int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 300, 40}, {5, 1000, 16}, {130, 8, 9}};
+            int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 2000, 600}, {5, 1000, 300}, {130, 40, 300}};  // several units each
             for (int[] s : shapes) {
                 Matrix a = t.random(s[0], s[2]), bias = t.random(1, s[1]), res = t.random(s[0], s[1]);
                 PackedMatrix b = VECTOR.packTransposed(t.random(s[1], s[2]), t.arena);

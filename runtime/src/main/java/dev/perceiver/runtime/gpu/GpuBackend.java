@@ -4,8 +4,7 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Epilogue;
 import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
-import dev.perceiver.ops.Parallel;
-import dev.perceiver.runtime.Backend;
+import dev.perceiver.runtime.HostBackend;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.ThreadPool;
 
@@ -16,13 +15,11 @@ import java.lang.foreign.SegmentAllocator;
  * attention products run as batched GEMMs over heads. Activations travel to the device and back per product, and
  * softmax, norms and epilogues run on the CPU kernels: the simple first step, not yet the fast one.
  */
-public final class GpuBackend implements Backend {
+public final class GpuBackend extends HostBackend {
     /** Attention scores held at once (floats), so long key sets are processed a query chunk at a time. */
     private static final long SCORES_PER_CHUNK = 32L << 20;
 
     private final GpuContext gpu;
-    private final Kernels kernels;
-    private final ThreadPool pool;
     private final long scoresPerChunk;
 
     /** Owns gpu and pool and closes them with the backend. */
@@ -31,25 +28,14 @@ public final class GpuBackend implements Backend {
     }
 
     GpuBackend(GpuContext gpu, Kernels kernels, ThreadPool pool, long scoresPerChunk) {
+        super(kernels, pool);
         this.gpu = gpu;
-        this.kernels = kernels;
-        this.pool = pool;
         this.scoresPerChunk = scoresPerChunk;
     }
 
     @Override
     public String name() {
-        return "gpu (" + gpu.description() + "), " + pool.threads() + " CPU threads, " + kernels.name() + " kernels";
-    }
-
-    @Override
-    public Kernels kernels() {
-        return kernels;
-    }
-
-    @Override
-    public Parallel parallel() {
-        return pool;
+        return "gpu (" + gpu.description() + "), host: " + hostDescription();
     }
 
     record GpuLinear(DeviceBuffer weight, Matrix bias) implements PreparedLinear {
@@ -77,7 +63,7 @@ public final class GpuBackend implements Backend {
 
     @Override
     public void attention(Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out, Matrix probs,
-                          Scratch scratch) {
+                          Matrix lse, Scratch scratch) {
         int nq = q.rows(), nk = k.rows(), dv = v.cols() / heads;
         float scale = (float) (1.0 / Math.sqrt(q.cols() / heads));
         int chunk = (int) Math.clamp(scoresPerChunk / Math.max(1L, (long) heads * nk), 1, Math.max(1, nq));
@@ -90,6 +76,7 @@ public final class GpuBackend implements Backend {
                      DeviceBuffer ctx = gpu.allocate(rows, heads * dv)) {
                     gpu.attentionScores(qd.matrix(), keys.matrix(), heads, scale, scores.matrix());
                     gpu.download(scores.matrix(), host);
+                    if (lse != null) logSumExp(host, maskBias, lse, nq, q0, rows);
                     kernels.softmaxRows(pool, host, maskBias);
                     if (probs != null)
                         for (int h = 0; h < heads; h++)
@@ -103,9 +90,23 @@ public final class GpuBackend implements Backend {
         }
     }
 
+    /** lse rows of the chunk's queries from its scaled scores (heads·rows x nk, head-major), before the softmax. */
+    private void logSumExp(Matrix scores, Matrix maskBias, Matrix lse, int nq, int q0, int rows) {
+        pool.forRange(scores.rows(), 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < scores.cols(); j++)
+                    max = Math.max(max, scores.get(r, j) + (maskBias == null ? 0f : maskBias.get(0, j)));
+                for (int j = 0; j < scores.cols(); j++)
+                    sum += Math.exp(scores.get(r, j) + (maskBias == null ? 0f : maskBias.get(0, j)) - max);
+                lse.set(r / rows * nq + q0 + r % rows, 0, (float) (max + Math.log(sum)));
+            }
+        });
+    }
+
     @Override
     public void close() {
         gpu.close();
-        pool.close();
+        super.close();
     }
 }

@@ -76,10 +76,12 @@ class GpuBackendTest {
         for (int j = 0; j < nk; j += 2) mask.set(0, j, -3.4028235e38f);
         Matrix got = random(rnd, nq, heads * dv), want = random(rnd, nq, heads * dv);
         Matrix gotProbs = random(rnd, heads * nq, nk), wantProbs = random(rnd, heads * nq, nk);
-        gpu.attention(q, k, v, heads, mask, got, gotProbs, scratch);
-        cpu.attention(q, k, v, heads, mask, want, wantProbs, scratch);
+        Matrix gotLse = random(rnd, heads * nq, 1), wantLse = random(rnd, heads * nq, 1);
+        gpu.attention(q, k, v, heads, mask, got, gotProbs, gotLse, scratch);
+        cpu.attention(q, k, v, heads, mask, want, wantProbs, wantLse, scratch);
         assertClose(got, want);
         assertClose(gotProbs, wantProbs);
+        assertClose(gotLse, wantLse);
     }
 
     private static void assertClose(Matrix got, Matrix want) {

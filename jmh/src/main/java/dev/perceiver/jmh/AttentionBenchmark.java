@@ -1,0 +1,77 @@
+package dev.perceiver.jmh;
+
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.ThreadPool;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+
+/**
+ * Multi-head attention without stored probabilities (the streaming path); shape "NQxNKxHEADSxD" with dqk = dv = D.
+ * {@code gflop} is GFLOP/s counting the two products, 2·NQ·NK·(dqk + dv)·HEADS (the softmax is not counted).
+ * Shapes: latent self-attention (512 latents, 8 heads of 128) and the Fourier image model's cross-attention
+ * (512 latents over 50176 pixels, one 261-wide head), with half the keys masked.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
+        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx8g"})
+public class AttentionBenchmark {
+    @Param({"512x512x8x128", "512x50176x1x261"})
+    public String shape;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"vector"})
+    public String kernels;
+
+    private Arena arena;
+    private ThreadPool pool;
+    private Kernels k;
+    private Matrix q, kk, v, mask, out;
+    private int heads;
+    private double gflopPerOp;
+
+    @Setup
+    public void setUp() {
+        int[] d = BenchData.dims(shape);
+        int nq = d[0], nk = d[1], dim = d[3];
+        heads = d[2];
+        arena = Arena.ofShared();
+        pool = new ThreadPool(threads);
+        k = BenchData.kernels(kernels);
+        q = BenchData.random(arena, nq, heads * dim, 1);
+        kk = BenchData.random(arena, nk, heads * dim, 2);
+        v = BenchData.random(arena, nk, heads * dim, 3);
+        out = BenchData.random(arena, nq, heads * dim, 4);
+        mask = BenchData.random(arena, 1, nk, 5);
+        for (int j = 0; j < nk; j++) mask.set(0, j, j % 2 == 0 ? 0f : -3.4028235e38f);
+        gflopPerOp = 2.0 * nq * nk * 2 * dim * heads / 1e9;
+    }
+
+    @TearDown
+    public void tearDown() {
+        pool.close();
+        arena.close();
+    }
+
+    @Benchmark
+    public void attention(Rate rate) {
+        k.attention(pool, q, kk, v, heads, mask, out, null, arena);
+        rate.gflop += gflopPerOp;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.perceiver.jmh;
+
+import dev.perceiver.ops.Epilogue;
+import dev.perceiver.ops.Kernels;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.ops.PackedMatrix;
+import dev.perceiver.runtime.ThreadPool;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+
+/**
+ * c = a·w^T with w packed once, as a Linear layer runs; shape "MxNxK". The {@code gflop} counter is GFLOP/s
+ * (2·M·N·K per product). Shapes: the 1024³ yardstick, vision latents (512x1024x1024), the cross-attention
+ * projections (2048x512x512, 50176x512x261), the classification query (1x1000x1024, 8x1024x1024) and the
+ * flow decoder's queries (182528x322x322).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
+        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx12g"})
+public class GemmBenchmark {
+    @Param({"1024x1024x1024", "512x1024x1024", "2048x512x512", "50176x512x261", "1x1000x1024", "8x1024x1024",
+            "182528x322x322"})
+    public String shape;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"vector"})
+    public String kernels;
+
+    private Arena arena;
+    private ThreadPool pool;
+    private Kernels k;
+    private Matrix a, c;
+    private PackedMatrix w;
+    private double gflopPerOp;
+
+    @Setup
+    public void setUp() {
+        int[] d = BenchData.dims(shape);
+        arena = Arena.ofShared();
+        pool = new ThreadPool(threads);
+        k = BenchData.kernels(kernels);
+        a = BenchData.random(arena, d[0], d[2], 1);
+        w = k.packTransposed(BenchData.random(arena, d[1], d[2], 2), arena);
+        c = BenchData.random(arena, d[0], d[1], 3);
+        gflopPerOp = 2.0 * d[0] * d[1] * d[2] / 1e9;
+    }
+
+    @TearDown
+    public void tearDown() {
+        pool.close();
+        arena.close();
+    }
+
+    @Benchmark
+    public void gemm(Rate rate) {
+        k.gemm(pool, a, w, c, Epilogue.NONE);
+        rate.gflop += gflopPerOp;
+    }
+}
