@@ -2,6 +2,9 @@ package dev.perceiver.loader;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +45,23 @@ public final class TestMemory {
     /** The peak resident set since the last reset, in bytes. */
     public static long peakResidentBytes() {
         return status("VmHWM:");
+    }
+
+    /**
+     * Asks glibc to give the free memory it keeps back to the system (malloc_trim), so that the resident set shows
+     * what is still allocated, not what the allocator holds for reuse. False where there is no malloc_trim (musl).
+     */
+    public static boolean trimMalloc() {
+        var trim = Linker.nativeLinker().defaultLookup().find("malloc_trim");
+        if (trim.isEmpty()) return false;
+        try {
+            int released = (int) Linker.nativeLinker()
+                    .downcallHandle(trim.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG))
+                    .invokeExact(0L);
+            return released >= 0;
+        } catch (Throwable e) {
+            throw new IllegalStateException("malloc_trim failed", e);
+        }
     }
 
     /** Starts a new peak from the current resident set (Linux: writing 5 to clear_refs). */
