@@ -93,7 +93,8 @@ class TorchCheckpointFuzzTest {
                 byte[] data = zip.getInputStream(e).readAllBytes();
                 String name = e.getName().substring(e.getName().indexOf('/') + 1);
                 if (name.equals("data.pkl")) pickle = data;
-                else if (name.startsWith("data/")) records.put(name.substring(5), Arrays.copyOf(data, Math.min(256, data.length)));
+                else if (name.startsWith("data/"))
+                    records.put(name.substring(5), Arrays.copyOf(data, Math.min(256, data.length)));
             }
         }
         Path file = Files.createTempFile("perceiver-seed", ".bin");

@@ -317,7 +317,8 @@ public final class Perceiver implements AutoCloseable {
 
     private static String describe(PerceiverInputs in) {
         StringBuilder s = new StringBuilder();
-        shapes(in).forEach((name, shape) -> s.append(s.isEmpty() ? "" : ", ").append(name).append(' ').append(Arrays.toString(shape)));
+        shapes(in).forEach((name, shape) ->
+                s.append(s.isEmpty() ? "" : ", ").append(name).append(' ').append(Arrays.toString(shape)));
         return s.toString();
     }
 

@@ -57,7 +57,8 @@ class ImageFilesFuzzTest {
         for (String name : List.of("frame0_16x12.png", "frame1_16x12.png", "image4_48x64.png"))
             seeds.add(Files.readAllBytes(GoldenInputs.DIR.resolve(name)));
         BufferedImage frame = ImageIO.read(GoldenInputs.DIR.resolve("frame0_16x12.png").toFile());
-        for (String format : List.of("jpeg", "bmp", "gif")) seeds.add(encode(convert(frame, BufferedImage.TYPE_3BYTE_BGR), format));
+        for (String format : List.of("jpeg", "bmp", "gif"))
+            seeds.add(encode(convert(frame, BufferedImage.TYPE_3BYTE_BGR), format));
         for (int type : new int[] {BufferedImage.TYPE_BYTE_GRAY, BufferedImage.TYPE_USHORT_GRAY,
                 BufferedImage.TYPE_BYTE_INDEXED, BufferedImage.TYPE_INT_ARGB, BufferedImage.TYPE_BYTE_BINARY})
             seeds.add(encode(convert(frame, type), "png"));

@@ -67,7 +67,8 @@ class PerceiverTokenizerFuzzTest {
         try {
             String strict = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-            if (!strict.equals(text)) throw new AssertionError("valid UTF-8 decoded as " + quote(text) + ", not " + quote(strict));
+            if (!strict.equals(text))
+                throw new AssertionError("valid UTF-8 decoded as " + quote(text) + ", not " + quote(strict));
         } catch (CharacterCodingException invalid) {
             if (text.indexOf('\uFFFD') < 0) throw new AssertionError("invalid UTF-8 decoded without U+FFFD: " + quote(text));
         }

@@ -72,10 +72,9 @@ record GoldenCase(String name, Path dir) {
                 out = PerceiverInputs.ofModalities(modalities);
             } else if (in.inputIds() != null) {
                 long[] ids = in.inputIds().data().clone();
+                int specials = PerceiverTokenizer.SPECIAL_TOKENS;
                 for (int i = 0; i < ids.length; i++)
-                    if (ids[i] >= PerceiverTokenizer.SPECIAL_TOKENS)
-                        ids[i] = PerceiverTokenizer.SPECIAL_TOKENS + (ids[i] - PerceiverTokenizer.SPECIAL_TOKENS + 13L * variant)
-                                % (vocab - PerceiverTokenizer.SPECIAL_TOKENS);
+                    if (ids[i] >= specials) ids[i] = specials + (ids[i] - specials + 13L * variant) % (vocab - specials);
                 out = PerceiverInputs.ofTokens(new LongTensor(ids, in.inputIds().shape()));
             } else {
                 out = PerceiverInputs.of(shifted(in.inputs(), variant, arena));
@@ -104,8 +103,8 @@ record GoldenCase(String name, Path dir) {
             float[] g = got.get(name);
             int at = Arrays.mismatch(values, g);
             if (at >= 0)
-                throw new AssertionError(what + ": " + name + " differs at index " + at + " of " + values.length + ": "
-                        + (at < g.length ? g[at] : "(missing)") + " instead of " + (at < values.length ? values[at] : "(none)"));
+                throw new AssertionError(String.format("%s: %s differs at index %d of %d: %s instead of %s", what, name,
+                        at, values.length, at < g.length ? g[at] : "nothing", at < values.length ? values[at] : "nothing"));
         });
     }
 

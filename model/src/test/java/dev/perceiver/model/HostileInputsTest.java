@@ -117,12 +117,18 @@ class HostileInputsTest {
     @Test
     void emptyBatchesAndZeroSizedInputsAreRefusedNamingTheInput() {
         try (Arena arena = Arena.ofConfined()) {
-            assertRefused("image_conv", PerceiverInputs.of(Tensor.zeros(arena, 0, 3, 32, 32)), "inputs has shape [0, 3, 32, 32]");
-            assertRefused("image_fourier", PerceiverInputs.of(Tensor.zeros(arena, 1, 3, 0, 0)), "inputs has shape [1, 3, 0, 0]");
-            assertRefused("image_learned", PerceiverInputs.of(Tensor.zeros(arena, 2, 3, 12, 0)), "inputs has shape [2, 3, 12, 0]");
-            assertRefused("optical_flow", PerceiverInputs.of(Tensor.zeros(arena, 0, 2, 27, 12, 16)), "inputs has shape [0, 2, 27, 12, 16]");
-            assertRefused("masked_lm", PerceiverInputs.ofTokens(LongTensor.of(new long[0], 0, 24)), "inputs has shape [0, 24]");
-            assertRefused("sequence_classification", PerceiverInputs.ofTokens(LongTensor.of(new long[0], 1, 0)), "inputs has shape [1, 0]");
+            assertRefused("image_conv", PerceiverInputs.of(Tensor.zeros(arena, 0, 3, 32, 32)),
+                    "inputs has shape [0, 3, 32, 32]");
+            assertRefused("image_fourier", PerceiverInputs.of(Tensor.zeros(arena, 1, 3, 0, 0)),
+                    "inputs has shape [1, 3, 0, 0]");
+            assertRefused("image_learned", PerceiverInputs.of(Tensor.zeros(arena, 2, 3, 12, 0)),
+                    "inputs has shape [2, 3, 12, 0]");
+            assertRefused("optical_flow", PerceiverInputs.of(Tensor.zeros(arena, 0, 2, 27, 12, 16)),
+                    "inputs has shape [0, 2, 27, 12, 16]");
+            assertRefused("masked_lm", PerceiverInputs.ofTokens(LongTensor.of(new long[0], 0, 24)),
+                    "inputs has shape [0, 24]");
+            assertRefused("sequence_classification", PerceiverInputs.ofTokens(LongTensor.of(new long[0], 1, 0)),
+                    "inputs has shape [1, 0]");
             Map<String, Tensor> noAudio = new TreeMap<>(GoldenCase.of("multimodal").inputs(0, arena).modalities());
             noAudio.put("audio", Tensor.zeros(arena, 1, 0, 1));
             assertRefused("multimodal", PerceiverInputs.ofModalities(noAudio), "inputs.audio has shape [1, 0, 1]");

@@ -61,7 +61,8 @@ class SoakTest {
     @Test
     void manyInferencesOfAnOfficialSizeModelKeepTheResidentSetFlat() {
         PerceiverConfig config = OfficialModels.config("language-mlm");
-        try (Perceiver model = Perceiver.random(config, new CpuBackend(Kernels.best(), ThreadPool.ofAvailableProcessors()), true);
+        try (Perceiver model = Perceiver.random(config, new CpuBackend(Kernels.best(), ThreadPool.ofAvailableProcessors()),
+                true);
              Arena arena = Arena.ofShared()) {
             PerceiverInputs in = SampleInputs.of(model.head(), config, 1, arena, 7);
             Samples s = soak("language-mlm (random weights, 201M parameters)", OFFICIAL_INFERENCES, i -> model.forward(in));

@@ -13,7 +13,8 @@ class ScratchTest {
             assertThatThrownBy(() -> scratch.allocate(Scratch.MAX_ALLOCATION_BYTES + 1, 64))
                     .isExactlyInstanceOf(AllocationTooLargeException.class)
                     .hasMessageEndingWith("of memory this machine has")
-                    .satisfies(e -> assertThat(((AllocationTooLargeException) e).bytes()).isEqualTo(Scratch.MAX_ALLOCATION_BYTES + 1));
+                    .satisfies(e -> assertThat(((AllocationTooLargeException) e).bytes())
+                            .isEqualTo(Scratch.MAX_ALLOCATION_BYTES + 1));
             assertThat(scratch.reservedBytes()).as("nothing reserved for the refused allocation").isZero();
             // Refused sizes leave it usable.
             assertThat(scratch.allocate(1024, 64).byteSize()).isEqualTo(1024);
