@@ -71,7 +71,7 @@ final class VectorAttention {
         final float scale;
         final int dvPad;
         final long vRow;
-        final MemorySegment qT, oT, stats, sT, pv, kEdge, vPack;
+        final MemorySegment qT, oT, stats, sT, pv, kPack, vPack;
         int h, q0, q1, subs;
 
         Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
@@ -85,7 +85,7 @@ final class VectorAttention {
             stats = floats(scratch, (long) maxSubs * 3 * NR);  // per sub-panel: running max, running sum, correction
             sT = floats(scratch, (long) KEY_BLOCK * NR);
             pv = floats(scratch, (long) dvPad * NR);
-            kEdge = floats(scratch, (long) s.dqk() * MR);
+            kPack = floats(scratch, (long) VectorGemm.roundUp(KEY_BLOCK, MR) * s.dqk());
             int lines = VectorGemm.ceilDiv(dvPad, 16);
             vRow = (lines | 1) * 64L;  // an odd number of cache lines: the block's rows spread over all L1 sets
             vPack = floats(scratch, KEY_BLOCK * vRow / Float.BYTES);
@@ -166,37 +166,42 @@ final class VectorAttention {
         }
 
         /**
-         * The ragged last key panel of a block as [d][MR], and, if values, a dense copy of the block's V rows: read in
-         * place, a V row per k step would land 4 KiB apart with 8 heads of 128, all in one L1 set and on a new page.
+         * The block's keys as MR-key tiles [tile][d][MR] (the last zero-padded), which the micro-kernel needs, and, if
+         * values, a dense copy of the block's V rows: read in place, a V row per k step would land 4 KiB apart with 8
+         * heads of 128, all in one L1 set and on a new page.
          */
         private void packBlock(int kb, int nkb, boolean values) {
-            int fullKeys = nkb / MR * MR, dqk = s.dqk();
-            if (fullKeys < nkb)
-                for (int i = 0; i < MR; i++)
-                    for (int d = 0; d < dqk; d++)
-                        kEdge.setAtIndex(FLOAT, (long) d * MR + i, fullKeys + i < nkb ? k.get(kb + fullKeys + i, h * dqk + d) : 0f);
+            int dqk = s.dqk();
+            MemorySegment ks = k.segment();
+            for (int j = 0; j < VectorGemm.roundUp(nkb, MR); j++) {
+                long base = (long) j / MR * dqk * MR + j % MR;
+                if (j < nkb) {
+                    long src = k.index(kb + j, h * dqk);
+                    for (int d = 0; d < dqk; d++) kPack.setAtIndex(FLOAT, base + (long) d * MR, ks.getAtIndex(FLOAT, src + d));
+                } else {
+                    for (int d = 0; d < dqk; d++) kPack.setAtIndex(FLOAT, base + (long) d * MR, 0f);
+                }
+            }
             if (values)
                 for (int j = 0; j < nkb; j++)
                     MemorySegment.copy(v.segment(), v.index(kb + j, h * s.dv()) * Float.BYTES, vPack, j * vRow,
                             (long) s.dv() * Float.BYTES);
         }
 
-        /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, K rows read in place. */
+        /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, from the packed keys. */
         private void scores(int sp, int kb, int nkb) {
-            int dqk = s.dqk(), full = nkb / MR;
+            int dqk = s.dqk();
             long bo = qTOffset(sp);
-            for (int t = 0; t < full; t++)
-                VectorGemm.microKernel(k.segment(), k.index(kb + t * MR, h * dqk) * Float.BYTES, (long) k.stride() * Float.BYTES,
-                        Float.BYTES, qT, bo, ROW, dqk, sT, t * MR * ROW, false);
-            if (full * MR < nkb)
-                VectorGemm.microKernel(kEdge, 0, Float.BYTES, MR * Float.BYTES, qT, bo, ROW, dqk, sT, full * MR * ROW, false);
+            for (int t = 0; t < VectorGemm.ceilDiv(nkb, MR); t++)
+                VectorGemm.microKernel(kPack, (long) t * dqk * MR * Float.BYTES, MR * Float.BYTES, qT, bo, ROW, dqk, sT,
+                        t * MR * ROW, false);
             scaleAndMask(sT, nkb, scale, mask, kb);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(vPack, (long) t * MR * Float.BYTES, Float.BYTES, vRow, sT, 0, ROW, nkb, pv,
+                VectorGemm.microKernel(vPack, (long) t * MR * Float.BYTES, vRow, sT, 0, ROW, nkb, pv,
                         t * MR * ROW, false);
         }
 

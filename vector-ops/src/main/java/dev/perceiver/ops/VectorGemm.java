@@ -12,9 +12,9 @@ import java.nio.ByteOrder;
 /**
  * Matrix product on the Vector API, Goto/BLIS style: B comes packed in column panels, the work is cut into row x
  * column units for the threads, each unit walks k in KC slices and runs one register-blocked micro-kernel per
- * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. A is read in place (a
- * packed copy measured no faster here); only a ragged last group of fewer than MR rows is copied, zero-padded.
- * c must not overlap a (as for the scalar twin).
+ * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. A's rows are copied per KC
+ * pass into MR-row tiles ([kk][MR]): the micro-kernel then finds a tile's rows at constant offsets, and rows read in
+ * place a power-of-two stride apart (1024 floats: 4 KiB) alias in L1. c must not overlap a (as for the scalar twin).
  * <p>
  * Every output is a single FMA chain over k = 0, 1, ... in order (a KC slice carries its accumulator on to the next
  * through the unit's accumulator buffer), so results equal {@link ScalarKernels#gemm}'s before the epilogue and do
@@ -32,6 +32,8 @@ final class VectorGemm {
      * measured on par with 12 x 32 and 4 x 64 (73-76% of peak).
      */
     static final int MR = 6;
+    /** Bytes from one k step of a packed A tile to the next. */
+    private static final long A_STEP = MR * Float.BYTES;
     /** Micro-tile columns: two vectors. The packed panels (ScalarKernels.PANEL_WIDTH) hold a whole number of them. */
     static final int NR = 2 * F.length();
     /** k per pass: the KC x NR slice of a B panel (16 KiB at 8 lanes) stays in L1 while a unit's rows stream by. */
@@ -77,32 +79,38 @@ final class VectorGemm {
         int k = b.k(), pw = b.panelWidth(), subsPerPanel = pw / NR;
         int full = (r1 - r0) / MR, tiles = ceilDiv(r1 - r0, MR);
         long tileBytes = (long) MR * NR * Float.BYTES, subBytes = tiles * tileBytes;
-        MemorySegment acc = ws.acc(subBytes * (s1 - s0)), edge = ws.edge();
-        long aRow = (long) a.stride() * Float.BYTES, bRow = (long) pw * Float.BYTES;
+        MemorySegment acc = ws.acc(subBytes * (s1 - s0)), packed = ws.packed((long) tiles * MR * KC * Float.BYTES);
+        long bRow = (long) pw * Float.BYTES;
         for (int k0 = 0; k0 == 0 || k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean accumulate = k0 > 0;
-            if (full < tiles) packRows(a, r0 + full * MR, r1, k0, kc, edge);
+            packRows(a, r0, r1, k0, kc, packed);
+            long tileStride = (long) kc * MR * Float.BYTES;
             for (int s = s0; s < s1; s++) {
                 long bo = (b.panelBase(s / subsPerPanel) + (long) k0 * pw + s % subsPerPanel * NR) * Float.BYTES;
                 long co = (s - s0) * subBytes;
-                for (int t = 0; t < full; t++)
-                    microKernel(a.segment(), a.index(r0 + t * MR, k0) * Float.BYTES, aRow, Float.BYTES,
-                            b.data(), bo, bRow, kc, acc, co + t * tileBytes, accumulate);
-                if (full < tiles)
-                    microKernel(edge, 0, Float.BYTES, MR * Float.BYTES, b.data(), bo, bRow, kc, acc,
-                            co + full * tileBytes, accumulate);
+                for (int t = 0; t < tiles; t++)
+                    microKernel(packed, t * tileStride, A_STEP, b.data(), bo, bRow, kc, acc, co + t * tileBytes,
+                            accumulate);
             }
         }
         epilogue(acc, subBytes, c, e, r0, r1, s0, s1);
     }
 
-    /** Rows [from, to) (fewer than MR) of a's columns [k0, k0 + kc) into edge as [kc][MR], zero-padded. */
-    private static void packRows(Matrix a, int from, int to, int k0, int kc, MemorySegment edge) {
-        for (int i = 0; i < MR; i++) {
-            int row = from + i;
-            for (int kk = 0; kk < kc; kk++)
-                edge.setAtIndex(FLOAT, (long) kk * MR + i, row < to ? a.get(row, k0 + kk) : 0f);
+    /**
+     * Rows [from, to) of a's columns [k0, k0 + kc) into dest as MR-row tiles, tile t at float t·kc·MR laid out
+     * [kc][MR]; rows past to (in the last tile) are zero.
+     */
+    private static void packRows(Matrix a, int from, int to, int k0, int kc, MemorySegment dest) {
+        MemorySegment as = a.segment();
+        for (int r = from; r < from + roundUp(to - from, MR); r++) {
+            long base = (long) (r - from) / MR * kc * MR + (r - from) % MR;
+            if (r < to) {
+                long src = a.index(r, k0);
+                for (int kk = 0; kk < kc; kk++) dest.setAtIndex(FLOAT, base + (long) kk * MR, as.getAtIndex(FLOAT, src + kk));
+            } else {
+                for (int kk = 0; kk < kc; kk++) dest.setAtIndex(FLOAT, base + (long) kk * MR, 0f);
+            }
         }
     }
 
@@ -152,13 +160,28 @@ final class VectorGemm {
     }
 
     /**
-     * The micro-kernel: C (MR x NR, rows NR floats apart from byte co) = [C +] A · B over kc steps, where A element
-     * (i, kk) is the float at byte {@code ao + i·ars + kk·aks} (packed [kk][i] panels and plain row-major rows both
-     * fit) and B row kk is NR floats at byte {@code bo + kk·bks}. Each C element is one FMA chain in kk order.
+     * The micro-kernel: C (MR x NR, rows NR floats apart from byte co) = [C +] A · B over kc steps. A is a tile of MR
+     * adjacent floats per step: element (i, kk) at byte {@code ao + 4·i + kk·aks} (a packed [kk][MR] tile, or MR
+     * adjacent columns of a row-major matrix); B row kk is NR floats at byte {@code bo + kk·bks}. Each C element is
+     * one FMA chain in kk order.
      */
-    static void microKernel(MemorySegment a, long ao, long ars, long aks, MemorySegment b, long bo, long bks, int kc,
+    static void microKernel(MemorySegment a, long ao, long aks, MemorySegment b, long bo, long bks, int kc,
                             MemorySegment c, long co, boolean accumulate) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        int pairs = kc & ~1;
+        if (pairs > 0) pairSteps(a, ao, aks, b, bo, bks, pairs, c, co, accumulate);
+        if (pairs < kc) oneStep(a, ao + pairs * aks, b, bo + pairs * bks, c, co, accumulate || pairs > 0);
+        if (kc == 0 && !accumulate) c.asSlice(co, MR * NR * Float.BYTES).fill((byte) 0);  // a product over nothing
+    }
+
+    /**
+     * An even number of steps, two per iteration. C2's code here decides the speed (one AVX2 core, L1-resident data):
+     * one step per iteration with running pointers ran at 42 GFLOP/s, two with offsets from kk at 70-78 once the A
+     * rows' offsets are constants (runtime row strides cost an add per load: 49); a third step body in the same
+     * method made it too large for C2 to compile at all, so an odd kc ends in {@link #oneStep}.
+     */
+    private static void pairSteps(MemorySegment a, long ao, long aks, MemorySegment b, long bo, long bks, int kc,
+                                  MemorySegment c, long co, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, x;
         if (accumulate) {
             c00 = FloatVector.fromMemorySegment(F, c, co, ORDER); c01 = FloatVector.fromMemorySegment(F, c, co + VB, ORDER);
             c10 = FloatVector.fromMemorySegment(F, c, co + 2 * VB, ORDER); c11 = FloatVector.fromMemorySegment(F, c, co + 3 * VB, ORDER);
@@ -169,20 +192,73 @@ final class VectorGemm {
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
         }
-        for (int kk = 0; kk < kc; kk++, ao += aks, bo += bks) {
-            FloatVector b0 = FloatVector.fromMemorySegment(F, b, bo, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(F, b, bo + VB, ORDER);
-            FloatVector x = FloatVector.broadcast(F, a.get(FLOAT, ao));
+        for (int kk = 0; kk < kc; kk += 2) {
+            long ak = ao + kk * aks, bk = bo + kk * bks;
+            b0 = FloatVector.fromMemorySegment(F, b, bk, ORDER);
+            b1 = FloatVector.fromMemorySegment(F, b, bk + VB, ORDER);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak));
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ao + ars));
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 4));
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 2 * ars));
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 8));
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 3 * ars));
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 12));
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 4 * ars));
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 16));
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ao + 5 * ars));
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 20));
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            b0 = FloatVector.fromMemorySegment(F, b, bk + bks, ORDER);
+            b1 = FloatVector.fromMemorySegment(F, b, bk + bks + VB, ORDER);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks));
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 4));
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 8));
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 12));
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 16));
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 20));
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        c00.intoMemorySegment(c, co, ORDER); c01.intoMemorySegment(c, co + VB, ORDER);
+        c10.intoMemorySegment(c, co + 2 * VB, ORDER); c11.intoMemorySegment(c, co + 3 * VB, ORDER);
+        c20.intoMemorySegment(c, co + 4 * VB, ORDER); c21.intoMemorySegment(c, co + 5 * VB, ORDER);
+        c30.intoMemorySegment(c, co + 6 * VB, ORDER); c31.intoMemorySegment(c, co + 7 * VB, ORDER);
+        c40.intoMemorySegment(c, co + 8 * VB, ORDER); c41.intoMemorySegment(c, co + 9 * VB, ORDER);
+        c50.intoMemorySegment(c, co + 10 * VB, ORDER); c51.intoMemorySegment(c, co + 11 * VB, ORDER);
+    }
+
+    /** The last step of an odd kc. */
+    private static void oneStep(MemorySegment a, long ak, MemorySegment b, long bk, MemorySegment c, long co,
+                                boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, x;
+        if (accumulate) {
+            c00 = FloatVector.fromMemorySegment(F, c, co, ORDER); c01 = FloatVector.fromMemorySegment(F, c, co + VB, ORDER);
+            c10 = FloatVector.fromMemorySegment(F, c, co + 2 * VB, ORDER); c11 = FloatVector.fromMemorySegment(F, c, co + 3 * VB, ORDER);
+            c20 = FloatVector.fromMemorySegment(F, c, co + 4 * VB, ORDER); c21 = FloatVector.fromMemorySegment(F, c, co + 5 * VB, ORDER);
+            c30 = FloatVector.fromMemorySegment(F, c, co + 6 * VB, ORDER); c31 = FloatVector.fromMemorySegment(F, c, co + 7 * VB, ORDER);
+            c40 = FloatVector.fromMemorySegment(F, c, co + 8 * VB, ORDER); c41 = FloatVector.fromMemorySegment(F, c, co + 9 * VB, ORDER);
+            c50 = FloatVector.fromMemorySegment(F, c, co + 10 * VB, ORDER); c51 = FloatVector.fromMemorySegment(F, c, co + 11 * VB, ORDER);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
+        }
+        {
+            b0 = FloatVector.fromMemorySegment(F, b, bk, ORDER);
+            b1 = FloatVector.fromMemorySegment(F, b, bk + VB, ORDER);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak));
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 4));
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 8));
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 12));
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 16));
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 20));
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         c00.intoMemorySegment(c, co, ORDER); c01.intoMemorySegment(c, co + VB, ORDER);
@@ -204,15 +280,16 @@ final class VectorGemm {
     /** A thread's buffers, kept between calls and grown when a larger unit needs more. */
     private static final class Workspace {
         private MemorySegment acc = MemorySegment.NULL;
-        private final MemorySegment edge = Arena.ofAuto().allocate((long) MR * KC * Float.BYTES, 64);
+        private MemorySegment packed = MemorySegment.NULL;
 
         MemorySegment acc(long bytes) {
             if (acc.byteSize() < bytes) acc = Arena.ofAuto().allocate(bytes, 64);
             return acc;
         }
 
-        MemorySegment edge() {
-            return edge;
+        MemorySegment packed(long bytes) {
+            if (packed.byteSize() < bytes) packed = Arena.ofAuto().allocate(bytes, 64);
+            return packed;
         }
     }
 }
