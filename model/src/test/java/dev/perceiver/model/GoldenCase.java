@@ -99,13 +99,15 @@ record GoldenCase(String name, Path dir) {
      */
     static void assertSameValues(Map<String, float[]> want, Map<String, float[]> got, String what) {
         assertThat(got.keySet()).as(what).isEqualTo(want.keySet());
+        List<String> differences = new ArrayList<>();
         want.forEach((name, values) -> {
             float[] g = got.get(name);
             int at = Arrays.mismatch(values, g);
             if (at >= 0)
-                throw new AssertionError(String.format("%s: %s differs at index %d of %d: %s instead of %s", what, name,
-                        at, values.length, at < g.length ? g[at] : "nothing", at < values.length ? values[at] : "nothing"));
+                differences.add(String.format("%s differs at index %d of %d: %s instead of %s", name, at, values.length,
+                        at < g.length ? g[at] : "nothing", at < values.length ? values[at] : "nothing"));
         });
+        if (!differences.isEmpty()) throw new AssertionError(what + ": " + String.join("; ", differences));
     }
 
     /** Every output tensor of a pass by its reference name, as values that outlive the pass. */

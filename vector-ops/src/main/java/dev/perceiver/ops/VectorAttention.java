@@ -1,7 +1,6 @@
 package dev.perceiver.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -289,23 +288,19 @@ final class VectorAttention {
             FloatVector m = FloatVector.fromMemorySegment(F, stats, o, ORDER);
             FloatVector n = m.max(FloatVector.fromMemorySegment(F, stats, o + 2 * ROW, ORDER));
             n.intoMemorySegment(stats, o, ORDER);
-            m.sub(n).lanewise(VectorOperators.EXP).blend(1f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
+            m.sub(n).blend(0f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
         }
+        VectorMath.exp(stats, st + 2 * ROW, NR);
     }
 
     /** P = e^{S - max} in place; sum = sum·correction + Σ P. */
     private static void exponentiate(MemorySegment sT, int nkb, MemorySegment stats, long st) {
-        FloatVector n0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
-        FloatVector n1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
+        subtractRow(sT, nkb, stats, st);
+        VectorMath.exp(sT, 0, (long) nkb * NR);
         FloatVector sum0 = FloatVector.zero(F), sum1 = FloatVector.zero(F);
         for (int j = 0; j < nkb; j++) {
-            long o = j * ROW;
-            FloatVector p0 = FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(n0).lanewise(VectorOperators.EXP);
-            FloatVector p1 = FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(n1).lanewise(VectorOperators.EXP);
-            p0.intoMemorySegment(sT, o, ORDER);
-            p1.intoMemorySegment(sT, o + VB, ORDER);
-            sum0 = sum0.add(p0);
-            sum1 = sum1.add(p1);
+            sum0 = sum0.add(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
+            sum1 = sum1.add(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
         }
         long l = st + ROW, c = st + 2 * ROW;
         FloatVector.fromMemorySegment(F, stats, l, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c, ORDER), sum0)
@@ -316,14 +311,25 @@ final class VectorAttention {
 
     /** P = e^{S - max} / sum in place, with the final max and sum of each query. */
     private static void normalize(MemorySegment sT, int nkb, MemorySegment stats, long st) {
-        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
-        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
+        subtractRow(sT, nkb, stats, st);
+        VectorMath.exp(sT, 0, (long) nkb * NR);
         FloatVector l0 = FloatVector.fromMemorySegment(F, stats, st + ROW, ORDER);
         FloatVector l1 = FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER);
         for (int j = 0; j < nkb; j++) {
             long o = j * ROW;
-            FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0).lanewise(VectorOperators.EXP).div(l0).intoMemorySegment(sT, o, ORDER);
-            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1).lanewise(VectorOperators.EXP).div(l1).intoMemorySegment(sT, o + VB, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o, ORDER).div(l0).intoMemorySegment(sT, o, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).div(l1).intoMemorySegment(sT, o + VB, ORDER);
+        }
+    }
+
+    /** Sᵀ rows minus the stats row at st (each query's max). */
+    private static void subtractRow(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
+        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
+        for (int j = 0; j < nkb; j++) {
+            long o = j * ROW;
+            FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0).intoMemorySegment(sT, o, ORDER);
+            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1).intoMemorySegment(sT, o + VB, ORDER);
         }
     }
 

@@ -75,7 +75,7 @@ public final class VectorKernels extends ScalarKernels {
             sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
                     .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumInOrder(sum.toArray());
     }
 
     /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin. */
@@ -95,7 +95,7 @@ public final class VectorKernels extends ScalarKernels {
             DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
             sq = lo.fma(lo, hi.fma(hi, sq));
         }
-        return sq.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumInOrder(sq.toArray());
     }
 
     private static void normalizeRow(MemorySegment xs, long xo, int n, float mean, float rstd, Matrix gamma, Matrix beta,
@@ -162,24 +162,24 @@ public final class VectorKernels extends ScalarKernels {
     /** x = e^{x - max} in place; returns the sum in double. */
     private static double expAndSum(MemorySegment xs, long xo, int n, float max) {
         int end = F.loopBound(n);
+        for (int c = 0; c < end; c += F.length())
+            FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER).sub(max).intoMemorySegment(xs, xo + c * 4L, ORDER);
+        VectorMask<Float> m = F.indexInRange(end, n);
+        if (end < n)
+            FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m).sub(max).intoMemorySegment(xs, xo + end * 4L, ORDER, m);
+        VectorMath.exp(xs, xo, n);
         DoubleVector sum = DoubleVector.zero(D);
         for (int c = 0; c < end; c += F.length()) {
-            long o = xo + c * 4L;
-            FloatVector e = FloatVector.fromMemorySegment(F, xs, o, ORDER).sub(max).lanewise(VectorOperators.EXP);
-            e.intoMemorySegment(xs, o, ORDER);
+            FloatVector e = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER);
             sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                     .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
         if (end < n) {
-            long o = xo + end * 4L;
-            VectorMask<Float> m = F.indexInRange(end, n);
-            FloatVector e = FloatVector.fromMemorySegment(F, xs, o, ORDER, m).sub(max).lanewise(VectorOperators.EXP)
-                    .blend(0f, m.not());
-            e.intoMemorySegment(xs, o, ORDER, m);
+            FloatVector e = FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m);
             sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                     .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumInOrder(sum.toArray());
     }
 
     private static void scaleRow(MemorySegment xs, long xo, int n, float s) {

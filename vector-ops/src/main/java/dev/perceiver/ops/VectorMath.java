@@ -2,6 +2,8 @@ package dev.perceiver.ops;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -20,8 +22,11 @@ import java.nio.ByteOrder;
  * budget (NodeCountInliningCutoff), which depends on what happened to be compiled first; a vector left boxed costs
  * 10-100x.</li>
  * <li>Loops run whole vectors and finish with one masked vector: masked loads and stores cost ~10x in a hot loop.</li>
- * <li>e^x is {@code lanewise(EXP)} (SVML on x64: within 1 ulp in float and double, exact at 0, ±inf, NaN and in the
- * subnormal range, as fast as a polynomial of our own).</li>
+ * <li>Only operations the JIT and the Vector API's Java fallback compute alike: IEEE add, mul, div, sqrt, fma, min,
+ * max, conversions. Not {@code lanewise(EXP)} (C2 calls SVML, the fallback Math.exp: 1 ulp apart on ~0.2% of
+ * inputs) and not {@code reduceLanes(ADD)} (C2 adds in a tree, the fallback in lane order): either would make a
+ * pass's result depend on which code happened to be compiled yet, and so on warm-up and the thread count. e^x is
+ * {@link #exp}, sums across lanes {@link #sumInOrder}.</li>
  * </ul>
  */
 final class VectorMath {
@@ -71,18 +76,71 @@ final class VectorMath {
         }
     }
 
-    /** GELU; the ragged end goes through a zero-padded copy so the GELU code exists once, inline in its loop. */
     private static void gelu(MemorySegment seg, long off, long count) {
-        int lanes = F_HALF.length();
+        wholeThenPadded(seg, off, count, F_HALF.length(), VectorMath::geluWhole);
+    }
+
+    /**
+     * e^x in place over count floats: Cephes' expf (n = round(x·log2 e), r = x - n·ln 2 in two parts, a degree-7
+     * polynomial, times 2^n in two factors so 2^n never overflows its exponent field), within 2 ulp of Math.exp;
+     * exactly 1 at 0, 0 below -103.97 and at -inf, +inf above 88.72, NaN for NaN.
+     */
+    static void exp(MemorySegment seg, long off, long count) {
+        wholeThenPadded(seg, off, count, F.length(), VectorMath::expWhole);
+    }
+
+    private static final float EXP_LO = -103.972084f, EXP_HI = 88.7228391f;
+    private static final float LOG2E_F = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final double LOG2E = 1.44269504088896340736, LN2_HI_D = 6.93147180369123816490e-01, LN2_LO_D = 1.90821492927058770002e-10;
+    /** 1.5·2^52, ROUND_MAGIC's double twin. */
+    private static final double ROUND_MAGIC_D = 6755399441055744.0;
+    /** 1.5·2^23: adding it rounds a float below 2^22 to an integer, which lands in the low mantissa bits. */
+    private static final float ROUND_MAGIC = 12582912f;
+
+    private static void expWhole(MemorySegment seg, long off, long count) {
+        for (long i = 0; i < count; i += F.length()) {
+            long o = off + i * Float.BYTES;
+            FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER);
+            FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+            FloatVector t = xc.fma(LOG2E_F, ROUND_MAGIC);
+            FloatVector n = t.sub(ROUND_MAGIC);
+            FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_LO), n.fma(FloatVector.broadcast(F, -LN2_HI), xc));
+            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f).fma(r, FloatVector.broadcast(F, 8.3334519073e-3f))
+                    .fma(r, FloatVector.broadcast(F, 4.1665795894e-2f)).fma(r, FloatVector.broadcast(F, 1.6666665459e-1f))
+                    .fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+            FloatVector y = p.fma(r.mul(r), r).add(1f);
+            IntVector k = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND_MAGIC));
+            IntVector k1 = k.lanewise(VectorOperators.ASHR, 1), k2 = k.sub(k1);
+            y = y.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            y.blend(0f, x.compare(VectorOperators.LT, EXP_LO)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI))
+                    .intoMemorySegment(seg, o, ORDER);
+        }
+    }
+
+    /** The lanes' sum, added in lane order as the Vector API's Java fallback does (C2's reduceLanes adds in a tree). */
+    static double sumInOrder(double[] lanes) {
+        double sum = 0;
+        for (double v : lanes) sum += v;
+        return sum;
+    }
+
+    /** body over a whole number of vectors at a time, the ragged end through a zero-padded copy (masked loops are slow). */
+    private static void wholeThenPadded(MemorySegment seg, long off, long count, int lanes, InPlace body) {
         long whole = count - count % lanes;
-        geluWhole(seg, off, whole);
+        body.apply(seg, off, whole);
         if (whole < count) {
             long tail = (count - whole) * Float.BYTES;
             MemorySegment pad = MemorySegment.ofArray(new byte[lanes * Float.BYTES]);
             MemorySegment.copy(seg, off + whole * Float.BYTES, pad, 0, tail);
-            geluWhole(pad, 0, lanes);
+            body.apply(pad, 0, lanes);
             MemorySegment.copy(pad, 0, seg, off + whole * Float.BYTES, tail);
         }
+    }
+
+    /** An in-place loop over count floats (a whole number of vectors) from byte offset off. */
+    private interface InPlace {
+        void apply(MemorySegment seg, long off, long count);
     }
 
     /**
@@ -107,7 +165,20 @@ final class VectorMath {
                     .fma(a, DoubleVector.broadcast(D, 1.2033303543582459))
                     .fma(a, DoubleVector.broadcast(D, 1.6750463050754392))
                     .fma(a, DoubleVector.broadcast(D, 1.0));
-            DoubleVector q = a.mul(a).mul(-0.5).lanewise(VectorOperators.EXP).mul(num.div(den));
+            DoubleVector t = a.mul(a).mul(-0.5);  // e^t as expWhole does it, in double: 2^n·(Taylor series of e^r to r^11)
+            DoubleVector k = t.fma(LOG2E, ROUND_MAGIC_D), n = k.sub(ROUND_MAGIC_D);
+            DoubleVector r = n.fma(DoubleVector.broadcast(D, -LN2_LO_D), n.fma(DoubleVector.broadcast(D, -LN2_HI_D), t));
+            DoubleVector e = r.fma(1.0 / 39916800, 1.0 / 3628800).fma(r, DoubleVector.broadcast(D, 1.0 / 362880))
+                    .fma(r, DoubleVector.broadcast(D, 1.0 / 40320)).fma(r, DoubleVector.broadcast(D, 1.0 / 5040))
+                    .fma(r, DoubleVector.broadcast(D, 1.0 / 720)).fma(r, DoubleVector.broadcast(D, 1.0 / 120))
+                    .fma(r, DoubleVector.broadcast(D, 1.0 / 24)).fma(r, DoubleVector.broadcast(D, 1.0 / 6))
+                    .fma(r, DoubleVector.broadcast(D, 0.5)).fma(r, DoubleVector.broadcast(D, 1.0))
+                    .fma(r, DoubleVector.broadcast(D, 1.0));
+            LongVector kb = k.reinterpretAsLongs().sub(Double.doubleToRawLongBits(ROUND_MAGIC_D));
+            LongVector k1 = kb.lanewise(VectorOperators.ASHR, 1), k2 = kb.sub(k1);
+            e = e.mul(k1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles())
+                    .mul(k2.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
+            DoubleVector q = e.mul(num.div(den));
             x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)))
                     .convertShape(VectorOperators.D2F, F_HALF, 0).intoMemorySegment(seg, o, ORDER);
         }

@@ -48,4 +48,47 @@ class VectorMathTest {
         for (int i = 0; i < SPECIALS.length; i++)
             assertThat(got[i]).as("relu(%s)", SPECIALS[i]).isEqualTo(Float.valueOf(ScalarKernels.apply(Activation.RELU, SPECIALS[i])));
     }
+
+    private static float[] exp(float[] x) {
+        try (TestMatrices t = new TestMatrices(0)) {
+            Matrix m = t.zeros(1, x.length);
+            for (int i = 0; i < x.length; i++) m.set(0, i, x[i]);
+            VectorMath.exp(m.segment(), m.index(0, 0) * Float.BYTES, x.length);
+            return m.toArray();
+        }
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOfMathExpOverItsWholeRange() {
+        int n = 400_003;  // odd: the ragged end goes through the padded copy
+        float[] x = new float[n], want = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = -104f + 193f * i / (n - 1);
+            want[i] = (float) Math.exp(x[i]);
+        }
+        Ulps.assertWithin(exp(x), want, 2);
+    }
+
+    @Test
+    void expOfSpecialValues() {
+        float[] x = {0f, -0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, -104f, -1e30f, 89f, 1e30f,
+                88.72f, -87.3f, 1e-8f, -1e-8f};
+        float[] got = exp(x);
+        assertThat(got[0]).isEqualTo(1f);
+        assertThat(got[1]).isEqualTo(1f);
+        assertThat(got[2]).isEqualTo(0f);
+        assertThat(got[3]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(got[4]).isNaN();
+        assertThat(got[5]).isEqualTo(0f);
+        assertThat(got[6]).isEqualTo(0f);
+        assertThat(got[7]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(got[8]).isEqualTo(Float.POSITIVE_INFINITY);
+        for (int i = 9; i < x.length; i++)
+            assertThat(Ulps.distance(got[i], (float) Math.exp(x[i]))).as("exp(%s)", x[i]).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void sumInOrderAddsLaneByLane() {
+        assertThat(VectorMath.sumInOrder(new double[] {1e16, 1, -1e16, 1})).isEqualTo(1.0);
+    }
 }
