@@ -7,6 +7,10 @@ import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.model.PerceiverOutput;
 import dev.perceiver.model.SampleInputs;
+import dev.perceiver.ops.FmaPeak;
+import dev.perceiver.ops.GemmBench;
+import dev.perceiver.ops.Throughput;
+import dev.perceiver.runtime.Backend;
 import dev.perceiver.runtime.Backends;
 
 import java.io.IOException;
@@ -14,6 +18,7 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,7 +44,7 @@ final class BenchCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--json]
+                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--peak] [--json]
 
                 Times forward passes on random inputs of the head's usual size: 224x224 images, train_size flow
                 tiles, max_position_embeddings tokens; the multimodal model decodes one 1/128 chunk of its outputs,
@@ -55,13 +60,15 @@ final class BenchCommand implements Command {
                   --batch B         items per pass (default 1)
                   --threads T       worker threads (default: all processors)
                   --device D        cpu, gpu or auto (default auto)
+                  --peak            first measure the machine's FMA peak and a 1024^3 matrix product on the
+                                    same threads (about 6 s), and report the model's fraction of that peak
                   --json            one JSON object instead of text
                 """.formatted(String.join(", ", OfficialModels.names()));
     }
 
     @Override
     public Set<String> flags() {
-        return Set.of("json");
+        return Set.of("json", "peak");
     }
 
     @Override
@@ -75,10 +82,12 @@ final class BenchCommand implements Command {
         String model = source.name();
         int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
         Perceiver.Options options = ModelArgs.options(args);
-        long t0 = System.nanoTime();
-        Perceiver perceiver = source.open(Backends.create(options.device(), options.threads()));
-        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        Backend backend = Backends.create(options.device(), options.threads());
         Map<String, Object> report = new LinkedHashMap<>();
+        double peak = args.has("peak") ? measurePeak(backend, report, err) : 0;
+        long t0 = System.nanoTime();
+        Perceiver perceiver = source.open(backend);
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
         try (Perceiver m = perceiver; Arena arena = Arena.ofConfined()) {
             PerceiverConfig config = m.config();
             PerceiverInputs inputs = SampleInputs.of(m.head(), config, batch, arena, 42);
@@ -114,6 +123,7 @@ final class BenchCommand implements Command {
             report.put("min_s", round(Arrays.stream(seconds).min().orElse(0)));
             report.put("gflop", round(gflop));
             report.put("gflops", round(gflop / median));
+            if (peak > 0) report.put("fraction_of_peak", round(gflop / median / peak));
             report.put("items_per_s", round(batch / median));
             report.put("peak_rss_mb", round(peakRssMb()));
             Map<String, Object> stageReport = new LinkedHashMap<>();
@@ -126,6 +136,21 @@ final class BenchCommand implements Command {
         if (args.has("json")) out.println(Json.write(report));
         else report.forEach((k, v) -> out.printf("%-14s %s%n", k, v));
         return Main.OK;
+    }
+
+    /**
+     * The CPU threads' FMA peak and a 1024³ product on the backend's kernels, into the report; returns the peak in
+     * GFLOP/s. Both run before the model loads, on an otherwise idle process.
+     */
+    private static double measurePeak(Backend backend, Map<String, Object> report, PrintStream err) {
+        err.println("measuring the FMA peak and a 1024^3 matrix product on " + backend.parallel().threads()
+                + " threads...");
+        Throughput peak = FmaPeak.measure(backend.parallel(), Duration.ofSeconds(3));
+        Throughput gemm = GemmBench.measure(backend.kernels(), backend.parallel(), 1024, 1024, 1024, Duration.ofSeconds(3));
+        report.put("fma_peak_gflops", round(peak.bestGflops()));
+        report.put("sgemm_1024_gflops", round(gemm.medianGflops()));
+        report.put("sgemm_fraction_of_peak", round(gemm.medianGflops() / peak.bestGflops()));
+        return peak.bestGflops();
     }
 
     /** Nearest-rank percentile. */

@@ -49,6 +49,10 @@ final class VectorGemm {
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
+    static {
+        JitDirectives.excludeFromC1("dev/perceiver/ops/VectorGemm.pairSteps");
+    }
+
     private VectorGemm() {}
 
     static void gemm(Parallel p, Matrix a, PackedMatrix b, Matrix c, Epilogue e) {

@@ -75,7 +75,7 @@ public final class VectorKernels extends ScalarKernels {
             sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
                     .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
-        return VectorMath.sumInOrder(sum.toArray());
+        return VectorMath.sumInOrder(sum);
     }
 
     /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin. */
@@ -95,7 +95,7 @@ public final class VectorKernels extends ScalarKernels {
             DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
             sq = lo.fma(lo, hi.fma(hi, sq));
         }
-        return VectorMath.sumInOrder(sq.toArray());
+        return VectorMath.sumInOrder(sq);
     }
 
     private static void normalizeRow(MemorySegment xs, long xo, int n, float mean, float rstd, Matrix gamma, Matrix beta,
@@ -179,7 +179,7 @@ public final class VectorKernels extends ScalarKernels {
             sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                     .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
-        return VectorMath.sumInOrder(sum.toArray());
+        return VectorMath.sumInOrder(sum);
     }
 
     private static void scaleRow(MemorySegment xs, long xo, int n, float s) {

@@ -3,12 +3,12 @@ package dev.perceiver.ops;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
@@ -21,6 +21,9 @@ import java.nio.ByteOrder;
  * whatever the size (they are {@code @ForceInline}), but stops inlining ours once a compilation passes its node
  * budget (NodeCountInliningCutoff), which depends on what happened to be compiled first; a vector left boxed costs
  * 10-100x.</li>
+ * <li>Only native segments reach the kernels, never {@code MemorySegment.ofArray}: the first heap segment loads a
+ * second segment class, which invalidates every compiled kernel, and C2's recompiled micro-kernel, now unsure of the
+ * segment type, ran at half speed (vision-conv 4.2 s -> 8.5 s).</li>
  * <li>Loops run whole vectors and finish with one masked vector: masked loads and stores cost ~10x in a hot loop.</li>
  * <li>Only operations the JIT and the Vector API's Java fallback compute alike: IEEE add, mul, div, sqrt, fma, min,
  * max, conversions. Not {@code lanewise(EXP)} (C2 calls SVML, the fallback Math.exp: 1 ulp apart on ~0.2% of
@@ -118,12 +121,19 @@ final class VectorMath {
         }
     }
 
-    /** The lanes' sum, added in lane order as the Vector API's Java fallback does (C2's reduceLanes adds in a tree). */
-    static double sumInOrder(double[] lanes) {
+    /**
+     * The lanes' sum, added in lane order as the Vector API's Java fallback does (C2's reduceLanes adds in a tree).
+     * Called once per row, after its loop: a vector argument costs nothing there.
+     */
+    static double sumInOrder(DoubleVector v) {
         double sum = 0;
-        for (double v : lanes) sum += v;
+        for (int i = 0; i < D.length(); i++) sum += v.lane(i);
         return sum;
     }
+
+    /** A thread's zero-padded copy of a ragged end: native, as every segment near the kernels must be. */
+    private static final ThreadLocal<MemorySegment> PAD =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(F.vectorByteSize(), 64));
 
     /** body over a whole number of vectors at a time, the ragged end through a zero-padded copy (masked loops are slow). */
     private static void wholeThenPadded(MemorySegment seg, long off, long count, int lanes, InPlace body) {
@@ -131,7 +141,8 @@ final class VectorMath {
         body.apply(seg, off, whole);
         if (whole < count) {
             long tail = (count - whole) * Float.BYTES;
-            MemorySegment pad = MemorySegment.ofArray(new byte[lanes * Float.BYTES]);
+            MemorySegment pad = PAD.get();
+            pad.fill((byte) 0);
             MemorySegment.copy(seg, off + whole * Float.BYTES, pad, 0, tail);
             body.apply(pad, 0, lanes);
             MemorySegment.copy(pad, 0, seg, off + whole * Float.BYTES, tail);
@@ -166,7 +177,7 @@ final class VectorMath {
                     .fma(a, DoubleVector.broadcast(D, 1.6750463050754392))
                     .fma(a, DoubleVector.broadcast(D, 1.0));
             DoubleVector t = a.mul(a).mul(-0.5);  // e^t as expWhole does it, in double: 2^n·(Taylor series of e^r to r^11)
-            DoubleVector k = t.fma(LOG2E, ROUND_MAGIC_D), n = k.sub(ROUND_MAGIC_D);
+            DoubleVector n = t.fma(LOG2E, ROUND_MAGIC_D).sub(ROUND_MAGIC_D);
             DoubleVector r = n.fma(DoubleVector.broadcast(D, -LN2_LO_D), n.fma(DoubleVector.broadcast(D, -LN2_HI_D), t));
             DoubleVector e = r.fma(1.0 / 39916800, 1.0 / 3628800).fma(r, DoubleVector.broadcast(D, 1.0 / 362880))
                     .fma(r, DoubleVector.broadcast(D, 1.0 / 40320)).fma(r, DoubleVector.broadcast(D, 1.0 / 5040))
@@ -174,10 +185,13 @@ final class VectorMath {
                     .fma(r, DoubleVector.broadcast(D, 1.0 / 24)).fma(r, DoubleVector.broadcast(D, 1.0 / 6))
                     .fma(r, DoubleVector.broadcast(D, 0.5)).fma(r, DoubleVector.broadcast(D, 1.0))
                     .fma(r, DoubleVector.broadcast(D, 1.0));
-            LongVector kb = k.reinterpretAsLongs().sub(Double.doubleToRawLongBits(ROUND_MAGIC_D));
-            LongVector k1 = kb.lanewise(VectorOperators.ASHR, 1), k2 = kb.sub(k1);
-            e = e.mul(k1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles())
-                    .mul(k2.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
+            // 2^n as 2^h·2^(n-h), h = round(n/2), found with the same rounding trick (AVX2 has no 64-bit arithmetic
+            // shift, and a vector operation C2 cannot compile turns the whole loop into Java fallback code)
+            DoubleVector h = n.fma(DoubleVector.broadcast(D, 0.5), DoubleVector.broadcast(D, ROUND_MAGIC_D));
+            DoubleVector rest = n.sub(h.sub(ROUND_MAGIC_D)).add(ROUND_MAGIC_D);
+            long magic = Double.doubleToRawLongBits(ROUND_MAGIC_D) - 1023;
+            e = e.mul(h.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles())
+                    .mul(rest.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
             DoubleVector q = e.mul(num.div(den));
             x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)))
                     .convertShape(VectorOperators.D2F, F_HALF, 0).intoMemorySegment(seg, o, ORDER);
