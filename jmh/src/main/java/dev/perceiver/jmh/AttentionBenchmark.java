@@ -1,8 +1,6 @@
 package dev.perceiver.jmh;
 
-import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
-import dev.perceiver.runtime.ThreadPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -12,10 +10,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.Arena;
 
 /**
  * Multi-head attention without stored probabilities (the streaming path); shape "NQxNKxHEADSxD" with dqk = dv = D.
@@ -29,19 +25,10 @@ import java.lang.foreign.Arena;
 @Measurement(iterations = 5, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
         "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx8g"})
-public class AttentionBenchmark {
+public class AttentionBenchmark extends KernelBenchmark {
     @Param({"512x512x8x128", "512x50176x1x261"})
     public String shape;
 
-    @Param({"1", "2"})
-    public int threads;
-
-    @Param({"vector"})
-    public String kernels;
-
-    private Arena arena;
-    private ThreadPool pool;
-    private Kernels k;
     private Matrix q, kk, v, mask, out;
     private int heads;
     private double gflopPerOp;
@@ -51,9 +38,7 @@ public class AttentionBenchmark {
         int[] d = BenchData.dims(shape);
         int nq = d[0], nk = d[1], dim = d[3];
         heads = d[2];
-        arena = Arena.ofShared();
-        pool = new ThreadPool(threads);
-        k = BenchData.kernels(kernels);
+        open();
         q = BenchData.random(arena, nq, heads * dim, 1);
         kk = BenchData.random(arena, nk, heads * dim, 2);
         v = BenchData.random(arena, nk, heads * dim, 3);
@@ -61,12 +46,6 @@ public class AttentionBenchmark {
         mask = BenchData.random(arena, 1, nk, 5);
         for (int j = 0; j < nk; j++) mask.set(0, j, j % 2 == 0 ? 0f : -3.4028235e38f);
         gflopPerOp = 2.0 * nq * nk * 2 * dim * heads / 1e9;
-    }
-
-    @TearDown
-    public void tearDown() {
-        pool.close();
-        arena.close();
     }
 
     @Benchmark

@@ -1,10 +1,8 @@
 package dev.perceiver.jmh;
 
 import dev.perceiver.ops.Epilogue;
-import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.ops.PackedMatrix;
-import dev.perceiver.runtime.ThreadPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -14,10 +12,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.Arena;
 
 /**
  * c = a·w^T with w packed once, as a Linear layer runs; shape "MxNxK". The {@code gflop} counter is GFLOP/s
@@ -31,20 +27,11 @@ import java.lang.foreign.Arena;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
         "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx12g"})
-public class GemmBenchmark {
+public class GemmBenchmark extends KernelBenchmark {
     @Param({"1024x1024x1024", "512x1024x1024", "2048x512x512", "50176x512x261", "1x1000x1024", "8x1024x1024",
             "182528x322x322"})
     public String shape;
 
-    @Param({"1", "2"})
-    public int threads;
-
-    @Param({"vector"})
-    public String kernels;
-
-    private Arena arena;
-    private ThreadPool pool;
-    private Kernels k;
     private Matrix a, c;
     private PackedMatrix w;
     private double gflopPerOp;
@@ -52,19 +39,11 @@ public class GemmBenchmark {
     @Setup
     public void setUp() {
         int[] d = BenchData.dims(shape);
-        arena = Arena.ofShared();
-        pool = new ThreadPool(threads);
-        k = BenchData.kernels(kernels);
+        open();
         a = BenchData.random(arena, d[0], d[2], 1);
         w = k.packTransposed(BenchData.random(arena, d[1], d[2], 2), arena);
         c = BenchData.random(arena, d[0], d[1], 3);
         gflopPerOp = 2.0 * d[0] * d[1] * d[2] / 1e9;
-    }
-
-    @TearDown
-    public void tearDown() {
-        pool.close();
-        arena.close();
     }
 
     @Benchmark

@@ -1,9 +1,7 @@
 package dev.perceiver.jmh;
 
 import dev.perceiver.ops.Activation;
-import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
-import dev.perceiver.runtime.ThreadPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -13,10 +11,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.Arena;
 
 /**
  * The row kernels on "ROWSxCOLS" activations: 512x1024 (vision latents) and 50176x261 (Fourier image inputs).
@@ -30,28 +26,17 @@ import java.lang.foreign.Arena;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
         "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-public class RowKernelsBenchmark {
+public class RowKernelsBenchmark extends KernelBenchmark {
     @Param({"512x1024", "50176x261"})
     public String shape;
 
-    @Param({"1", "2"})
-    public int threads;
-
-    @Param({"vector"})
-    public String kernels;
-
-    private Arena arena;
-    private ThreadPool pool;
-    private Kernels k;
     private Matrix x, y, gamma, beta, mask, fresh;
     private double gelemPerOp;
 
     @Setup
     public void setUp() {
         int[] d = BenchData.dims(shape);
-        arena = Arena.ofShared();
-        pool = new ThreadPool(threads);
-        k = BenchData.kernels(kernels);
+        open();
         x = BenchData.random(arena, d[0], d[1], 1);
         fresh = BenchData.random(arena, d[0], d[1], 1);
         y = BenchData.random(arena, d[0], d[1], 2);
@@ -59,12 +44,6 @@ public class RowKernelsBenchmark {
         beta = BenchData.random(arena, 1, d[1], 4);
         mask = BenchData.random(arena, 1, d[1], 5);
         gelemPerOp = (double) d[0] * d[1] / 1e9;
-    }
-
-    @TearDown
-    public void tearDown() {
-        pool.close();
-        arena.close();
     }
 
     @Benchmark
