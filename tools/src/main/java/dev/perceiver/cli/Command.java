@@ -13,7 +13,10 @@ interface Command {
     /** The full --help text. */
     String help();
 
-    Set<String> flags();
+    /** Options that take no value; none by default. */
+    default Set<String> flags() {
+        return Set.of();
+    }
 
     Set<String> valued();
 

@@ -55,11 +55,6 @@ final class DemoCommand implements Command {
     }
 
     @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
     public Set<String> valued() {
         return Set.of("testdata", "out", "threads", "device");
     }

@@ -59,11 +59,6 @@ final class FlowCommand implements Command {
     }
 
     @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
     public Set<String> valued() {
         return ModelArgs.with("out", "png", "overlap", "batch");
     }
