@@ -41,7 +41,7 @@ public class GemmBenchmark extends KernelBenchmark {
         int[] d = BenchData.dims(shape);
         open();
         a = BenchData.random(arena, d[0], d[2], 1);
-        w = k.packTransposed(BenchData.random(arena, d[1], d[2], 2), arena);
+        w = k.packTransposed(BenchData.random(arena, d[1], d[2], 2));
         c = BenchData.random(arena, d[0], d[1], 3);
         gflopPerOp = 2.0 * d[0] * d[1] * d[2] / 1e9;
     }

@@ -103,7 +103,7 @@ final class FactoredCrossAttention {
                 for (int r = start; r < end; r++)
                     for (int ch = 0; ch < vc; ch++) centered.set(r - start, ch, x.get(r, ch) - mean[r]);
                 k.gemm(p, centered, s.gV(), valueRows, Epilogue.NONE);
-                PackedMatrix centeredT = k.packTransposed(centered, run.scratch());
+                PackedMatrix centeredT = k.packTransposed(centered);
                 for (int h = 0; h < heads; h++)
                     k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, scoreCols.rows(h * nq, (h + 1) * nq),
                             Epilogue.NONE);
@@ -132,7 +132,7 @@ final class FactoredCrossAttention {
         k.softmaxRows(p, scores, maskBias);
         if (probs != null) probs.copyFrom(scores);
         for (int h = 0; h < heads; h++) {
-            PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv), run.scratch());
+            PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv));
             k.gemm(p, scores.rows(h * nq, (h + 1) * nq), vh, ctx.cols(h * dv, (h + 1) * dv), Epilogue.NONE);
         }
     }
@@ -190,8 +190,8 @@ final class FactoredCrossAttention {
                     fixedMean[r] = (float) (s / fc);
                     for (int ch = vc; ch < c; ch++) centered.set(r - start, ch - vc, x.get(r, ch) - fixedMean[r]);
                 }
-                k.gemm(p, centered, k.packTransposed(g.rows(0, qk).cols(vc, c), run.scratch()), keysFixed, Epilogue.NONE);
-                k.gemm(p, centered, k.packTransposed(g.rows(qk, qk + v).cols(vc, c), run.scratch()),
+                k.gemm(p, centered, k.packTransposed(g.rows(0, qk).cols(vc, c)), keysFixed, Epilogue.NONE);
+                k.gemm(p, centered, k.packTransposed(g.rows(qk, qk + v).cols(vc, c)),
                         valuesFixed.rows(start, end), Epilogue.NONE);
             } else {
                 keysFixed.fill(0f);
@@ -207,10 +207,10 @@ final class FactoredCrossAttention {
             for (int h = 0; h < heads; h++) {
                 Matrix qh = queries.cols(h * dqk, (h + 1) * dqk);
                 // Q_h·P_hᵀ and Q_h·G_v,hᵀ, and Q_h·s_f,h.
-                k.gemm(p, qh, k.packTransposed(keysFixed.cols(h * dqk, (h + 1) * dqk), run.scratch()),
+                k.gemm(p, qh, k.packTransposed(keysFixed.cols(h * dqk, (h + 1) * dqk)),
                         scoresFixed.rows(h * nq, (h + 1) * nq).cols(start, end), Epilogue.NONE);
                 if (vc > 0)
-                    k.gemm(p, qh, k.pack(g.rows(h * dqk, (h + 1) * dqk).cols(0, vc), run.scratch()),
+                    k.gemm(p, qh, k.pack(g.rows(h * dqk, (h + 1) * dqk).cols(0, vc)),
                             queryG.rows(h * nq, (h + 1) * nq), Epilogue.NONE);
                 for (int q = 0; q < nq; q++) {
                     double s = 0;
@@ -219,7 +219,7 @@ final class FactoredCrossAttention {
                 }
             }
             queryFixedSum[segments.size()] = qsum;
-            PackedMatrix gV = vc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc), arena) : null;
+            PackedMatrix gV = vc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc)) : null;
             segments.add(new Segment(span, gV, queryG, sums));
         }
         float[] queryConstant = new float[heads * nq];

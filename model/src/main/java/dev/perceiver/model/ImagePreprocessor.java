@@ -82,7 +82,7 @@ final class ImagePreprocessor implements ModalityPreprocessor {
             Weights convnetW = w.at("convnet");
             Matrix weight = convnetW.at("conv").tensor("weight", spec.outChannels(), spec.inChannels(), CONV_KERNEL,
                     CONV_KERNEL).reshape(spec.outChannels(), -1).matrix();
-            this.convnet = w.backend().kernels().packTransposed(weight, w.arena());
+            this.convnet = w.backend().kernels().packTransposed(weight);
             if (spec.conv2dUseBatchnorm()) {
                 Weights bn = convnetW.at("batchnorm");
                 int c = spec.outChannels();

@@ -35,7 +35,7 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     public PreparedLinear prepareLinear(Matrix weight, Matrix bias, SegmentAllocator arena) {
-        return new CpuLinear(kernels.packTransposed(weight, arena), bias);
+        return new CpuLinear(kernels.packTransposed(weight), bias);
     }
 
     @Override

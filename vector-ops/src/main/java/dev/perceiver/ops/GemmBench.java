@@ -25,7 +25,7 @@ public final class GemmBench {
     public static Throughput measure(Kernels kernels, Parallel p, int m, int n, int k, Duration budget) {
         try (Arena arena = Arena.ofShared()) {
             Matrix a = random(arena, m, k, 1), c = Matrix.of(arena.allocate(Math.max(1L, (long) m * n) * Float.BYTES, 64), 0, m, n);
-            PackedMatrix b = kernels.packTransposed(random(arena, n, k, 2), arena);
+            PackedMatrix b = kernels.packTransposed(random(arena, n, k, 2));
             warmUp(kernels, p, a, b, c, budget.toNanos() / 4);
             long deadline = System.nanoTime() + budget.toNanos() * 3 / 4;
             double[] seconds = new double[MAX_RUNS];

@@ -14,12 +14,12 @@ public interface Kernels {
     /** Panel width (columns) this implementation packs right operands with. */
     int panelWidth();
 
-    default PackedMatrix packTransposed(Matrix w, SegmentAllocator alloc) {
-        return PackedMatrix.packTransposed(w, panelWidth(), alloc);
+    default PackedMatrix packTransposed(Matrix w) {
+        return PackedMatrix.packTransposed(w, panelWidth());
     }
 
-    default PackedMatrix pack(Matrix b, SegmentAllocator alloc) {
-        return PackedMatrix.pack(b, panelWidth(), alloc);
+    default PackedMatrix pack(Matrix b) {
+        return PackedMatrix.pack(b, panelWidth());
     }
 
     /** c = act(a·b + bias) + residual, with a m x k, b k x n, c m x n. */

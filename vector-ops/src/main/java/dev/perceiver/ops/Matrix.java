@@ -79,6 +79,20 @@ public record Matrix(MemorySegment segment, long offset, int rows, int cols, int
                     (long) cols * Float.BYTES);
     }
 
+    /** Row r into dest from index at: one bulk copy, which unlike element access is not slowed by other segment types. */
+    public void copyRow(int r, float[] dest, int at) {
+        MemorySegment.copy(segment, FLOAT, index(r, 0) * Float.BYTES, dest, at, cols);
+    }
+
+    public void copyRow(int r, float[] dest) {
+        copyRow(r, dest, 0);
+    }
+
+    /** src[at, at + cols) into row r. */
+    public void setRow(int r, float[] src, int at) {
+        MemorySegment.copy(src, at, segment, FLOAT, index(r, 0) * Float.BYTES, cols);
+    }
+
     public float[] toArray() {
         float[] out = new float[Math.toIntExact(size())];
         for (int r = 0; r < rows; r++)

@@ -1,69 +1,66 @@
 package dev.perceiver.ops;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SegmentAllocator;
-
 /**
  * The right operand B (k x n) of a matrix product, stored in column panels {@code nr} wide so a micro-kernel reads
- * each k-step of a panel as one contiguous run: element (kk, j) of panel p sits at float
- * {@code p·k·nr + kk·nr + j}. Columns past n are zero, so kernels need no tail case on the panel side.
- * Weights are packed once when a model loads; activations (keys, values) are packed per call into scratch memory.
+ * each k-step of a panel as one contiguous run: element (kk, j) of panel p sits at index {@code p·k·nr + kk·nr + j}.
+ * Columns past n are zero, so kernels need no tail case on the panel side.
+ * <p>
+ * The panels live in a Java array, not a memory segment: C2 compiles array loads the same way in every JVM, while a
+ * segment load inlines JDK code whose type profile every segment access in the process shares (a heap or mapped
+ * segment read anywhere made the same product 1.4-10x slower; see {@link VectorGemm}).
+ * Weights are packed once when a model loads; activations (keys, values) are packed per call.
  */
 public final class PackedMatrix {
-    private final MemorySegment data;
+    private final float[] data;
     private final int k;
     private final int n;
     private final int nr;
 
-    private PackedMatrix(MemorySegment data, int k, int n, int nr) {
-        this.data = data;
+    private PackedMatrix(int k, int n, int nr) {
+        if (nr <= 0) throw new IllegalArgumentException("panel width " + nr);
+        long size = Math.max(1, (long) ((n + nr - 1) / nr) * k * nr);
+        if (size > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("a packed " + k + "x" + n + " operand needs " + size
+                    + " floats, more than a Java array holds");
+        this.data = new float[(int) size];
         this.k = k;
         this.n = n;
         this.nr = nr;
     }
 
     /** Packs B = wᵀ for w stored n x k (a Linear layer's [out, in] weight, or attention keys). */
-    public static PackedMatrix packTransposed(Matrix w, int nr, SegmentAllocator alloc) {
-        PackedMatrix p = allocate(w.cols(), w.rows(), nr, alloc);
+    public static PackedMatrix packTransposed(Matrix w, int nr) {
+        PackedMatrix p = new PackedMatrix(w.cols(), w.rows(), nr);
+        float[] row = new float[w.cols()];
         for (int col = 0; col < w.rows(); col++) {
-            long base = p.panelBase(col / nr) + col % nr;
-            for (int kk = 0; kk < w.cols(); kk++)
-                p.data.setAtIndex(Matrix.FLOAT, base + (long) kk * nr, w.get(col, kk));
+            w.copyRow(col, row);
+            int base = p.panelBase(col / nr) + col % nr;
+            for (int kk = 0; kk < row.length; kk++) p.data[base + kk * nr] = row[kk];
         }
         return p;
     }
 
     /** Packs B as stored, k x n (attention values). */
-    public static PackedMatrix pack(Matrix b, int nr, SegmentAllocator alloc) {
-        PackedMatrix p = allocate(b.rows(), b.cols(), nr, alloc);
-        for (int kk = 0; kk < b.rows(); kk++) {
+    public static PackedMatrix pack(Matrix b, int nr) {
+        PackedMatrix p = new PackedMatrix(b.rows(), b.cols(), nr);
+        for (int kk = 0; kk < b.rows(); kk++)
             for (int panel = 0; panel * nr < b.cols(); panel++) {
                 int width = Math.min(nr, b.cols() - panel * nr);
-                MemorySegment.copy(b.segment(), b.index(kk, panel * nr) * Float.BYTES, p.data,
-                        (p.panelBase(panel) + (long) kk * nr) * Float.BYTES, (long) width * Float.BYTES);
+                b.cols(panel * nr, panel * nr + width).copyRow(kk, p.data, p.panelBase(panel) + kk * nr);
             }
-        }
         return p;
     }
 
-    private static PackedMatrix allocate(int k, int n, int nr, SegmentAllocator alloc) {
-        if (nr <= 0) throw new IllegalArgumentException("panel width " + nr);
-        long panels = (n + nr - 1) / nr;
-        MemorySegment seg = alloc.allocate(Math.max(1, panels * k * nr) * Float.BYTES, 64);
-        seg.fill((byte) 0);
-        return new PackedMatrix(seg, k, n, nr);
-    }
-
-    /** Float index where panel p starts. */
-    public long panelBase(int panel) {
-        return (long) panel * k * nr;
+    /** Index where panel p starts. */
+    public int panelBase(int panel) {
+        return panel * k * nr;
     }
 
     public float get(int kk, int col) {
-        return data.getAtIndex(Matrix.FLOAT, panelBase(col / nr) + (long) kk * nr + col % nr);
+        return data[panelBase(col / nr) + kk * nr + col % nr];
     }
 
-    public MemorySegment data() {
+    float[] data() {
         return data;
     }
 

@@ -10,7 +10,7 @@ public class ScalarKernels implements Kernels {
 
     static final ScalarKernels INSTANCE = new ScalarKernels();
 
-    /** Panel width of packed operands; matches the vector kernels so packed weights work with both. */
+    /** Panel width of packed operands (any width works here; the vector kernels pack theirs at their tile width). */
     public static final int PANEL_WIDTH = 32;
 
     protected ScalarKernels() {}

@@ -3,17 +3,15 @@ package dev.perceiver.ops;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SegmentAllocator;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
- * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} with K's
- * rows read in place, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
+ * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} on the
+ * block's packed keys, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
  * (value channels x queries) comes from the same micro-kernel on a dense copy of the block's V rows. Qᵀ is copied
- * once per unit, V once per key block and unit; memory is O(queries per unit x head width + key block), never O(nq·nk).
+ * once per unit, K and V once per key block and unit; memory is O(queries per unit x head width + key block), never
+ * O(nq·nk). All of it lives in Java arrays, rows copied in and out in bulk, for the reason {@link VectorGemm} gives.
  * <p>
  * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
  * not depend on the thread count. With probabilities requested, a first pass finds each query's max and sum and a
@@ -21,13 +19,10 @@ import java.nio.ByteOrder;
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorMath.F;
-    private static final ByteOrder ORDER = VectorMath.ORDER;
-    private static final ValueLayout.OfFloat FLOAT = Matrix.FLOAT;
-    private static final long VB = F.vectorByteSize();
+    private static final int L = F.length();
     private static final int MR = VectorGemm.MR, NR = VectorGemm.NR;
-    private static final long ROW = NR * Float.BYTES;
 
-    /** Keys per block: Sᵀ of one query sub-panel (KEY_BLOCK x NR, 12 KiB at 8 lanes) stays in L1 from scores to values. */
+    /** Keys per block: Sᵀ of one query sub-panel (KEY_BLOCK x NR, 32 KiB at 16 lanes) stays in L1/L2 from scores to values. */
     static final int KEY_BLOCK = 32 * MR;
     /** Queries per unit at most: bounds the per-unit Qᵀ and Oᵀ copies (queries x head width). */
     static final int MAX_QUERIES = 512;
@@ -39,7 +34,7 @@ final class VectorAttention {
     private VectorAttention() {}
 
     static void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out, Matrix probs,
-                          Matrix lse, SegmentAllocator scratch) {
+                          Matrix lse) {
         AttentionShape s = AttentionShape.of(q, k, v, heads, mask, out, probs, lse);
         if (s.nq() == 0) return;
         if (s.nk() == 0) {  // softmax over nothing: the scalar twin's (and torch's) empty sum
@@ -55,7 +50,7 @@ final class VectorAttention {
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float scale = (float) Math.sqrt(s.dqk());
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = new Unit(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk, scratch);
+            Unit unit = new Unit(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk);
             for (int u = u0; u < u1; u++) {
                 int q0 = u % chunksPerHead * subsPerChunk * NR;
                 unit.run(u / chunksPerHead, q0, Math.min(s.nq(), q0 + subsPerChunk * NR));
@@ -68,45 +63,38 @@ final class VectorAttention {
         final AttentionShape s;
         final Matrix q, k, v, mask, out, probs, lse;
         final float scale;
-        final int dvPad;
-        final long vRow;
-        final MemorySegment qT, oT, stats, sT, pv, kPack, vPack;
+        final int dvPad, vRow;
+        /** Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR]. */
+        final float[] qT, oT, stats, sT, pv, kPack, vPack, maskRow, line;
         int h, q0, q1, subs;
 
         Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
-             float scale, int maxSubs, SegmentAllocator scratch) {
+             float scale, int maxSubs) {
             this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
             this.lse = lse;
             this.scale = scale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
-            qT = floats(scratch, (long) maxSubs * s.dqk() * NR);
-            oT = floats(scratch, (long) maxSubs * dvPad * NR);
-            stats = floats(scratch, (long) maxSubs * 3 * NR);  // per sub-panel: running max, running sum, correction
-            sT = floats(scratch, (long) KEY_BLOCK * NR);
-            pv = floats(scratch, (long) dvPad * NR);
-            kPack = floats(scratch, (long) VectorGemm.roundUp(KEY_BLOCK, MR) * s.dqk());
-            int lines = VectorGemm.ceilDiv(dvPad, 16);
-            vRow = (lines | 1) * 64L;  // an odd number of cache lines: the block's rows spread over all L1 sets
-            vPack = floats(scratch, KEY_BLOCK * vRow / Float.BYTES);
-            vPack.fill((byte) 0);  // channels [dv, dvPad) stay zero
-        }
-
-        private static MemorySegment floats(SegmentAllocator scratch, long n) {
-            return scratch.allocate(Math.max(1, n) * Float.BYTES, 64);
+            qT = new float[maxSubs * s.dqk() * NR];
+            oT = new float[maxSubs * dvPad * NR];
+            stats = new float[maxSubs * 3 * NR];
+            sT = new float[KEY_BLOCK * NR];
+            pv = new float[dvPad * NR];
+            kPack = new float[KEY_BLOCK * s.dqk()];
+            vRow = (VectorGemm.ceilDiv(dvPad, 16) | 1) * 16;  // an odd number of cache lines: rows spread over all L1 sets
+            vPack = new float[KEY_BLOCK * vRow];  // channels [dv, dvPad) stay zero
+            maskRow = new float[KEY_BLOCK];
+            line = new float[Math.max(KEY_BLOCK, Math.max(s.dqk(), s.dv()))];
         }
 
         void run(int head, int from, int to) {
             h = head; q0 = from; q1 = to; subs = VectorGemm.ceilDiv(to - from, NR);
             packQueries();
             for (int sp = 0; sp < subs; sp++) {
-                long st = statsOffset(sp);
-                FloatVector minusInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-                minusInf.intoMemorySegment(stats, st, ORDER);
-                minusInf.intoMemorySegment(stats, st + VB, ORDER);
-                FloatVector.zero(F).intoMemorySegment(stats, st + ROW, ORDER);
-                FloatVector.zero(F).intoMemorySegment(stats, st + ROW + VB, ORDER);
+                int st = statsOffset(sp);
+                Arrays.fill(stats, st, st + NR, Float.NEGATIVE_INFINITY);
+                Arrays.fill(stats, st + NR, st + 2 * NR, 0f);
             }
-            oT.asSlice(0, (long) subs * dvPad * ROW).fill((byte) 0);
+            Arrays.fill(oT, 0, subs * dvPad * NR, 0f);
             if (probs == null) {
                 for (int kb = 0; kb < s.nk(); kb += KEY_BLOCK) flashBlock(kb, Math.min(KEY_BLOCK, s.nk() - kb));
                 writeOut(true);
@@ -121,10 +109,10 @@ final class VectorAttention {
         private void flashBlock(int kb, int nkb) {
             packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
-                scores(sp, kb, nkb);
+                scores(sp, nkb);
                 updateStats(sT, nkb, stats, statsOffset(sp));
                 values(nkb);
-                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * ROW);
+                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * NR);
             }
         }
 
@@ -132,7 +120,7 @@ final class VectorAttention {
         private void statsBlock(int kb, int nkb) {
             packBlock(kb, nkb, false);
             for (int sp = 0; sp < subs; sp++) {
-                scores(sp, kb, nkb);
+                scores(sp, nkb);
                 updateStats(sT, nkb, stats, statsOffset(sp));
             }
         }
@@ -141,74 +129,68 @@ final class VectorAttention {
         private void probsBlock(int kb, int nkb) {
             packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
-                scores(sp, kb, nkb);
+                scores(sp, nkb);
                 normalize(sT, nkb, stats, statsOffset(sp));
                 storeProbs(sp, kb, nkb);
                 values(nkb);
-                FloatVector one = FloatVector.broadcast(F, 1f);
-                one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW, ORDER);
-                one.intoMemorySegment(stats, statsOffset(sp) + 2 * ROW + VB, ORDER);
-                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * ROW);
+                Arrays.fill(stats, statsOffset(sp) + 2 * NR, statsOffset(sp) + 3 * NR, 1f);
+                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * NR);
             }
         }
 
         /** Qᵀ of this unit's queries as [sub-panel][d][NR], zero past the last query. */
         private void packQueries() {
             int dqk = s.dqk();
+            Matrix qh = q.cols(h * dqk, (h + 1) * dqk);
             for (int sp = 0; sp < subs; sp++)
                 for (int lane = 0; lane < NR; lane++) {
-                    int row = q0 + sp * NR + lane;
-                    long base = (long) sp * dqk * NR + lane;
-                    for (int d = 0; d < dqk; d++)
-                        qT.setAtIndex(FLOAT, base + (long) d * NR, row < q1 ? q.get(row, h * dqk + d) : 0f);
+                    int row = q0 + sp * NR + lane, base = sp * dqk * NR + lane;
+                    if (row < q1) qh.copyRow(row, line);
+                    else Arrays.fill(line, 0, dqk, 0f);
+                    for (int d = 0; d < dqk; d++) qT[base + d * NR] = line[d];
                 }
         }
 
         /**
-         * The block's keys as MR-key tiles [tile][d][MR] (the last zero-padded), which the micro-kernel needs, and, if
-         * values, a dense copy of the block's V rows: read in place, a V row per k step would land 4 KiB apart with 8
-         * heads of 128, all in one L1 set and on a new page.
+         * The block's keys as MR-key tiles [tile][d][MR] (the last zero-padded), its mask values, and, if values, a
+         * dense copy of its V rows: read in place, a V row per k step would land 4 KiB apart with 8 heads of 128,
+         * all in one L1 set and on a new page.
          */
         private void packBlock(int kb, int nkb, boolean values) {
             int dqk = s.dqk();
-            MemorySegment ks = k.segment();
+            Matrix kh = k.cols(h * dqk, (h + 1) * dqk);
             for (int j = 0; j < VectorGemm.roundUp(nkb, MR); j++) {
-                long base = (long) j / MR * dqk * MR + j % MR;
-                if (j < nkb) {
-                    long src = k.index(kb + j, h * dqk);
-                    for (int d = 0; d < dqk; d++) kPack.setAtIndex(FLOAT, base + (long) d * MR, ks.getAtIndex(FLOAT, src + d));
-                } else {
-                    for (int d = 0; d < dqk; d++) kPack.setAtIndex(FLOAT, base + (long) d * MR, 0f);
-                }
+                int base = j / MR * dqk * MR + j % MR;
+                if (j < nkb) kh.copyRow(kb + j, line);
+                else Arrays.fill(line, 0, dqk, 0f);
+                for (int d = 0; d < dqk; d++) kPack[base + d * MR] = line[d];
             }
-            if (values)
-                for (int j = 0; j < nkb; j++)
-                    MemorySegment.copy(v.segment(), v.index(kb + j, h * s.dv()) * Float.BYTES, vPack, j * vRow,
-                            (long) s.dv() * Float.BYTES);
+            if (mask != null) mask.cols(kb, kb + nkb).copyRow(0, maskRow);
+            if (values) {
+                Matrix vh = v.cols(h * s.dv(), (h + 1) * s.dv());
+                for (int j = 0; j < nkb; j++) vh.copyRow(kb + j, vPack, j * vRow);
+            }
         }
 
         /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, from the packed keys. */
-        private void scores(int sp, int kb, int nkb) {
+        private void scores(int sp, int nkb) {
             int dqk = s.dqk();
-            long bo = qTOffset(sp);
             for (int t = 0; t < VectorGemm.ceilDiv(nkb, MR); t++)
-                VectorGemm.microKernel(kPack, (long) t * dqk * MR * Float.BYTES, MR * Float.BYTES, qT, bo, ROW, dqk, sT,
-                        t * MR * ROW, false);
-            scaleAndMask(sT, nkb, scale, mask, kb);
+                VectorGemm.microKernel(kPack, t * dqk * MR, MR, qT, qTOffset(sp), NR, dqk, sT, t * MR * NR, false);
+            scaleAndMask(sT, nkb, scale, mask == null ? null : maskRow);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(vPack, (long) t * MR * Float.BYTES, vRow, sT, 0, ROW, nkb, pv,
-                        t * MR * ROW, false);
+                VectorGemm.microKernel(vPack, t * MR, vRow, sT, 0, NR, nkb, pv, t * MR * NR, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {
-            int base = h * s.nq();
+            Matrix block = probs.cols(kb, kb + nkb);
             for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
-                int row = base + q0 + sp * NR + lane;
-                for (int j = 0; j < nkb; j++) probs.set(row, kb + j, sT.getAtIndex(FLOAT, (long) j * NR + lane));
+                for (int j = 0; j < nkb; j++) line[j] = sT[j * NR + lane];
+                block.setRow(h * s.nq() + q0 + sp * NR + lane, line, 0);
             }
         }
 
@@ -218,131 +200,109 @@ final class VectorAttention {
          */
         private void writeOut(boolean divide) {
             int dv = s.dv();
+            Matrix oh = out.cols(h * dv, (h + 1) * dv);
             for (int sp = 0; sp < subs; sp++)
                 for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
-                    long st = statsOffset(sp) / Float.BYTES;
-                    float rowSum = stats.getAtIndex(FLOAT, st + NR + lane);
-                    if (lse != null)
-                        lse.set(h * s.nq() + q0 + sp * NR + lane, 0,
-                                (float) (stats.getAtIndex(FLOAT, st + lane) + Math.log(rowSum)));
+                    int st = statsOffset(sp), query = q0 + sp * NR + lane;
+                    float rowSum = stats[st + NR + lane];
+                    if (lse != null) lse.set(h * s.nq() + query, 0, (float) (stats[st + lane] + Math.log(rowSum)));
                     float sum = divide ? rowSum : 1f;
-                    long base = oTOffset(sp) / Float.BYTES + lane;
-                    for (int d = 0; d < dv; d++)
-                        out.set(q0 + sp * NR + lane, h * dv + d, oT.getAtIndex(FLOAT, base + (long) d * NR) / sum);
+                    int base = oTOffset(sp) + lane;
+                    for (int d = 0; d < dv; d++) line[d] = oT[base + d * NR] / sum;
+                    oh.setRow(query, line, 0);
                 }
         }
 
-        private long statsOffset(int sp) {
-            return (long) sp * 3 * ROW;
+        private int statsOffset(int sp) {
+            return sp * 3 * NR;
         }
 
-        private long oTOffset(int sp) {
-            return (long) sp * dvPad * ROW;
+        private int oTOffset(int sp) {
+            return sp * dvPad * NR;
         }
 
-        private long qTOffset(int sp) {
-            return (long) sp * s.dqk() * ROW;
+        private int qTOffset(int sp) {
+            return sp * s.dqk() * NR;
         }
     }
 
     /** Sᵀ rows: s = dot / scale + mask[key], as the scalar twin rounds it. */
-    private static void scaleAndMask(MemorySegment sT, int nkb, float scale, Matrix mask, int kb) {
-        for (int j = 0; j < nkb; j++) {
-            long o = j * ROW;
-            float bias = mask == null ? 0f : mask.get(0, kb + j);
-            FloatVector x0 = FloatVector.fromMemorySegment(F, sT, o, ORDER).div(scale);
-            FloatVector x1 = FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).div(scale);
-            if (mask != null) {
-                x0 = x0.add(bias);
-                x1 = x1.add(bias);
+    private static void scaleAndMask(float[] sT, int nkb, float scale, float[] mask) {
+        for (int j = 0; j < nkb; j++)
+            for (int o = j * NR; o < (j + 1) * NR; o += L) {
+                FloatVector x = FloatVector.fromArray(F, sT, o).div(scale);
+                if (mask != null) x = x.add(mask[j]);
+                x.intoArray(sT, o);
             }
-            x0.intoMemorySegment(sT, o, ORDER);
-            x1.intoMemorySegment(sT, o + VB, ORDER);
-        }
     }
 
     /**
-     * One block of the online softmax for NR queries (two vectors per key row): new max m' = max(m, block max),
-     * correction c = e^{m - m'} (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in place,
-     * sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
+     * One block of the online softmax for NR queries: new max m' = max(m, block max), correction c = e^{m - m'}
+     * (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in place, sum = sum·c + Σ P. Stats hold
+     * [max | sum | correction] rows of NR floats.
      */
-    private static void updateStats(MemorySegment sT, int nkb, MemorySegment stats, long st) {
-        blockMax(sT, nkb, stats, st + 2 * ROW);
+    private static void updateStats(float[] sT, int nkb, float[] stats, int st) {
+        blockMax(sT, nkb, stats, st + 2 * NR);
         newMaxAndCorrection(stats, st);
         exponentiate(sT, nkb, stats, st);
     }
 
     /** The max over the block's score rows, into the correction row for now. */
-    private static void blockMax(MemorySegment sT, int nkb, MemorySegment stats, long at) {
-        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0;
-        for (int j = 0; j < nkb; j++) {
-            m0 = m0.max(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
-            m1 = m1.max(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
+    private static void blockMax(float[] sT, int nkb, float[] stats, int at) {
+        for (int o = 0; o < NR; o += L) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < nkb; j++) m = m.max(FloatVector.fromArray(F, sT, j * NR + o));
+            m.intoArray(stats, at + o);
         }
-        m0.intoMemorySegment(stats, at, ORDER);
-        m1.intoMemorySegment(stats, at + VB, ORDER);
     }
 
-    private static void newMaxAndCorrection(MemorySegment stats, long st) {
-        for (long o = st; o < st + ROW; o += VB) {
-            FloatVector m = FloatVector.fromMemorySegment(F, stats, o, ORDER);
-            FloatVector n = m.max(FloatVector.fromMemorySegment(F, stats, o + 2 * ROW, ORDER));
-            n.intoMemorySegment(stats, o, ORDER);
-            m.sub(n).blend(0f, m.eq(n)).intoMemorySegment(stats, o + 2 * ROW, ORDER);
+    private static void newMaxAndCorrection(float[] stats, int st) {
+        for (int o = st; o < st + NR; o += L) {
+            FloatVector m = FloatVector.fromArray(F, stats, o);
+            FloatVector n = m.max(FloatVector.fromArray(F, stats, o + 2 * NR));
+            n.intoArray(stats, o);
+            m.sub(n).blend(0f, m.eq(n)).intoArray(stats, o + 2 * NR);
         }
-        VectorMath.exp(stats, st + 2 * ROW, NR);
+        VectorMath.exp(stats, st + 2 * NR, NR);
     }
 
     /** P = e^{S - max} in place; sum = sum·correction + Σ P. */
-    private static void exponentiate(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+    private static void exponentiate(float[] sT, int nkb, float[] stats, int st) {
         subtractRow(sT, nkb, stats, st);
-        VectorMath.exp(sT, 0, (long) nkb * NR);
-        FloatVector sum0 = FloatVector.zero(F), sum1 = FloatVector.zero(F);
-        for (int j = 0; j < nkb; j++) {
-            sum0 = sum0.add(FloatVector.fromMemorySegment(F, sT, j * ROW, ORDER));
-            sum1 = sum1.add(FloatVector.fromMemorySegment(F, sT, j * ROW + VB, ORDER));
+        VectorMath.exp(sT, 0, nkb * NR);
+        for (int o = 0; o < NR; o += L) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < nkb; j++) sum = sum.add(FloatVector.fromArray(F, sT, j * NR + o));
+            int l = st + NR + o, c = st + 2 * NR + o;
+            FloatVector.fromArray(F, stats, l).fma(FloatVector.fromArray(F, stats, c), sum).intoArray(stats, l);
         }
-        long l = st + ROW, c = st + 2 * ROW;
-        FloatVector.fromMemorySegment(F, stats, l, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c, ORDER), sum0)
-                .intoMemorySegment(stats, l, ORDER);
-        FloatVector.fromMemorySegment(F, stats, l + VB, ORDER).fma(FloatVector.fromMemorySegment(F, stats, c + VB, ORDER), sum1)
-                .intoMemorySegment(stats, l + VB, ORDER);
     }
 
     /** P = e^{S - max} / sum in place, with the final max and sum of each query. */
-    private static void normalize(MemorySegment sT, int nkb, MemorySegment stats, long st) {
+    private static void normalize(float[] sT, int nkb, float[] stats, int st) {
         subtractRow(sT, nkb, stats, st);
-        VectorMath.exp(sT, 0, (long) nkb * NR);
-        FloatVector l0 = FloatVector.fromMemorySegment(F, stats, st + ROW, ORDER);
-        FloatVector l1 = FloatVector.fromMemorySegment(F, stats, st + ROW + VB, ORDER);
-        for (int j = 0; j < nkb; j++) {
-            long o = j * ROW;
-            FloatVector.fromMemorySegment(F, sT, o, ORDER).div(l0).intoMemorySegment(sT, o, ORDER);
-            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).div(l1).intoMemorySegment(sT, o + VB, ORDER);
+        VectorMath.exp(sT, 0, nkb * NR);
+        for (int o = 0; o < NR; o += L) {
+            FloatVector l = FloatVector.fromArray(F, stats, st + NR + o);
+            for (int j = 0; j < nkb; j++) FloatVector.fromArray(F, sT, j * NR + o).div(l).intoArray(sT, j * NR + o);
         }
     }
 
     /** Sᵀ rows minus the stats row at st (each query's max). */
-    private static void subtractRow(MemorySegment sT, int nkb, MemorySegment stats, long st) {
-        FloatVector m0 = FloatVector.fromMemorySegment(F, stats, st, ORDER);
-        FloatVector m1 = FloatVector.fromMemorySegment(F, stats, st + VB, ORDER);
-        for (int j = 0; j < nkb; j++) {
-            long o = j * ROW;
-            FloatVector.fromMemorySegment(F, sT, o, ORDER).sub(m0).intoMemorySegment(sT, o, ORDER);
-            FloatVector.fromMemorySegment(F, sT, o + VB, ORDER).sub(m1).intoMemorySegment(sT, o + VB, ORDER);
+    private static void subtractRow(float[] sT, int nkb, float[] stats, int st) {
+        for (int o = 0; o < NR; o += L) {
+            FloatVector m = FloatVector.fromArray(F, stats, st + o);
+            for (int j = 0; j < nkb; j++) FloatVector.fromArray(F, sT, j * NR + o).sub(m).intoArray(sT, j * NR + o);
         }
     }
 
     /** Oᵀ = Oᵀ·correction + pv, rows of NR queries. */
-    private static void combine(MemorySegment oT, long oo, MemorySegment pv, int rows, MemorySegment stats, long co) {
-        FloatVector c0 = FloatVector.fromMemorySegment(F, stats, co, ORDER);
-        FloatVector c1 = FloatVector.fromMemorySegment(F, stats, co + VB, ORDER);
-        for (int r = 0; r < rows; r++) {
-            long o = oo + r * ROW, p = r * ROW;
-            FloatVector.fromMemorySegment(F, oT, o, ORDER).fma(c0, FloatVector.fromMemorySegment(F, pv, p, ORDER))
-                    .intoMemorySegment(oT, o, ORDER);
-            FloatVector.fromMemorySegment(F, oT, o + VB, ORDER).fma(c1, FloatVector.fromMemorySegment(F, pv, p + VB, ORDER))
-                    .intoMemorySegment(oT, o + VB, ORDER);
+    private static void combine(float[] oT, int oo, float[] pv, int rows, float[] stats, int co) {
+        for (int o = 0; o < NR; o += L) {
+            FloatVector c = FloatVector.fromArray(F, stats, co + o);
+            for (int r = 0; r < rows; r++)
+                FloatVector.fromArray(F, oT, oo + r * NR + o).fma(c, FloatVector.fromArray(F, pv, r * NR + o))
+                        .intoArray(oT, oo + r * NR + o);
         }
     }
 }

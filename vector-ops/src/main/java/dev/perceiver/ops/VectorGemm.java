@@ -1,44 +1,44 @@
 package dev.perceiver.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Matrix product on the Vector API, Goto/BLIS style: B comes packed in column panels, the work is cut into row x
  * column units for the threads, each unit walks k in KC slices and runs one register-blocked micro-kernel per
  * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. A's rows are copied per KC
- * pass into MR-row tiles ([kk][MR]): the micro-kernel then finds a tile's rows at constant offsets, and rows read in
- * place a power-of-two stride apart (1024 floats: 4 KiB) alias in L1. c must not overlap a (as for the scalar twin).
+ * pass into MR-row tiles ([kk][MR]) so the micro-kernel finds a tile's rows at constant offsets.
+ * <p>
+ * Every operand the micro-kernel touches is a Java array (packed B, the packed A tile, the unit's accumulators); rows
+ * move between the callers' segments and these arrays by bulk copies. A vector load from a memory segment inlines
+ * JDK code whose type profile is shared by all segment accesses in the process, so the same product ran 1.4x slower
+ * after mapped segments had been read anywhere and 10x slower after heap segments too; array loads compile alike in
+ * every JVM.
  * <p>
  * Every output is a single FMA chain over k = 0, 1, ... in order (a KC slice carries its accumulator on to the next
  * through the unit's accumulator buffer), so results equal {@link ScalarKernels#gemm}'s before the epilogue and do
- * not depend on the thread count or on where a tile falls.
+ * not depend on the thread count or on where a tile falls. c must not overlap a (as for the scalar twin).
  */
 final class VectorGemm {
     static final VectorSpecies<Float> F = VectorMath.F;
-    private static final ByteOrder ORDER = VectorMath.ORDER;
-    private static final ValueLayout.OfFloat FLOAT = Matrix.FLOAT;
-    private static final long VB = F.vectorByteSize();
+    private static final int L = F.length();
 
     /**
-     * Micro-tile rows. 6 x 2 vectors = 12 accumulators + 2 B vectors + 1 broadcast fit AVX2's 16 registers (measured
-     * best of 6x2, 5x2, 8x2, 4x3, 3x4, 2x4, 4x2 there); on AVX-512 the same shape is 6 x 32, which the team's notes
-     * measured on par with 12 x 32 and 4 x 64 (73-76% of peak).
+     * The register tile, chosen for the vector width: MR rows x NV vectors of accumulators, plus NV B vectors and one
+     * broadcast, must fit the register file. 512-bit vectors (AVX-512, 32 registers): 4 x 4 = 16 accumulators,
+     * measured at 98% of one core's FMA peak against 93% for 6 x 2. Narrower (AVX2 has 16 registers): 6 x 2 = 12.
      */
-    static final int MR = 6;
-    /** Bytes from one k step of a packed A tile to the next. */
-    private static final long A_STEP = MR * Float.BYTES;
-    /** Micro-tile columns: two vectors. The packed panels (ScalarKernels.PANEL_WIDTH) hold a whole number of them. */
-    static final int NR = 2 * F.length();
-    /** k per pass: the KC x NR slice of a B panel (16 KiB at 8 lanes) stays in L1 while a unit's rows stream by. */
+    static final int NV = L >= 16 ? 4 : 2;
+    /** Micro-tile rows. */
+    static final int MR = L >= 16 ? 4 : 6;
+    /** Micro-tile columns. The packed panels hold a whole number of them. */
+    static final int NR = NV * L;
+    /** k per pass: the KC x NR slice of a B panel (64 KiB at 16 lanes) stays in L2 next to the unit's A tiles. */
     static final int KC = 256;
-    /** Rows per unit at most: the unit's A rows for one KC pass (96 KiB) stay in L2 across all its B panels. */
+    /** Rows per unit at most (a multiple of both tiles' MR): the unit's packed A for one KC pass is 96 KiB. */
     static final int MB = 96;
     /** Columns per unit at most: bounds the per-thread accumulator buffer (MB x NB floats, 384 KiB). */
     static final int NB = 1024;
@@ -48,10 +48,6 @@ final class VectorGemm {
     private static final long MIN_UNIT_FMAS = 1 << 18;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
-
-    static {
-        JitDirectives.excludeFromC1("dev/perceiver/ops/VectorGemm.pairSteps");
-    }
 
     private VectorGemm() {}
 
@@ -81,196 +77,155 @@ final class VectorGemm {
     /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */
     private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
         int k = b.k(), pw = b.panelWidth(), subsPerPanel = pw / NR;
-        int full = (r1 - r0) / MR, tiles = ceilDiv(r1 - r0, MR);
-        long tileBytes = (long) MR * NR * Float.BYTES, subBytes = tiles * tileBytes;
-        MemorySegment acc = ws.acc(subBytes * (s1 - s0)), packed = ws.packed((long) tiles * MR * KC * Float.BYTES);
-        long bRow = (long) pw * Float.BYTES;
+        int tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
+        float[] acc = ws.acc(subFloats * (s1 - s0)), packed = ws.packed(tiles * MR * KC), bd = b.data();
         for (int k0 = 0; k0 == 0 || k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean accumulate = k0 > 0;
-            packRows(a, r0, r1, k0, kc, packed);
-            long tileStride = (long) kc * MR * Float.BYTES;
+            packRows(a, r0, r1, k0, kc, packed, ws.row(KC));
             for (int s = s0; s < s1; s++) {
-                long bo = (b.panelBase(s / subsPerPanel) + (long) k0 * pw + s % subsPerPanel * NR) * Float.BYTES;
-                long co = (s - s0) * subBytes;
+                int bo = b.panelBase(s / subsPerPanel) + k0 * pw + s % subsPerPanel * NR, co = (s - s0) * subFloats;
                 for (int t = 0; t < tiles; t++)
-                    microKernel(packed, t * tileStride, A_STEP, b.data(), bo, bRow, kc, acc, co + t * tileBytes,
-                            accumulate);
+                    microKernel(packed, t * kc * MR, MR, bd, bo, pw, kc, acc, co + t * tileFloats, accumulate);
             }
         }
-        epilogue(acc, subBytes, c, e, r0, r1, s0, s1);
+        epilogue(ws, acc, subFloats, c, e, r0, r1, s0, s1);
     }
 
     /**
-     * Rows [from, to) of a's columns [k0, k0 + kc) into dest as MR-row tiles, tile t at float t·kc·MR laid out
-     * [kc][MR]; rows past to (in the last tile) are zero.
+     * Rows [from, to) of a's columns [k0, k0 + kc) into dest as MR-row tiles, tile t at t·kc·MR laid out [kc][MR];
+     * rows past to (in the last tile) are zero.
      */
-    private static void packRows(Matrix a, int from, int to, int k0, int kc, MemorySegment dest) {
+    private static void packRows(Matrix a, int from, int to, int k0, int kc, float[] dest, float[] row) {
         MemorySegment as = a.segment();
         for (int r = from; r < from + roundUp(to - from, MR); r++) {
-            long base = (long) (r - from) / MR * kc * MR + (r - from) % MR;
+            int base = (r - from) / MR * kc * MR + (r - from) % MR;
             if (r < to) {
-                long src = a.index(r, k0);
-                for (int kk = 0; kk < kc; kk++) dest.setAtIndex(FLOAT, base + (long) kk * MR, as.getAtIndex(FLOAT, src + kk));
+                MemorySegment.copy(as, Matrix.FLOAT, a.index(r, k0) * Float.BYTES, row, 0, kc);
+                for (int kk = 0; kk < kc; kk++) dest[base + kk * MR] = row[kk];
             } else {
-                for (int kk = 0; kk < kc; kk++) dest.setAtIndex(FLOAT, base + (long) kk * MR, 0f);
+                for (int kk = 0; kk < kc; kk++) dest[base + kk * MR] = 0f;
             }
         }
     }
 
-    /** Unit accumulators to c: + bias, activation (in place, one pass), + residual, masked to c's columns. */
-    private static void epilogue(MemorySegment acc, long subBytes, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
-        int n = c.cols(), rows = r1 - r0, lanes = F.length();
-        long rowBytes = NR * Float.BYTES;
+    /** Unit accumulators to c, a row at a time: + bias, activation, + residual, then one bulk copy into c. */
+    private static void epilogue(Workspace ws, float[] acc, int subFloats, Matrix c, Epilogue e, int r0, int r1,
+                                 int s0, int s1) {
+        int c0 = s0 * NR, c1 = Math.min(c.cols(), s1 * NR), span = (s1 - s0) * NR;
+        float[] row = ws.row(span), bias = null, res = null;
         if (e.bias() != null) {
-            MemorySegment bs = e.bias().segment();
-            for (int s = s0; s < s1; s++) {
-                int col = s * NR;
-                long bo = e.bias().index(0, col) * Float.BYTES;
-                FloatVector b0 = FloatVector.fromMemorySegment(F, bs, bo, ORDER, F.indexInRange(col, n));
-                FloatVector b1 = FloatVector.fromMemorySegment(F, bs, bo + VB, ORDER, F.indexInRange(col + lanes, n));
-                for (int i = 0; i < rows; i++) {
-                    long o = (s - s0) * subBytes + i * rowBytes;
-                    FloatVector.fromMemorySegment(F, acc, o, ORDER).add(b0).intoMemorySegment(acc, o, ORDER);
-                    FloatVector.fromMemorySegment(F, acc, o + VB, ORDER).add(b1).intoMemorySegment(acc, o + VB, ORDER);
-                }
-            }
+            bias = ws.bias(span);
+            e.bias().cols(c0, c1).copyRow(0, bias, 0);
         }
-        VectorMath.activate(acc, 0, subBytes * (s1 - s0) / Float.BYTES, e.activation());
-        Matrix res = e.residual();
-        MemorySegment cs = c.segment(), rs = res == null ? null : res.segment();
-        for (int s = s0; s < s1; s++) {
-            int col = s * NR;
-            boolean edge = col + NR > n;  // the last sub-panel: masked access, everywhere else whole vectors
-            VectorMask<Float> m0 = F.indexInRange(col, n), m1 = F.indexInRange(col + lanes, n);
-            for (int i = 0; i < rows; i++) {
-                long o = (s - s0) * subBytes + i * rowBytes, co = c.index(r0 + i, col) * Float.BYTES;
-                FloatVector v0 = FloatVector.fromMemorySegment(F, acc, o, ORDER);
-                FloatVector v1 = FloatVector.fromMemorySegment(F, acc, o + VB, ORDER);
-                if (res != null) {
-                    long ro = res.index(r0 + i, col) * Float.BYTES;
-                    v0 = v0.add(edge ? FloatVector.fromMemorySegment(F, rs, ro, ORDER, m0) : FloatVector.fromMemorySegment(F, rs, ro, ORDER));
-                    v1 = v1.add(edge ? FloatVector.fromMemorySegment(F, rs, ro + VB, ORDER, m1) : FloatVector.fromMemorySegment(F, rs, ro + VB, ORDER));
-                }
-                if (edge) {
-                    v0.intoMemorySegment(cs, co, ORDER, m0);
-                    v1.intoMemorySegment(cs, co + VB, ORDER, m1);
-                } else {
-                    v0.intoMemorySegment(cs, co, ORDER);
-                    v1.intoMemorySegment(cs, co + VB, ORDER);
-                }
+        Matrix residual = e.residual() == null ? null : e.residual().cols(c0, c1), out = c.cols(c0, c1);
+        if (residual != null) res = ws.residual(span);
+        for (int i = 0; i < r1 - r0; i++) {
+            for (int s = s0; s < s1; s++) System.arraycopy(acc, (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
+            if (bias != null) addInPlace(row, bias, span);
+            VectorMath.activate(row, 0, span, e.activation());
+            if (residual != null) {
+                residual.copyRow(r0 + i, res, 0);
+                addInPlace(row, res, span);
             }
+            out.setRow(r0 + i, row, 0);
         }
     }
 
-    /**
-     * The micro-kernel: C (MR x NR, rows NR floats apart from byte co) = [C +] A · B over kc steps. A is a tile of MR
-     * adjacent floats per step: element (i, kk) at byte {@code ao + 4·i + kk·aks} (a packed [kk][MR] tile, or MR
-     * adjacent columns of a row-major matrix); B row kk is NR floats at byte {@code bo + kk·bks}. Each C element is
-     * one FMA chain in kk order.
-     */
-    static void microKernel(MemorySegment a, long ao, long aks, MemorySegment b, long bo, long bks, int kc,
-                            MemorySegment c, long co, boolean accumulate) {
-        int pairs = kc & ~1;
-        if (pairs > 0) pairSteps(a, ao, aks, b, bo, bks, pairs, c, co, accumulate);
-        if (pairs < kc) oneStep(a, ao + pairs * aks, b, bo + pairs * bks, c, co, accumulate || pairs > 0);
-        if (kc == 0 && !accumulate) c.asSlice(co, MR * NR * Float.BYTES).fill((byte) 0);  // a product over nothing
+    /** x[0, n) += y[0, n), n a whole number of vectors. */
+    private static void addInPlace(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i += L) FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, y, i)).intoArray(x, i);
     }
 
     /**
-     * An even number of steps, two per iteration. C2's code here decides the speed (one AVX2 core, L1-resident data):
-     * one step per iteration with running pointers ran at 42 GFLOP/s, two with offsets from kk at 70-78 once the A
-     * rows' offsets are constants (runtime row strides cost an add per load: 49); a third step body in the same
-     * method made it too large for C2 to compile at all, so an odd kc ends in {@link #oneStep}.
+     * The micro-kernel: C (MR x NR, rows NR floats apart from index co) = [C +] A · B over kc steps. A element (i, kk)
+     * is at {@code ao + i + kk·aks} (a packed [kk][MR] tile with aks = MR, or MR adjacent columns of a row-major
+     * matrix); B row kk is NR floats at {@code bo + kk·bks}. Each C element is one FMA chain in kk order.
      */
-    private static void pairSteps(MemorySegment a, long ao, long aks, MemorySegment b, long bo, long bks, int kc,
-                                  MemorySegment c, long co, boolean accumulate) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, x;
-        if (accumulate) {
-            c00 = FloatVector.fromMemorySegment(F, c, co, ORDER); c01 = FloatVector.fromMemorySegment(F, c, co + VB, ORDER);
-            c10 = FloatVector.fromMemorySegment(F, c, co + 2 * VB, ORDER); c11 = FloatVector.fromMemorySegment(F, c, co + 3 * VB, ORDER);
-            c20 = FloatVector.fromMemorySegment(F, c, co + 4 * VB, ORDER); c21 = FloatVector.fromMemorySegment(F, c, co + 5 * VB, ORDER);
-            c30 = FloatVector.fromMemorySegment(F, c, co + 6 * VB, ORDER); c31 = FloatVector.fromMemorySegment(F, c, co + 7 * VB, ORDER);
-            c40 = FloatVector.fromMemorySegment(F, c, co + 8 * VB, ORDER); c41 = FloatVector.fromMemorySegment(F, c, co + 9 * VB, ORDER);
-            c50 = FloatVector.fromMemorySegment(F, c, co + 10 * VB, ORDER); c51 = FloatVector.fromMemorySegment(F, c, co + 11 * VB, ORDER);
+    static void microKernel(float[] a, int ao, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
+                            boolean accumulate) {
+        if (kc == 0) {
+            if (!accumulate) Arrays.fill(c, co, co + MR * NR, 0f);  // a product over nothing
+        } else if (MR == 4) {
+            tile4x4(a, ao, aks, b, bo, bks, kc, c, co, accumulate);
         } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
+            tile6x2(a, ao, aks, b, bo, bks, kc, c, co, accumulate);
         }
-        for (int kk = 0; kk < kc; kk += 2) {
-            long ak = ao + kk * aks, bk = bo + kk * bks;
-            b0 = FloatVector.fromMemorySegment(F, b, bk, ORDER);
-            b1 = FloatVector.fromMemorySegment(F, b, bk + VB, ORDER);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak));
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 4));
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 8));
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 12));
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 16));
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 20));
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            b0 = FloatVector.fromMemorySegment(F, b, bk + bks, ORDER);
-            b1 = FloatVector.fromMemorySegment(F, b, bk + bks + VB, ORDER);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks));
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 4));
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 8));
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 12));
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 16));
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + aks + 20));
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-        }
-        c00.intoMemorySegment(c, co, ORDER); c01.intoMemorySegment(c, co + VB, ORDER);
-        c10.intoMemorySegment(c, co + 2 * VB, ORDER); c11.intoMemorySegment(c, co + 3 * VB, ORDER);
-        c20.intoMemorySegment(c, co + 4 * VB, ORDER); c21.intoMemorySegment(c, co + 5 * VB, ORDER);
-        c30.intoMemorySegment(c, co + 6 * VB, ORDER); c31.intoMemorySegment(c, co + 7 * VB, ORDER);
-        c40.intoMemorySegment(c, co + 8 * VB, ORDER); c41.intoMemorySegment(c, co + 9 * VB, ORDER);
-        c50.intoMemorySegment(c, co + 10 * VB, ORDER); c51.intoMemorySegment(c, co + 11 * VB, ORDER);
     }
 
-    /** The last step of an odd kc. */
-    private static void oneStep(MemorySegment a, long ak, MemorySegment b, long bk, MemorySegment c, long co,
+    /** 4 rows x 4 vectors: 16 accumulators, 4 B vectors and a broadcast of AVX-512's 32 registers. */
+    private static void tile4x4(float[] a, int ao, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
                                 boolean accumulate) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, x;
+        final int r1 = NR, r2 = 2 * NR, r3 = 3 * NR, v1 = L, v2 = 2 * L, v3 = 3 * L;
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
         if (accumulate) {
-            c00 = FloatVector.fromMemorySegment(F, c, co, ORDER); c01 = FloatVector.fromMemorySegment(F, c, co + VB, ORDER);
-            c10 = FloatVector.fromMemorySegment(F, c, co + 2 * VB, ORDER); c11 = FloatVector.fromMemorySegment(F, c, co + 3 * VB, ORDER);
-            c20 = FloatVector.fromMemorySegment(F, c, co + 4 * VB, ORDER); c21 = FloatVector.fromMemorySegment(F, c, co + 5 * VB, ORDER);
-            c30 = FloatVector.fromMemorySegment(F, c, co + 6 * VB, ORDER); c31 = FloatVector.fromMemorySegment(F, c, co + 7 * VB, ORDER);
-            c40 = FloatVector.fromMemorySegment(F, c, co + 8 * VB, ORDER); c41 = FloatVector.fromMemorySegment(F, c, co + 9 * VB, ORDER);
-            c50 = FloatVector.fromMemorySegment(F, c, co + 10 * VB, ORDER); c51 = FloatVector.fromMemorySegment(F, c, co + 11 * VB, ORDER);
+            c00 = FloatVector.fromArray(F, c, co); c01 = FloatVector.fromArray(F, c, co + v1);
+            c02 = FloatVector.fromArray(F, c, co + v2); c03 = FloatVector.fromArray(F, c, co + v3);
+            c10 = FloatVector.fromArray(F, c, co + r1); c11 = FloatVector.fromArray(F, c, co + r1 + v1);
+            c12 = FloatVector.fromArray(F, c, co + r1 + v2); c13 = FloatVector.fromArray(F, c, co + r1 + v3);
+            c20 = FloatVector.fromArray(F, c, co + r2); c21 = FloatVector.fromArray(F, c, co + r2 + v1);
+            c22 = FloatVector.fromArray(F, c, co + r2 + v2); c23 = FloatVector.fromArray(F, c, co + r2 + v3);
+            c30 = FloatVector.fromArray(F, c, co + r3); c31 = FloatVector.fromArray(F, c, co + r3 + v1);
+            c32 = FloatVector.fromArray(F, c, co + r3 + v2); c33 = FloatVector.fromArray(F, c, co + r3 + v3);
+        } else {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = FloatVector.zero(F);
+        }
+        for (int kk = 0; kk < kc; kk++) {
+            int ak = ao + kk * aks, bk = bo + kk * bks;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk), b1 = FloatVector.fromArray(F, b, bk + v1);
+            FloatVector b2 = FloatVector.fromArray(F, b, bk + v2), b3 = FloatVector.fromArray(F, b, bk + v3);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(F, a[ak + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(F, a[ak + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(F, a[ak + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + v1); c02.intoArray(c, co + v2); c03.intoArray(c, co + v3);
+        c10.intoArray(c, co + r1); c11.intoArray(c, co + r1 + v1); c12.intoArray(c, co + r1 + v2); c13.intoArray(c, co + r1 + v3);
+        c20.intoArray(c, co + r2); c21.intoArray(c, co + r2 + v1); c22.intoArray(c, co + r2 + v2); c23.intoArray(c, co + r2 + v3);
+        c30.intoArray(c, co + r3); c31.intoArray(c, co + r3 + v1); c32.intoArray(c, co + r3 + v2); c33.intoArray(c, co + r3 + v3);
+    }
+
+    /** 6 rows x 2 vectors: 12 accumulators, 2 B vectors and a broadcast of AVX2's 16 registers. */
+    private static void tile6x2(float[] a, int ao, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
+                                boolean accumulate) {
+        final int v1 = L;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(F, c, co); c01 = FloatVector.fromArray(F, c, co + v1);
+            c10 = FloatVector.fromArray(F, c, co + NR); c11 = FloatVector.fromArray(F, c, co + NR + v1);
+            c20 = FloatVector.fromArray(F, c, co + 2 * NR); c21 = FloatVector.fromArray(F, c, co + 2 * NR + v1);
+            c30 = FloatVector.fromArray(F, c, co + 3 * NR); c31 = FloatVector.fromArray(F, c, co + 3 * NR + v1);
+            c40 = FloatVector.fromArray(F, c, co + 4 * NR); c41 = FloatVector.fromArray(F, c, co + 4 * NR + v1);
+            c50 = FloatVector.fromArray(F, c, co + 5 * NR); c51 = FloatVector.fromArray(F, c, co + 5 * NR + v1);
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
         }
-        {
-            b0 = FloatVector.fromMemorySegment(F, b, bk, ORDER);
-            b1 = FloatVector.fromMemorySegment(F, b, bk + VB, ORDER);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak));
+        for (int kk = 0; kk < kc; kk++) {
+            int ak = ao + kk * aks, bk = bo + kk * bks;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk), b1 = FloatVector.fromArray(F, b, bk + v1);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 4));
+            x = FloatVector.broadcast(F, a[ak + 1]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 8));
+            x = FloatVector.broadcast(F, a[ak + 2]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 12));
+            x = FloatVector.broadcast(F, a[ak + 3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 16));
+            x = FloatVector.broadcast(F, a[ak + 4]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a.get(FLOAT, ak + 20));
+            x = FloatVector.broadcast(F, a[ak + 5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
-        c00.intoMemorySegment(c, co, ORDER); c01.intoMemorySegment(c, co + VB, ORDER);
-        c10.intoMemorySegment(c, co + 2 * VB, ORDER); c11.intoMemorySegment(c, co + 3 * VB, ORDER);
-        c20.intoMemorySegment(c, co + 4 * VB, ORDER); c21.intoMemorySegment(c, co + 5 * VB, ORDER);
-        c30.intoMemorySegment(c, co + 6 * VB, ORDER); c31.intoMemorySegment(c, co + 7 * VB, ORDER);
-        c40.intoMemorySegment(c, co + 8 * VB, ORDER); c41.intoMemorySegment(c, co + 9 * VB, ORDER);
-        c50.intoMemorySegment(c, co + 10 * VB, ORDER); c51.intoMemorySegment(c, co + 11 * VB, ORDER);
+        c00.intoArray(c, co); c01.intoArray(c, co + v1);
+        c10.intoArray(c, co + NR); c11.intoArray(c, co + NR + v1);
+        c20.intoArray(c, co + 2 * NR); c21.intoArray(c, co + 2 * NR + v1);
+        c30.intoArray(c, co + 3 * NR); c31.intoArray(c, co + 3 * NR + v1);
+        c40.intoArray(c, co + 4 * NR); c41.intoArray(c, co + 4 * NR + v1);
+        c50.intoArray(c, co + 5 * NR); c51.intoArray(c, co + 5 * NR + v1);
     }
 
     static int ceilDiv(int a, int b) {
@@ -283,17 +238,30 @@ final class VectorGemm {
 
     /** A thread's buffers, kept between calls and grown when a larger unit needs more. */
     private static final class Workspace {
-        private MemorySegment acc = MemorySegment.NULL;
-        private MemorySegment packed = MemorySegment.NULL;
+        private float[] acc = new float[0], packed = new float[0], row = new float[0], bias = new float[0],
+                residual = new float[0];
 
-        MemorySegment acc(long bytes) {
-            if (acc.byteSize() < bytes) acc = Arena.ofAuto().allocate(bytes, 64);
-            return acc;
+        float[] acc(int n) {
+            return acc.length >= n ? acc : (acc = new float[n]);
         }
 
-        MemorySegment packed(long bytes) {
-            if (packed.byteSize() < bytes) packed = Arena.ofAuto().allocate(bytes, 64);
-            return packed;
+        float[] packed(int n) {
+            return packed.length >= n ? packed : (packed = new float[n]);
+        }
+
+        float[] row(int n) {
+            return row.length >= n ? row : (row = new float[n]);
+        }
+
+        /** Zeroed: columns past the bias's end stay 0. */
+        float[] bias(int n) {
+            if (bias.length < n) bias = new float[n];
+            Arrays.fill(bias, 0, n, 0f);
+            return bias;
+        }
+
+        float[] residual(int n) {
+            return residual.length >= n ? residual : (residual = new float[n]);
         }
     }
 }

@@ -2,25 +2,21 @@ package dev.perceiver.ops;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
-import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Kernels on the JDK Vector API; each overrides its scalar twin in {@link ScalarKernels} and is tested against it.
- * Matrices must live in native memory (or byte[]-backed heap segments), as the Vector API requires.
- * Row kernels reduce in double like their twins; the products live in {@link VectorGemm} and {@link VectorAttention}.
- * The hot loops follow the rules in {@link VectorMath}: no own helpers passing vectors, masked access only at the end.
+ * Row kernels copy a row into a padded array, reduce in double like their twins and copy it back; the products live
+ * in {@link VectorGemm} and {@link VectorAttention}. The hot loops follow the rules in {@link VectorMath}.
  */
 public final class VectorKernels extends ScalarKernels {
     public static final VectorKernels INSTANCE = new VectorKernels();
     static final VectorSpecies<Float> F = VectorMath.F;
     private static final VectorSpecies<Double> D = VectorMath.D;
-    private static final ByteOrder ORDER = VectorMath.ORDER;
     /** Elements per parallel chunk of a row kernel at least: below that a thread hand-off costs more than the work. */
     private static final int ROW_GRAIN_ELEMENTS = 16_384;
 
@@ -32,6 +28,11 @@ public final class VectorKernels extends ScalarKernels {
     }
 
     @Override
+    public int panelWidth() {
+        return VectorGemm.NR;
+    }
+
+    @Override
     public void gemm(Parallel p, Matrix a, PackedMatrix b, Matrix c, Epilogue e) {
         checkGemm(a, b, c, e);
         VectorGemm.gemm(p, a, b, c, e);
@@ -40,7 +41,7 @@ public final class VectorKernels extends ScalarKernels {
     @Override
     public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
                           Matrix probs, Matrix lse, SegmentAllocator scratch) {
-        VectorAttention.attention(p, q, k, v, heads, maskBias, out, probs, lse, scratch);
+        VectorAttention.attention(p, q, k, v, heads, maskBias, out, probs, lse);
     }
 
     @Override
@@ -49,29 +50,34 @@ public final class VectorKernels extends ScalarKernels {
         Matrix.requireShape(gamma, 1, x.cols(), "layerNorm weight");
         Matrix.requireShape(beta, 1, x.cols(), "layerNorm bias");
         p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) layerNormRow(x, r, gamma, beta, eps, y);
+            Rows rows = Rows.get(x.cols());
+            float[] g = rows.load(1, gamma, 0, 0f), b = rows.load(2, beta, 0, 0f);
+            for (int r = r0; r < r1; r++) {
+                float[] row = rows.load(0, x, r, 0f);
+                layerNormRow(row, x.cols(), g, b, eps);
+                y.setRow(r, row, 0);
+            }
         });
     }
 
-    /** As the scalar twin: mean and variance summed in double, then ((x - mean)·rstd)·gamma + beta in float. */
-    private static void layerNormRow(Matrix x, int r, Matrix gamma, Matrix beta, float eps, Matrix y) {
-        int n = x.cols();
-        long xo = x.index(r, 0) * Float.BYTES;
-        float mean = (float) (rowSum(x.segment(), xo, n) / n);
-        float rstd = (float) (1.0 / Math.sqrt(rowSquares(x.segment(), xo, n, mean) / n + eps));
-        normalizeRow(x.segment(), xo, n, mean, rstd, gamma, beta, y.segment(), y.index(r, 0) * Float.BYTES);
+    /**
+     * As the scalar twin: mean and variance summed in double, then ((x - mean)·rstd)·gamma + beta in float. The row's
+     * padding is 0 for the sum and the mean for the squares, so neither adds anything.
+     */
+    private static void layerNormRow(float[] x, int n, float[] gamma, float[] beta, float eps) {
+        int padded = F.loopBound(x.length);
+        float mean = (float) (rowSum(x, padded) / n);
+        Arrays.fill(x, n, padded, mean);
+        float rstd = (float) (1.0 / Math.sqrt(rowSquares(x, padded, mean) / n + eps));
+        for (int c = 0; c < padded; c += F.length())
+            FloatVector.fromArray(F, x, c).sub(mean).mul(rstd).mul(FloatVector.fromArray(F, gamma, c))
+                    .add(FloatVector.fromArray(F, beta, c)).intoArray(x, c);
     }
 
-    private static double rowSum(MemorySegment xs, long xo, int n) {
-        int end = F.loopBound(n);
+    private static double rowSum(float[] x, int n) {
         DoubleVector sum = DoubleVector.zero(D);
-        for (int c = 0; c < end; c += F.length()) {
-            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER);
-            sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
-                    .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
-        }
-        if (end < n) {
-            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, F.indexInRange(end, n));
+        for (int c = 0; c < n; c += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, c);
             sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
                     .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
@@ -79,18 +85,10 @@ public final class VectorKernels extends ScalarKernels {
     }
 
     /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin. */
-    private static double rowSquares(MemorySegment xs, long xo, int n, float mean) {
-        int end = F.loopBound(n);
+    private static double rowSquares(float[] x, int n, float mean) {
         DoubleVector sq = DoubleVector.zero(D);
-        for (int c = 0; c < end; c += F.length()) {
-            FloatVector d = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER).sub(mean);
-            DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
-            sq = lo.fma(lo, hi.fma(hi, sq));
-        }
-        if (end < n) {
-            VectorMask<Float> m = F.indexInRange(end, n);
-            FloatVector d = FloatVector.zero(F).blend(FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m).sub(mean), m);
+        for (int c = 0; c < n; c += F.length()) {
+            FloatVector d = FloatVector.fromArray(F, x, c).sub(mean);
             DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
             DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
             sq = lo.fma(lo, hi.fma(hi, sq));
@@ -98,106 +96,52 @@ public final class VectorKernels extends ScalarKernels {
         return VectorMath.sumInOrder(sq);
     }
 
-    private static void normalizeRow(MemorySegment xs, long xo, int n, float mean, float rstd, Matrix gamma, Matrix beta,
-                                     MemorySegment ys, long yo) {
-        MemorySegment gs = gamma.segment(), bs = beta.segment();
-        long go = gamma.index(0, 0) * Float.BYTES, bo = beta.index(0, 0) * Float.BYTES;
-        int end = F.loopBound(n);
-        for (int c = 0; c < end; c += F.length()) {
-            long o = c * 4L;
-            FloatVector.fromMemorySegment(F, xs, xo + o, ORDER).sub(mean).mul(rstd)
-                    .mul(FloatVector.fromMemorySegment(F, gs, go + o, ORDER))
-                    .add(FloatVector.fromMemorySegment(F, bs, bo + o, ORDER)).intoMemorySegment(ys, yo + o, ORDER);
-        }
-        if (end < n) {
-            long o = end * 4L;
-            VectorMask<Float> m = F.indexInRange(end, n);
-            FloatVector.fromMemorySegment(F, xs, xo + o, ORDER, m).sub(mean).mul(rstd)
-                    .mul(FloatVector.fromMemorySegment(F, gs, go + o, ORDER, m))
-                    .add(FloatVector.fromMemorySegment(F, bs, bo + o, ORDER, m)).intoMemorySegment(ys, yo + o, ORDER, m);
-        }
-    }
-
     @Override
     public void softmaxRows(Parallel p, Matrix x, Matrix maskBias) {
         if (maskBias != null) Matrix.requireShape(maskBias, 1, x.cols(), "softmax mask");
         p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) softmaxRow(x, r, maskBias);
+            Rows rows = Rows.get(x.cols());
+            float[] mask = maskBias == null ? null : rows.load(1, maskBias, 0, 0f);
+            for (int r = r0; r < r1; r++) {
+                float[] row = rows.load(0, x, r, Float.NEGATIVE_INFINITY);
+                softmaxRow(row, mask);
+                x.setRow(r, row, 0);
+            }
         });
     }
 
-    /** As the scalar twin: add the mask, subtract the row max, exponentiate, sum in double, scale by 1/sum. */
-    private static void softmaxRow(Matrix x, int r, Matrix maskBias) {
-        int n = x.cols();
-        MemorySegment xs = x.segment();
-        long xo = x.index(r, 0) * Float.BYTES;
-        float max = maskAndMax(xs, xo, n, maskBias);
-        float inv = (float) (1.0 / expAndSum(xs, xo, n, max));
-        scaleRow(xs, xo, n, inv);
-    }
-
-    private static float maskAndMax(MemorySegment xs, long xo, int n, Matrix maskBias) {
-        int end = F.loopBound(n);
-        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int c = 0; c < end; c += F.length()) {
-            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER);
-            if (maskBias != null) {
-                v = v.add(FloatVector.fromMemorySegment(F, maskBias.segment(), maskBias.index(0, c) * 4, ORDER));
-                v.intoMemorySegment(xs, xo + c * 4L, ORDER);
+    /**
+     * As the scalar twin: add the mask, subtract the row max, exponentiate, sum in double, scale by 1/sum. The row's
+     * padding is -inf: it never wins the max and its e^x adds 0.
+     */
+    private static void softmaxRow(float[] x, float[] mask) {
+        int n = F.loopBound(x.length);
+        FloatVector maxv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < n; c += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, c);
+            if (mask != null) {
+                v = v.add(FloatVector.fromArray(F, mask, c));
+                v.intoArray(x, c);
             }
-            max = max.max(v);
+            maxv = maxv.max(v);
         }
-        if (end < n) {
-            VectorMask<Float> m = F.indexInRange(end, n);
-            FloatVector v = FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m);
-            if (maskBias != null) {
-                v = v.add(FloatVector.fromMemorySegment(F, maskBias.segment(), maskBias.index(0, end) * 4, ORDER, m));
-                v.intoMemorySegment(xs, xo + end * 4L, ORDER, m);
-            }
-            max = max.max(v.blend(Float.NEGATIVE_INFINITY, m.not()));
-        }
-        return max.reduceLanes(VectorOperators.MAX);
-    }
-
-    /** x = e^{x - max} in place; returns the sum in double. */
-    private static double expAndSum(MemorySegment xs, long xo, int n, float max) {
-        int end = F.loopBound(n);
-        for (int c = 0; c < end; c += F.length())
-            FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER).sub(max).intoMemorySegment(xs, xo + c * 4L, ORDER);
-        VectorMask<Float> m = F.indexInRange(end, n);
-        if (end < n)
-            FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m).sub(max).intoMemorySegment(xs, xo + end * 4L, ORDER, m);
-        VectorMath.exp(xs, xo, n);
-        DoubleVector sum = DoubleVector.zero(D);
-        for (int c = 0; c < end; c += F.length()) {
-            FloatVector e = FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER);
-            sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
-                    .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
-        }
-        if (end < n) {
-            FloatVector e = FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m);
-            sum = sum.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
-                    .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
-        }
-        return VectorMath.sumInOrder(sum);
-    }
-
-    private static void scaleRow(MemorySegment xs, long xo, int n, float s) {
-        int end = F.loopBound(n);
-        for (int c = 0; c < end; c += F.length())
-            FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER).mul(s).intoMemorySegment(xs, xo + c * 4L, ORDER);
-        if (end < n) {
-            VectorMask<Float> m = F.indexInRange(end, n);
-            FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m).mul(s).intoMemorySegment(xs, xo + end * 4L, ORDER, m);
-        }
+        float max = maxv.reduceLanes(VectorOperators.MAX);
+        for (int c = 0; c < n; c += F.length()) FloatVector.fromArray(F, x, c).sub(max).intoArray(x, c);
+        VectorMath.exp(x, 0, n);
+        float inv = (float) (1.0 / rowSum(x, n));
+        for (int c = 0; c < n; c += F.length()) FloatVector.fromArray(F, x, c).mul(inv).intoArray(x, c);
     }
 
     @Override
     public void activation(Parallel p, Matrix x, Activation act) {
         if (act == Activation.NONE) return;
         p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
-            for (int r = r0; r < r1; r++)
-                VectorMath.activate(x.segment(), x.index(r, 0) * Float.BYTES, x.cols(), act);
+            Rows rows = Rows.get(x.cols());
+            for (int r = r0; r < r1; r++) {
+                float[] row = rows.load(0, x, r, 0f);
+                VectorMath.activate(row, 0, row.length, act);
+                x.setRow(r, row, 0);
+            }
         });
     }
 
@@ -205,20 +149,13 @@ public final class VectorKernels extends ScalarKernels {
     public void add(Parallel p, Matrix a, Matrix b, Matrix out) {
         Matrix.requireShape(b, a.rows(), a.cols(), "add operand");
         Matrix.requireShape(out, a.rows(), a.cols(), "add output");
-        int n = a.cols(), end = F.loopBound(n);
-        p.forRange(a.rows(), grain(n), (r0, r1) -> {
-            MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
+        p.forRange(a.rows(), grain(a.cols()), (r0, r1) -> {
+            Rows rows = Rows.get(a.cols());
             for (int r = r0; r < r1; r++) {
-                long ao = a.index(r, 0) * Float.BYTES, bo = b.index(r, 0) * Float.BYTES, oo = out.index(r, 0) * Float.BYTES;
-                for (int c = 0; c < end; c += F.length())
-                    FloatVector.fromMemorySegment(F, as, ao + c * 4L, ORDER).add(FloatVector.fromMemorySegment(F, bs, bo + c * 4L, ORDER))
-                            .intoMemorySegment(os, oo + c * 4L, ORDER);
-                if (end < n) {
-                    VectorMask<Float> m = F.indexInRange(end, n);
-                    FloatVector.fromMemorySegment(F, as, ao + end * 4L, ORDER, m)
-                            .add(FloatVector.fromMemorySegment(F, bs, bo + end * 4L, ORDER, m))
-                            .intoMemorySegment(os, oo + end * 4L, ORDER, m);
-                }
+                float[] x = rows.load(0, a, r, 0f), y = rows.load(1, b, r, 0f);
+                for (int c = 0; c < x.length; c += F.length())
+                    FloatVector.fromArray(F, x, c).add(FloatVector.fromArray(F, y, c)).intoArray(x, c);
+                out.setRow(r, x, 0);
             }
         });
     }
@@ -227,29 +164,49 @@ public final class VectorKernels extends ScalarKernels {
     public void scaleShift(Parallel p, Matrix x, Matrix scale, Matrix shift, Activation act) {
         Matrix.requireShape(scale, 1, x.cols(), "scale");
         Matrix.requireShape(shift, 1, x.cols(), "shift");
-        int n = x.cols(), end = F.loopBound(n);
-        p.forRange(x.rows(), grain(n), (r0, r1) -> {
-            MemorySegment xs = x.segment(), ss = scale.segment(), hs = shift.segment();
-            long so = scale.index(0, 0) * Float.BYTES, ho = shift.index(0, 0) * Float.BYTES;
+        p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
+            Rows rows = Rows.get(x.cols());
+            float[] sc = rows.load(1, scale, 0, 0f), sh = rows.load(2, shift, 0, 0f);
             for (int r = r0; r < r1; r++) {
-                long xo = x.index(r, 0) * Float.BYTES;
-                for (int c = 0; c < end; c += F.length())
-                    FloatVector.fromMemorySegment(F, xs, xo + c * 4L, ORDER)
-                            .fma(FloatVector.fromMemorySegment(F, ss, so + c * 4L, ORDER), FloatVector.fromMemorySegment(F, hs, ho + c * 4L, ORDER))
-                            .intoMemorySegment(xs, xo + c * 4L, ORDER);
-                if (end < n) {
-                    VectorMask<Float> m = F.indexInRange(end, n);
-                    FloatVector.fromMemorySegment(F, xs, xo + end * 4L, ORDER, m)
-                            .fma(FloatVector.fromMemorySegment(F, ss, so + end * 4L, ORDER, m),
-                                    FloatVector.fromMemorySegment(F, hs, ho + end * 4L, ORDER, m))
-                            .intoMemorySegment(xs, xo + end * 4L, ORDER, m);
-                }
-                VectorMath.activate(xs, xo, n, act);
+                float[] row = rows.load(0, x, r, 0f);
+                for (int c = 0; c < row.length; c += F.length())
+                    FloatVector.fromArray(F, row, c).fma(FloatVector.fromArray(F, sc, c), FloatVector.fromArray(F, sh, c))
+                            .intoArray(row, c);
+                VectorMath.activate(row, 0, row.length, act);
+                x.setRow(r, row, 0);
             }
         });
     }
 
     private static int grain(int cols) {
         return Math.max(1, ROW_GRAIN_ELEMENTS / Math.max(1, cols));
+    }
+
+    /**
+     * A thread's row buffers for the row kernels, each a whole number of vectors long: a row is copied in with one
+     * bulk copy, worked on as arrays (see {@link VectorMath}) and copied out.
+     */
+    private static final class Rows {
+        private static final ThreadLocal<Rows> OF_THREAD = ThreadLocal.withInitial(Rows::new);
+        private final float[][] slots = new float[3][];
+        private int cols = -1;
+
+        static Rows get(int cols) {
+            Rows rows = OF_THREAD.get();
+            if (rows.cols != cols) {
+                int padded = Math.max(F.length(), VectorGemm.roundUp(cols, F.length()));
+                for (int i = 0; i < rows.slots.length; i++) rows.slots[i] = new float[padded];
+                rows.cols = cols;
+            }
+            return rows;
+        }
+
+        /** Row r of m into slot i, the padding past m's columns set to pad. */
+        float[] load(int i, Matrix m, int r, float pad) {
+            float[] row = slots[i];
+            m.copyRow(r, row, 0);
+            Arrays.fill(row, cols, row.length, pad);
+            return row;
+        }
     }
 }

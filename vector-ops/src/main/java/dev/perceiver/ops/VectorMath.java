@@ -8,8 +8,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
@@ -21,9 +19,11 @@ import java.nio.ByteOrder;
  * whatever the size (they are {@code @ForceInline}), but stops inlining ours once a compilation passes its node
  * budget (NodeCountInliningCutoff), which depends on what happened to be compiled first; a vector left boxed costs
  * 10-100x.</li>
- * <li>Only native segments reach the kernels, never {@code MemorySegment.ofArray}: the first heap segment loads a
- * second segment class, which invalidates every compiled kernel, and C2's recompiled micro-kernel, now unsure of the
- * segment type, ran at half speed (vision-conv 4.2 s -> 8.5 s).</li>
+ * <li>Vector loads and stores work on Java arrays, never on memory segments; a kernel copies a row in and out with
+ * one bulk {@code MemorySegment.copy}. A segment access inlines JDK code whose type profile is shared by every
+ * segment access in the process: after the host (or our own loader) touched heap or mapped segments, the same
+ * product ran 1.4x slower, and 10x once several segment kinds were seen, in a JVM that had otherwise done nothing.
+ * Arrays make a kernel's speed independent of what else the JVM has run.</li>
  * <li>Loops run whole vectors and finish with one masked vector: masked loads and stores cost ~10x in a hot loop.</li>
  * <li>Only operations the JIT and the Vector API's Java fallback compute alike: IEEE add, mul, div, sqrt, fma, min,
  * max, conversions. Not {@code lanewise(EXP)} (C2 calls SVML, the fallback Math.exp: 1 ulp apart on ~0.2% of
@@ -53,43 +53,30 @@ final class VectorMath {
                 : VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits)));
     }
 
-    /** Applies act in place to count contiguous floats starting at byte offset off. */
-    static void activate(MemorySegment seg, long off, long count, Activation act) {
+    /** Applies act in place to x[from, from + count). */
+    static void activate(float[] x, int from, int count, Activation act) {
         switch (act) {
             case NONE -> { }
-            case RELU -> relu(seg, off, count);
-            case GELU -> gelu(seg, off, count);
+            case RELU -> wholeThenPadded(x, from, count, F.length(), VectorMath::reluWhole);
+            case GELU -> wholeThenPadded(x, from, count, F_HALF.length(), VectorMath::geluWhole);
         }
     }
 
     /** max(x, 0) as the scalar twin: -0 becomes +0, NaN stays NaN. */
-    private static void relu(MemorySegment seg, long off, long count) {
-        int lanes = F.length();
-        long i = 0;
-        for (; i + lanes <= count; i += lanes) {
-            long o = off + i * Float.BYTES;
-            FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER);
-            x.blend(0f, x.compare(VectorOperators.LE, 0f)).intoMemorySegment(seg, o, ORDER);
+    private static void reluWhole(float[] x, int from, int count) {
+        for (int i = from; i < from + count; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(x, i);
         }
-        if (i < count) {
-            long o = off + i * Float.BYTES;
-            VectorMask<Float> m = F.indexInRange(i, count);
-            FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER, m);
-            x.blend(0f, x.compare(VectorOperators.LE, 0f)).intoMemorySegment(seg, o, ORDER, m);
-        }
-    }
-
-    private static void gelu(MemorySegment seg, long off, long count) {
-        wholeThenPadded(seg, off, count, F_HALF.length(), VectorMath::geluWhole);
     }
 
     /**
-     * e^x in place over count floats: Cephes' expf (n = round(x·log2 e), r = x - n·ln 2 in two parts, a degree-7
-     * polynomial, times 2^n in two factors so 2^n never overflows its exponent field), within 2 ulp of Math.exp;
-     * exactly 1 at 0, 0 below -103.97 and at -inf, +inf above 88.72, NaN for NaN.
+     * e^x in place over x[from, from + count): Cephes' expf (n = round(x·log2 e), r = x - n·ln 2 in two parts, a
+     * degree-7 polynomial, times 2^n in two factors so 2^n never overflows its exponent field), within 2 ulp of
+     * Math.exp; exactly 1 at 0, 0 below -103.97 and at -inf, +inf above 88.72, NaN for NaN.
      */
-    static void exp(MemorySegment seg, long off, long count) {
-        wholeThenPadded(seg, off, count, F.length(), VectorMath::expWhole);
+    static void exp(float[] x, int from, int count) {
+        wholeThenPadded(x, from, count, F.length(), VectorMath::expWhole);
     }
 
     private static final float EXP_LO = -103.972084f, EXP_HI = 88.7228391f;
@@ -100,10 +87,9 @@ final class VectorMath {
     /** 1.5·2^23: adding it rounds a float below 2^22 to an integer, which lands in the low mantissa bits. */
     private static final float ROUND_MAGIC = 12582912f;
 
-    private static void expWhole(MemorySegment seg, long off, long count) {
-        for (long i = 0; i < count; i += F.length()) {
-            long o = off + i * Float.BYTES;
-            FloatVector x = FloatVector.fromMemorySegment(F, seg, o, ORDER);
+    private static void expWhole(float[] a, int from, int count) {
+        for (int i = from; i < from + count; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, a, i);
             FloatVector xc = x.max(EXP_LO).min(EXP_HI);
             FloatVector t = xc.fma(LOG2E_F, ROUND_MAGIC);
             FloatVector n = t.sub(ROUND_MAGIC);
@@ -117,7 +103,7 @@ final class VectorMath {
             y = y.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .mul(k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             y.blend(0f, x.compare(VectorOperators.LT, EXP_LO)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI))
-                    .intoMemorySegment(seg, o, ORDER);
+                    .intoArray(a, i);
         }
     }
 
@@ -131,27 +117,25 @@ final class VectorMath {
         return sum;
     }
 
-    /** A thread's zero-padded copy of a ragged end: native, as every segment near the kernels must be. */
-    private static final ThreadLocal<MemorySegment> PAD =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(F.vectorByteSize(), 64));
+    /** A thread's zero-padded copy of a ragged end. */
+    private static final ThreadLocal<float[]> PAD = ThreadLocal.withInitial(() -> new float[F.length()]);
 
     /** body over a whole number of vectors at a time, the ragged end through a zero-padded copy (masked loops are slow). */
-    private static void wholeThenPadded(MemorySegment seg, long off, long count, int lanes, InPlace body) {
-        long whole = count - count % lanes;
-        body.apply(seg, off, whole);
+    private static void wholeThenPadded(float[] x, int from, int count, int lanes, InPlace body) {
+        int whole = count - count % lanes;
+        body.apply(x, from, whole);
         if (whole < count) {
-            long tail = (count - whole) * Float.BYTES;
-            MemorySegment pad = PAD.get();
-            pad.fill((byte) 0);
-            MemorySegment.copy(seg, off + whole * Float.BYTES, pad, 0, tail);
+            float[] pad = PAD.get();
+            java.util.Arrays.fill(pad, 0f);
+            System.arraycopy(x, from + whole, pad, 0, count - whole);
             body.apply(pad, 0, lanes);
-            MemorySegment.copy(pad, 0, seg, off + whole * Float.BYTES, tail);
+            System.arraycopy(pad, 0, x, from + whole, count - whole);
         }
     }
 
-    /** An in-place loop over count floats (a whole number of vectors) from byte offset off. */
+    /** An in-place loop over count floats (a whole number of vectors) from index from. */
     private interface InPlace {
-        void apply(MemorySegment seg, long off, long count);
+        void apply(float[] x, int from, int count);
     }
 
     /**
@@ -160,10 +144,9 @@ final class VectorMath {
      * double) and R = P4/Q5, positive coefficients, 7e-9 relative error ({@code tools/fit_coefficients.py});
      * Φ(x) = Q for x <= 0 (keeps the sign of zero) and 1 - Q for x > 0.
      */
-    private static void geluWhole(MemorySegment seg, long off, long count) {
-        for (long i = 0; i < count; i += D.length()) {
-            long o = off + i * Float.BYTES;
-            DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(F_HALF, seg, o, ORDER)
+    private static void geluWhole(float[] g, int from, int count) {
+        for (int i = from; i < from + count; i += D.length()) {
+            DoubleVector x = (DoubleVector) FloatVector.fromArray(F_HALF, g, i)
                     .convertShape(VectorOperators.F2D, D, 0);
             DoubleVector a = x.abs();
             a = a.blend(40.0, a.compare(VectorOperators.GT, 40.0));  // R stays finite; Q is 0 there (x·0: NaN for -inf, as Erf)
@@ -193,8 +176,8 @@ final class VectorMath {
             e = e.mul(h.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles())
                     .mul(rest.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
             DoubleVector q = e.mul(num.div(den));
-            x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)))
-                    .convertShape(VectorOperators.D2F, F_HALF, 0).intoMemorySegment(seg, o, ORDER);
+            ((FloatVector) x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)))
+                    .convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(g, i);
         }
     }
 }

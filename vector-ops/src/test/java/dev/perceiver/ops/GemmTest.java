@@ -27,7 +27,7 @@ class GemmTest {
     void scalarMatchesDoubleReference(int m, int n, int k) {
         try (TestMatrices t = new TestMatrices(m * 31L + n * 7L + k)) {
             Matrix a = t.strided(m, k), w = t.random(n, k), bias = t.random(1, n), res = t.random(m, n), c = t.zeros(m, n);
-            PackedMatrix b = SCALAR.packTransposed(w, t.arena);
+            PackedMatrix b = SCALAR.packTransposed(w);
             SCALAR.gemm(Parallel.SERIAL, a, b, c, new Epilogue(bias, Activation.GELU, res));
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++) {
@@ -49,7 +49,7 @@ class GemmTest {
     void vectorEqualsScalarBitForBit(int m, int n, int k) {
         try (TestMatrices t = new TestMatrices(m * 17L + n * 5L + k)) {
             Matrix a = t.strided(m, k), bias = t.random(1, n), res = t.strided(m, n);
-            PackedMatrix b = VECTOR.packTransposed(t.random(n, k), t.arena);
+            PackedMatrix b = VECTOR.packTransposed(t.random(n, k));
             for (Epilogue e : new Epilogue[] {Epilogue.NONE, Epilogue.bias(bias), new Epilogue(bias, Activation.RELU, res)}) {
                 Matrix want = t.zeros(m, n), got = t.strided(m, n);
                 SCALAR.gemm(Parallel.SERIAL, a, b, want, e);
@@ -64,7 +64,7 @@ class GemmTest {
     void geluEpilogueWithinOneUlpOfScalar(int m, int n, int k) {
         try (TestMatrices t = new TestMatrices(m * 3L + n * 11L + k)) {
             Matrix a = t.random(m, k), bias = t.random(1, n);
-            PackedMatrix b = VECTOR.packTransposed(t.random(n, k), t.arena);
+            PackedMatrix b = VECTOR.packTransposed(t.random(n, k));
             Epilogue e = Epilogue.bias(bias).withActivation(Activation.GELU);
             Matrix want = t.zeros(m, n), got = t.zeros(m, n);
             SCALAR.gemm(Parallel.SERIAL, a, b, want, e);
@@ -77,7 +77,7 @@ class GemmTest {
     void residualMayBeTheOutput() {
         try (TestMatrices t = new TestMatrices(5)) {
             Matrix a = t.random(40, 300), bias = t.random(1, 70), c = t.random(40, 70), expected = t.copy(c);
-            PackedMatrix b = VECTOR.packTransposed(t.random(70, 300), t.arena);
+            PackedMatrix b = VECTOR.packTransposed(t.random(70, 300));
             SCALAR.gemm(Parallel.SERIAL, a, b, expected, new Epilogue(bias, Activation.RELU, expected));
             VECTOR.gemm(Parallel.SERIAL, a, b, c, new Epilogue(bias, Activation.RELU, c));
             assertThat(c.toArray()).containsExactly(expected.toArray());
@@ -91,8 +91,8 @@ class GemmTest {
             for (int i = 0; i < 37; i++)
                 for (int j = 0; j < 40; j++) wt.set(j, i, w.get(i, j));
             Matrix c1 = t.zeros(9, 37), c2 = t.zeros(9, 37);
-            VECTOR.gemm(Parallel.SERIAL, a, VECTOR.packTransposed(w, t.arena), c1, Epilogue.NONE);
-            VECTOR.gemm(Parallel.SERIAL, a, VECTOR.pack(wt, t.arena), c2, Epilogue.NONE);
+            VECTOR.gemm(Parallel.SERIAL, a, VECTOR.packTransposed(w), c1, Epilogue.NONE);
+            VECTOR.gemm(Parallel.SERIAL, a, VECTOR.pack(wt), c2, Epilogue.NONE);
             assertThat(c2.toArray()).containsExactly(c1.toArray());
         }
     }
@@ -101,7 +101,7 @@ class GemmTest {
     void emptyInnerDimensionGivesTheEpilogueOfZero() {
         try (TestMatrices t = new TestMatrices(7)) {
             Matrix bias = t.random(1, 20), c = t.random(5, 20);
-            VECTOR.gemm(Parallel.SERIAL, t.zeros(5, 0), VECTOR.packTransposed(t.zeros(20, 0), t.arena), c, Epilogue.bias(bias));
+            VECTOR.gemm(Parallel.SERIAL, t.zeros(5, 0), VECTOR.packTransposed(t.zeros(20, 0)), c, Epilogue.bias(bias));
             for (int i = 0; i < 5; i++)
                 for (int j = 0; j < 20; j++) assertThat(c.get(i, j)).isEqualTo(bias.get(0, j));
         }
@@ -114,7 +114,7 @@ class GemmTest {
             int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 2000, 600}, {5, 1000, 300}, {130, 40, 300}};  // several units each
             for (int[] s : shapes) {
                 Matrix a = t.random(s[0], s[2]), bias = t.random(1, s[1]), res = t.random(s[0], s[1]);
-                PackedMatrix b = VECTOR.packTransposed(t.random(s[1], s[2]), t.arena);
+                PackedMatrix b = VECTOR.packTransposed(t.random(s[1], s[2]));
                 Epilogue e = new Epilogue(bias, Activation.GELU, res);
                 Matrix one = t.zeros(s[0], s[1]), c2 = t.zeros(s[0], s[1]), c3 = t.zeros(s[0], s[1]);
                 VECTOR.gemm(Parallel.SERIAL, a, b, one, e);
@@ -129,7 +129,7 @@ class GemmTest {
     @Test
     void rejectsPanelsItCannotRead() {
         try (TestMatrices t = new TestMatrices(9)) {
-            PackedMatrix odd = PackedMatrix.packTransposed(t.random(8, 4), 5, t.arena);
+            PackedMatrix odd = PackedMatrix.packTransposed(t.random(8, 4), 5);
             assertThatThrownBy(() -> VECTOR.gemm(Parallel.SERIAL, t.random(2, 4), odd, t.zeros(2, 8), Epilogue.NONE))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("panels of 5");
         }

@@ -158,7 +158,7 @@ final class ProductChecks {
             e = e.withResidual(residual);
         }
         Kernels cpu = Kernels.scalar();
-        cpu.gemm(Parallel.SERIAL, x, cpu.packTransposed(w, arena), y, e);
+        cpu.gemm(Parallel.SERIAL, x, cpu.packTransposed(w), y, e);
         return y.toArray();
     }
 
