@@ -5,6 +5,7 @@ import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
+import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.AllocationTooLargeException;
 import dev.perceiver.runtime.Backend;
@@ -129,6 +130,7 @@ public final class Perceiver implements AutoCloseable {
         this.parameterCount = root.parameterCount();
         root.finishLoading();
         if (checkpoint != null) checkpoint.releaseResidentPages();
+        Kernels.awaitWarmUp();  // the first pass then runs compiled kernels
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.OfficialModels;
@@ -44,7 +45,8 @@ final class BenchCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--peak] [--json]
+                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--peak]
+                                       [--repeat J] [--pollute N] [--json]
 
                 Times forward passes on random inputs of the head's usual size: 224x224 images, train_size flow
                 tiles, max_position_embeddings tokens; the multimodal model decodes one 1/128 chunk of its outputs,
@@ -62,6 +64,12 @@ final class BenchCommand implements Command {
                   --device D        cpu, gpu or auto (default auto)
                   --peak            first measure the machine's FMA peak and a 1024^3 matrix product on the
                                     same threads (about 6 s), and report the model's fraction of that peak
+                  --repeat J        run the whole measurement in J fresh JVMs, one after another, and report
+                                    each JVM's median and first pass and the spread between them: how
+                                    predictable the speed is, which one JVM cannot show
+                  --pollute N       first run every tiny model in testdata/golden N times (a long-lived JVM
+                                    that has seen other shapes and files), then load and time the model
+                  --testdata DIR    where --pollute finds golden/ (default: found from the tool's jar)
                   --json            one JSON object instead of text
                 """.formatted(String.join(", ", OfficialModels.names()));
     }
@@ -73,7 +81,7 @@ final class BenchCommand implements Command {
 
     @Override
     public Set<String> valued() {
-        return ModelArgs.with("runs", "warmup", "batch");
+        return ModelArgs.with("runs", "warmup", "batch", "repeat", "pollute", "testdata");
     }
 
     @Override
@@ -81,10 +89,12 @@ final class BenchCommand implements Command {
         ModelSource source = ModelSource.of(args);
         String model = source.name();
         int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
+        if (args.has("repeat")) return FreshJvms.run(args, args.getInt("repeat", 1, 1), out, err);
         Perceiver.Options options = ModelArgs.options(args);
         Backend backend = Backends.create(options.device(), options.threads());
         Map<String, Object> report = new LinkedHashMap<>();
         double peak = args.has("peak") ? measurePeak(backend, report, err) : 0;
+        if (args.has("pollute")) report.put("pollute_s", round(pollute(args, backend, args.getInt("pollute", 1, 0), err)));
         long t0 = System.nanoTime();
         Perceiver perceiver = source.open(backend);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
@@ -151,6 +161,30 @@ final class BenchCommand implements Command {
         report.put("sgemm_1024_gflops", round(gemm.medianGflops()));
         report.put("sgemm_fraction_of_peak", round(gemm.medianGflops() / peak.bestGflops()));
         return peak.bestGflops();
+    }
+
+    /**
+     * Runs every tiny model in testdata/golden passes times on random inputs of its own shape, through the backend's
+     * kernels and threads: what a long-lived server JVM has done before it meets the model being timed. Returns the
+     * seconds it took.
+     */
+    private static double pollute(Args args, Backend backend, int passes, PrintStream err) throws IOException {
+        Path golden = DemoCommand.testdata(args).resolve("golden");
+        List<Path> models;
+        try (var dirs = Files.list(golden)) {
+            models = dirs.filter(d -> Files.exists(d.resolve("config.json"))).sorted().toList();
+        }
+        err.println("running " + models.size() + " tiny models " + passes + " times each first...");
+        long t0 = System.nanoTime();
+        for (Path dir : models) {
+            PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
+            try (Perceiver m = Perceiver.create(config, Checkpoints.open(dir), backend, false);
+                 Arena arena = Arena.ofConfined()) {
+                PerceiverInputs inputs = SampleInputs.of(m.head(), config, 1, arena, 7);
+                for (int i = 0; i < passes; i++) m.forward(inputs);
+            }
+        }
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** Nearest-rank percentile. */

@@ -1,16 +1,17 @@
 package dev.perceiver.ops;
 
 import java.lang.management.ManagementFactory;
-import java.util.List;
 
 /**
  * Chooses the kernels once per JVM: the Vector API implementation when the incubator module is present and the JIT
- * can intrinsify it, else the scalar twins with one warning that says why and how to fix it.
+ * can intrinsify it (then warmed up, see {@link WarmUp}), else the scalar twins with one warning that says why and how
+ * to fix it.
  * {@code -Dperceiver.kernels=scalar|vector|auto} overrides the choice.
  */
 final class KernelSelection {
     private static final System.Logger LOG = System.getLogger("dev.perceiver.ops");
     private static volatile Kernels best;
+    private static volatile Thread warmUp;
 
     private KernelSelection() {}
 
@@ -38,6 +39,7 @@ final class KernelSelection {
         }
         try {
             Kernels v = (Kernels) Class.forName("dev.perceiver.ops.VectorKernels").getField("INSTANCE").get(null);
+            if (interpreterOnly() == null) warmUpInBackground(v);
             LOG.log(System.Logger.Level.INFO, "kernels: " + v.name());
             return v;
         } catch (ReflectiveOperationException | LinkageError e) {
@@ -56,8 +58,40 @@ final class KernelSelection {
         if (!vm.contains("HotSpot") && !vm.contains("OpenJDK"))
             return "the JVM '" + vm + "' may not intrinsify the Vector API (HotSpot/OpenJDK does); "
                     + "use -Dperceiver.kernels=vector to force it";
-        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
-        for (String a : args)
+        return interpreterOnly();
+    }
+
+    /**
+     * Warms the kernels up on a daemon thread (see {@link WarmUp}), so that C2 compiles them while the caller goes on
+     * loading a model; {@link #awaitWarmUp} waits for it.
+     */
+    private static void warmUpInBackground(Kernels v) {
+        Thread t = new Thread(() -> {
+            long t0 = System.nanoTime();
+            int rounds = WarmUp.run(v);
+            LOG.log(System.Logger.Level.DEBUG, "kernels warmed up: %d rounds in %.2f s".formatted(rounds,
+                    (System.nanoTime() - t0) / 1e9));
+        }, "perceiver-kernel-warm-up");
+        t.setDaemon(true);
+        warmUp = t;
+        t.start();
+    }
+
+    /** Returns once the kernels' warm-up, if one runs, is over. */
+    static void awaitWarmUp() {
+        best();
+        Thread t = warmUp;
+        if (t == null) return;
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Why C2, which intrinsifies the Vector API, does not run in this JVM, or null if it does. */
+    private static String interpreterOnly() {
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments())
             if (a.equals("-Xint") || a.startsWith("-XX:TieredStopAtLevel="))
                 return "the option " + a + " keeps the C2 compiler, which intrinsifies the Vector API, from running";
         return null;

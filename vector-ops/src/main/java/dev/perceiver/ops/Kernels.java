@@ -139,8 +139,19 @@ public interface Kernels {
         return ScalarKernels.INSTANCE;
     }
 
-    /** The fastest kernels this JVM can run: the Vector API ones, or the scalar ones with a logged reason. */
+    /**
+     * The fastest kernels this JVM can run: the Vector API ones, or the scalar ones with a logged reason. The first
+     * call starts warming the vector kernels up in the background (about 1-2 s of one core, once per JVM).
+     */
     static Kernels best() {
         return KernelSelection.best();
+    }
+
+    /**
+     * Waits until {@link #best()}'s kernels are compiled by the JIT (or its warm-up gave up), so that the first pass
+     * runs at full speed: a model's load ends with this.
+     */
+    static void awaitWarmUp() {
+        KernelSelection.awaitWarmUp();
     }
 }

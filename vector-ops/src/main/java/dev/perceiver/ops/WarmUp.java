@@ -1,0 +1,116 @@
+package dev.perceiver.ops;
+
+import java.lang.foreign.Arena;
+
+/**
+ * Runs every vector kernel on small shapes until C2 has compiled them, once per JVM, before a model's first pass.
+ * Until then a kernel runs interpreted or in C1 code, where a Vector API operation allocates instead of being one
+ * instruction: the first large product of a fresh JVM spent seconds that way before the micro-kernel had been called
+ * often enough to reach C2. Small shapes reach the compile thresholds in a fraction of that time; the kernels' loops
+ * get the same code whatever the trip counts seen here.
+ */
+final class WarmUp {
+    /**
+     * A round of the tiny shapes below takes 4-20 µs once C2 has compiled the kernels, and 0.2-1 ms while any of them
+     * still runs interpreted or in C1 code (where Vector API operations allocate): the median of the last WINDOW rounds
+     * under this bound means compiled, on any machine.
+     */
+    private static final long COMPILED_ROUND_NANOS = 100_000;
+    private static final int WINDOW = 64;
+    /**
+     * At least this many rounds: a method reaches C2 after about 600 calls whose loops ran 15,000 back edges in all
+     * (HotSpot's tiered thresholds), and each round calls every kernel once with every loop running a few times.
+     */
+    private static final int MIN_ROUNDS = 2_000;
+    /**
+     * Never longer than this. On a loaded 2-core machine C2 took 8 s to reach the kernels (its queue full of the
+     * JDK's own startup methods); the time is spent either way, here or in the first pass, where it costs more.
+     */
+    private static final long BUDGET_NANOS = 10_000_000_000L;
+
+    private WarmUp() {}
+
+    /** Warms the kernels up; returns the rounds run. */
+    static int run(Kernels k) {
+        try (Arena arena = Arena.ofConfined()) {
+            Shapes s = new Shapes(arena, k.panelWidth());
+            long start = System.nanoTime();
+            long[] recent = new long[WINDOW];
+            int rounds = 0;
+            while (System.nanoTime() - start < BUDGET_NANOS) {
+                long t0 = System.nanoTime();
+                s.round(k, rounds);
+                recent[rounds++ % WINDOW] = System.nanoTime() - t0;
+                if (rounds >= MIN_ROUNDS && rounds % WINDOW == 0 && median(recent) < COMPILED_ROUND_NANOS) break;
+            }
+            return rounds;
+        }
+    }
+
+    private static long median(long[] v) {
+        long[] sorted = v.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    /**
+     * The smallest operands that still take every branch and run every loop more than once (a loop C2 has never
+     * seen repeat is compiled to trap when it does): a Linear layer with each epilogue, attention with and without
+     * probabilities and mask, the row kernels. Interpreted, a Vector API operation costs microseconds.
+     */
+    private static final class Shapes {
+        final Matrix x, y, small, bias, out, q, keys, values, att, probs, lse, gamma, beta, row, mask;
+        final PackedMatrix w, narrow;
+        final float[] a, b, c;
+
+        Shapes(Arena arena, int nr) {
+            int mr = VectorGemm.MR, kc = 6;
+            x = random(arena, mr + 1, kc, 1);  // two row tiles, the second padded
+            w = PackedMatrix.packTransposed(random(arena, nr + 2, kc, 2), nr);  // two column sub-panels
+            y = random(arena, mr + 1, nr + 2, 0);
+            small = random(arena, 2, kc, 12);  // the epilogues, on one narrow tile: GELU is the costliest to interpret
+            narrow = PackedMatrix.packTransposed(random(arena, 3, kc, 13), nr);
+            bias = random(arena, 1, 3, 3);
+            out = random(arena, 2, 3, 4);
+            q = random(arena, 3, 2 * 3, 5);
+            keys = random(arena, 2 * mr + 1, 2 * 3, 6);
+            values = random(arena, 2 * mr + 1, 2 * 3, 7);
+            att = random(arena, 3, 2 * 3, 0);
+            probs = random(arena, 2 * 3, 2 * mr + 1, 0);
+            lse = random(arena, 2 * 3, 1, 0);
+            gamma = random(arena, 1, 2 * VectorMath.F.length() + 1, 8);
+            beta = random(arena, 1, 2 * VectorMath.F.length() + 1, 9);
+            row = random(arena, 2, 2 * VectorMath.F.length() + 1, 10);
+            mask = random(arena, 1, 2 * mr + 1, 11);
+            a = new float[mr * 3];
+            b = new float[3 * nr];
+            c = new float[mr * nr];
+        }
+
+        void round(Kernels k, int i) {
+            Parallel p = Parallel.SERIAL;
+            VectorGemm.microKernel(a, 0, VectorGemm.MR, b, 0, VectorGemm.NR, 3, c, 0, (i & 1) == 1);
+            k.gemm(p, x, w, y, Epilogue.NONE);
+            if (i % 2 == 0) k.gemm(p, small, narrow, out, new Epilogue(bias, Activation.GELU, null));
+            else k.gemm(p, small, narrow, out, new Epilogue(null, Activation.RELU, out));
+            if (i % 2 == 0) k.attention(p, q, keys, values, 2, mask, att, null, null, null);
+            else k.attention(p, q, keys, values, 2, null, att, probs, lse, null);
+            k.layerNorm(p, row, gamma, beta, 1e-5f, row);
+            k.softmaxRows(p, row, i % 2 == 0 ? null : gamma);
+            k.add(p, row, row, row);
+            k.scaleShift(p, row, gamma, beta, i % 2 == 0 ? Activation.NONE : Activation.GELU);
+            k.activation(p, row, Activation.RELU);
+        }
+
+        private static Matrix random(Arena arena, int rows, int cols, long seed) {
+            Matrix m = Matrix.of(arena.allocate((long) rows * cols * Float.BYTES, 64), 0, rows, cols);
+            float[] values = new float[cols];
+            java.util.Random r = new java.util.Random(seed);
+            for (int i = 0; i < rows; i++) {
+                for (int c = 0; c < cols; c++) values[c] = seed == 0 ? 0f : r.nextFloat() * 2 - 1;
+                m.setRow(i, values, 0);
+            }
+            return m;
+        }
+    }
+}
