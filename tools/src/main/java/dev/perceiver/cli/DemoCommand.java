@@ -99,7 +99,7 @@ final class DemoCommand implements Command {
             List<String> argv = new ArrayList<>(step);
             if (!step.getFirst().equals("convert") && !step.getFirst().equals("info")) argv.addAll(common);
             out.println("$ perceiver " + String.join(" ", argv.stream().map(DemoCommand::quote).toList()));
-            int code = Main.run(argv.toArray(String[]::new), out, err);
+            int code = Main.run(argv.toArray(String[]::new), args.stdin(), out, err);
             if (code != Main.OK) return code;
             out.println();
         }

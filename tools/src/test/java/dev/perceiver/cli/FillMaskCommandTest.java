@@ -63,15 +63,18 @@ class FillMaskCommandTest {
     void refusesTextLongerThanTheModelTakes() {
         Cli.Result r = Cli.run("fill-mask", "--model", Cli.golden("masked_lm"), "a[MASK]cdefghijklmnopqrstuvw");
         assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
-        assertThat(r.errLines()).singleElement().asString()
+        assertThat(r.out()).isEmpty();
+        assertThat(r.errLines()).hasSize(2);
+        assertThat(r.errLines().getFirst()).startsWith("perceiver fill-mask: a[MASK]cdefghijklmnopqrstuvw: ")
                 .contains("23 tokens").contains("at most 22").contains("max_position_embeddings 24");
+        assertThat(r.errLines().getLast()).matches("1 texts in [0-9.]+ s \\([0-9.]+/s\\), 1 error");
     }
 
     @Test
     void refusesTextWithoutMask() {
         Cli.Result r = Cli.run("fill-mask", "--model", Cli.golden("masked_lm"), "nothing hidden");
         assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
-        assertThat(r.errLines()).singleElement().asString().contains("no [MASK]");
+        assertThat(r.errLines().getFirst()).isEqualTo("perceiver fill-mask: nothing hidden: the text has no [MASK] to fill in");
     }
 
     /** The model's logits [positions, vocab] for [CLS] text [SEP] padded to 24 with its attention mask. */
