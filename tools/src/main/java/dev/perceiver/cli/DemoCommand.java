@@ -88,6 +88,8 @@ final class DemoCommand implements Command {
                 List.of("classify", "--model", show(golden.resolve("image_fourier")), "--top-k", "3",
                         show(inputs.resolve("image2_224x224.png")), show(inputs.resolve("image4_48x64.png"))),
                 List.of("fill-mask", "--model", show(golden.resolve("masked_lm")), "--top-k", "3", SENTENCE),
+                List.of("classify-text", "--model", show(golden.resolve("sequence_classification")), "--top-k", "2",
+                        "A short review: fine."),
                 List.of("flow", "--model", show(golden.resolve("optical_flow")), show(inputs.resolve("frame0_16x12.png")),
                         show(inputs.resolve("frame1_16x12.png")), "--out", show(dir.resolve("flow.flo")),
                         "--png", show(dir.resolve("flow.png"))),
