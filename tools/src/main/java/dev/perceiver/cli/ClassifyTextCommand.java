@@ -9,7 +9,6 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /** perceiver classify-text: the sequence classification head's classes of texts. */
 final class ClassifyTextCommand implements Command {
@@ -51,14 +50,12 @@ final class ClassifyTextCommand implements Command {
 
     @Override
     public Set<String> flags() {
-        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.add("json");
-        return flags;
+        return TextInputs.flags();
     }
 
     @Override
     public Set<String> valued() {
-        return ModelArgs.with("top-k", "input", "batch");
+        return TextInputs.valued();
     }
 
     @Override

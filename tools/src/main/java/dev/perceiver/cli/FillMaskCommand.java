@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /** perceiver fill-mask: the masked language model's bytes for the [MASK] tokens of a text. */
 final class FillMaskCommand implements Command {
@@ -61,14 +60,12 @@ final class FillMaskCommand implements Command {
 
     @Override
     public Set<String> flags() {
-        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.add("json");
-        return flags;
+        return TextInputs.flags();
     }
 
     @Override
     public Set<String> valued() {
-        return ModelArgs.with("top-k", "input", "batch");
+        return TextInputs.valued();
     }
 
     @Override

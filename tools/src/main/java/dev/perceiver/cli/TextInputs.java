@@ -22,6 +22,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The texts of the language commands, many per JVM: the arguments, or the lines of --input FILE (- for stdin), each
@@ -56,6 +58,17 @@ final class TextInputs {
     }
 
     private TextInputs() {}
+
+    /** The options of the commands that run texts, beside their own. */
+    static Set<String> flags() {
+        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
+        flags.add("json");
+        return flags;
+    }
+
+    static Set<String> valued() {
+        return ModelArgs.with("top-k", "input", "batch");
+    }
 
     /** Runs task over texts (from {@link #read}); returns the exit code. */
     static int run(String command, Args args, List<Text> texts, Perceiver model, PrintStream out, PrintStream err,
