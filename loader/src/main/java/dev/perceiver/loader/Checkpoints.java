@@ -17,8 +17,7 @@ public final class Checkpoints {
     }
 
     /**
-     * For a folder, its {@value #SAFETENSORS} if present, else its {@value #PYTORCH}. For a file, a torch.save
-     * archive if its content says so (a zip, or a legacy pickle, which is then refused), else safetensors.
+     * For a folder, its {@value #SAFETENSORS} if present, else its {@value #PYTORCH}. For a file, see {@link #isTorch}.
      */
     public static Checkpoint open(Path path) {
         if (Files.isDirectory(path)) {
@@ -33,15 +32,28 @@ public final class Checkpoints {
     }
 
     private static Checkpoint openFile(Path file) {
+        return isTorch(file) ? TorchCheckpoint.open(file) : SafeTensorsFile.open(file);
+    }
+
+    /**
+     * Whether a weights file is a torch.save archive rather than safetensors: a {@code .safetensors} name is
+     * safetensors; otherwise a zip, or a legacy pickle (which TorchCheckpoint then refuses), is torch, unless its
+     * bytes have safetensors' structure (an 8-byte little-endian header length then '{'). A pickle's first byte,
+     * 0x80, is also the low byte of a safetensors header length one time in 256 lengths, so it alone decides
+     * nothing.
+     */
+    static boolean isTorch(Path file) {
+        if (file.getFileName().toString().endsWith(".safetensors")) return false;
         byte[] head;
         try (InputStream in = Files.newInputStream(file)) {
-            head = in.readNBytes(4);
+            head = in.readNBytes(9);
         } catch (IOException e) {
             throw new CheckpointException(file, "cannot open: " + e, e);
         }
-        boolean zip = head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        boolean zip = head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        boolean safetensors = head.length == 9 && head[8] == '{';
         boolean pickle = head.length > 0 && head[0] == (byte) 0x80;
-        return zip || pickle ? TorchCheckpoint.open(file) : SafeTensorsFile.open(file);
+        return zip || pickle && !safetensors;
     }
 
     private static String describe(Path dir) {

@@ -4,6 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -64,5 +68,39 @@ class CheckpointsTest {
         Path missing = dir.resolve("nope");
         assertThatThrownBy(() -> Checkpoints.open(missing)).isExactlyInstanceOf(CheckpointException.class)
                 .hasMessage(missing + ": no such file or folder");
+    }
+
+    /**
+     * Every low byte of the header length, 0x80 (a pickle's first byte) among them: safetensors by name, and by
+     * structure under a name that says nothing (weights.bin), read as safetensors with the value written.
+     */
+    @Test
+    void safetensorsOfEveryHeaderLengthModulo256Open() throws IOException {
+        for (int length = 256; length < 512; length++) {
+            String json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+            byte[] header = (json + " ".repeat(length - json.length())).getBytes(StandardCharsets.US_ASCII);
+            ByteBuffer bytes = ByteBuffer.allocate(8 + length + 4).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.putLong(length).put(header).putFloat(length);
+            Path folder = Files.createDirectories(dir.resolve("m" + length));
+            Files.write(folder.resolve(Checkpoints.SAFETENSORS), bytes.array());
+            Path unnamed = Files.write(folder.resolve("weights.bin"), bytes.array());
+            for (Path p : new Path[] {folder, unnamed}) {
+                try (Checkpoint c = Checkpoints.open(p); Arena arena = Arena.ofConfined()) {
+                    assertThat(c).as("header length 0x%x, %s", length, p).isInstanceOf(SafeTensorsFile.class);
+                    assertThat(c.floats("w", arena).toArray()).containsExactly((float) length);
+                }
+            }
+        }
+    }
+
+    /** The shipped golden model whose header length, 0x2380, starts with a pickle's 0x80. */
+    @Test
+    void goldenSequenceClassificationOpens() throws IOException {
+        Path folder = TestData.golden("sequence_classification");
+        assertThat(Files.readAllBytes(folder.resolve(Checkpoints.SAFETENSORS))[0]).isEqualTo((byte) 0x80);
+        try (Checkpoint c = Checkpoints.open(folder)) {
+            assertThat(c).isInstanceOf(SafeTensorsFile.class);
+            assertThat(c.names()).contains("perceiver.embeddings.latents");
+        }
     }
 }

@@ -49,10 +49,15 @@ public final class ImageFiles {
 
     /** The image files in dir (png, jpg, jpeg, bmp, gif by extension; other files ignored), sorted by file name. */
     public static List<Path> list(Path dir) throws IOException {
+        return list(dir, false);
+    }
+
+    /** {@link #list(Path)}, and with recursive those of every subfolder too, sorted by their path within dir. */
+    public static List<Path> list(Path dir, boolean recursive) throws IOException {
         if (!Files.isDirectory(dir)) throw new NotDirectoryException(dir.toString());
-        try (Stream<Path> files = Files.list(dir)) {
+        try (Stream<Path> files = recursive ? Files.walk(dir) : Files.list(dir)) {
             return files.filter(p -> Files.isRegularFile(p) && EXTENSIONS.contains(extension(p)))
-                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+                    .sorted(Comparator.comparing(p -> dir.relativize(p).toString())).toList();
         }
     }
 

@@ -2,6 +2,7 @@ package dev.perceiver.model;
 
 import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.loader.Checkpoint;
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.SafeTensorsFile;
 import dev.perceiver.ops.Kernels;
@@ -47,8 +48,9 @@ record GoldenCase(String name, Path dir) {
         return PerceiverConfig.load(dir.resolve("config.json"));
     }
 
+    /** The model as Perceiver.load opens it (Checkpoints.open tells the format), on the given kernels. */
     Perceiver load(Kernels kernels, int threads) {
-        return Perceiver.create(config(), SafeTensorsFile.open(dir.resolve("model.safetensors")),
+        return Perceiver.create(config(), Checkpoints.open(dir),
                 new CpuBackend(kernels, new ThreadPool(threads)), true);
     }
 

@@ -49,4 +49,22 @@ class GoldenTest {
         return name.equals("inputs") || name.startsWith("inputs.") || name.equals("attention_mask")
                 || name.startsWith("subsampled_output_points.") || name.equals("labels");
     }
+
+    /**
+     * As a user loads it: Perceiver.load on the folder, which tells the weights' format itself (before it did so by
+     * name and structure, sequence_classification's model.safetensors was taken for a legacy pickle while the
+     * golden tests, opening model.safetensors directly, passed).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void everyGoldenFolderLoadsThroughPerceiverLoad(GoldenCase c) {
+        try (Perceiver model = Perceiver.load(c.dir(), new Perceiver.Options(1, "cpu")); Checkpoint golden = c.golden();
+             Arena arena = Arena.ofConfined()) {
+            assertThat(model.config().architecture()).isEqualTo(c.config().architecture());
+            Map<String, Tensor> got = model.forward(NamedInputs.read(golden, arena)).named();
+            String logits = got.containsKey("logits") ? "logits" : got.keySet().stream().filter(n -> n.startsWith("logits."))
+                    .findFirst().orElseThrow();
+            assertThat(GoldenCase.compare(logits, got.get(logits), golden.floats(logits, arena)).ok()).as(c.name()).isTrue();
+        }
+    }
 }

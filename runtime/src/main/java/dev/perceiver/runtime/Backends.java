@@ -6,9 +6,10 @@ import dev.perceiver.runtime.gpu.GpuBackend;
 import dev.perceiver.runtime.gpu.GpuDetection;
 import dev.perceiver.runtime.gpu.GpuDevice;
 import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.runtime.gpu.GpuUnavailableException;
 
 /**
- * Makes the backend a user asked for: {@code cpu}; {@code gpu} (an error that says why if no GPU works); or
+ * Makes the backend a user asked for: {@code cpu}; {@code gpu} (a GpuUnavailableException that says why if no GPU works); or
  * {@code auto}, a working GPU if there is one, else the CPU with one log line saying why.
  */
 public final class Backends {
@@ -19,7 +20,9 @@ public final class Backends {
     /** threads ≤ 0 means one per available processor. */
     public static Backend create(String device, int threads) {
         DeviceMode mode = DeviceMode.parse(device);
-        GpuDetection gpu = mode == DeviceMode.CPU ? null : GpuDevice.select(mode, GpuOptions.fromSystemProperties());
+        GpuDetection gpu = mode == DeviceMode.CPU ? null : GpuDevice.detect(GpuOptions.fromSystemProperties());
+        if (mode == DeviceMode.GPU && !gpu.available())
+            throw new GpuUnavailableException("no GPU can be used: " + gpu.reason());
         ThreadPool pool = threads > 0 ? new ThreadPool(threads) : ThreadPool.ofAvailableProcessors();
         if (gpu != null && gpu.available()) {
             try {

@@ -1,5 +1,7 @@
 package dev.perceiver.cli;
 
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,14 +9,27 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Command-line arguments: {@code --name value}, {@code --name=value}, boolean {@code --flag}s and positionals. */
+/**
+ * Command-line arguments: {@code --name value}, {@code --name=value}, boolean {@code --flag}s and positionals; and the
+ * standard input that "-" reads and the stream warnings go to.
+ */
 final class Args {
     private final List<String> positional = new ArrayList<>();
     private final Map<String, String> options = new LinkedHashMap<>();
+    private final InputStream stdin;
+    private final PrintStream err;
 
-    /** flags take no value; valued options do; anything else starting with -- is a usage error. */
-    static Args parse(List<String> argv, Set<String> flags, Set<String> valued) {
-        Args a = new Args();
+    private Args(InputStream stdin, PrintStream err) {
+        this.stdin = stdin;
+        this.err = err;
+    }
+
+    /**
+     * flags take no value; valued options do; anything else starting with -- is a usage error. stdin is what an
+     * argument or option value "-" reads.
+     */
+    static Args parse(List<String> argv, Set<String> flags, Set<String> valued, InputStream stdin, PrintStream err) {
+        Args a = new Args(stdin, err);
         for (int i = 0; i < argv.size(); i++) {
             String s = argv.get(i);
             if (s.equals("--")) {
@@ -48,6 +63,15 @@ final class Args {
             }
         }
         return a;
+    }
+
+    InputStream stdin() {
+        return stdin;
+    }
+
+    /** A warning on stderr, in the form the log's warnings take; --quiet keeps warnings. */
+    void warn(String message) {
+        err.println("perceiver: warning: " + message);
     }
 
     List<String> positional() {

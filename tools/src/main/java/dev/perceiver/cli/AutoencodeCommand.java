@@ -55,7 +55,7 @@ final class AutoencodeCommand implements Command {
                   --model DIR       config.json plus model.safetensors or pytorch_model.bin
                   --video DIR       the frames
                   --audio FILE      the sound track
-                  --out DIR         where to write the reconstruction (created if missing)
+                  --out DIR         where to write the reconstruction (created if missing; its parent must exist)
                   --top-k K         labels to show (default 5)
                   --json            one JSON object: frames, audio, sample_rate, samples, top
                   --threads N       worker threads (default: all processors)
@@ -76,13 +76,12 @@ final class AutoencodeCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
-        Path videoDir = Path.of(args.require("video")), audioFile = Path.of(args.require("audio"));
-        Path outDir = Path.of(args.require("out"));
+        Path videoDir = PathChecks.folder("--video", args.require("video"), Main.BAD_INPUT);
+        Path audioFile = PathChecks.file("--audio", args.require("audio"), Main.BAD_INPUT);
+        Path outDir = PathChecks.output("--out", args.require("out"), true);
         int topK = args.getInt("top-k", 5, 1);
         boolean quiet = args.has("quiet");
         if (!args.positional().isEmpty()) throw new UsageException("unexpected argument '" + args.positional().getFirst() + "'");
-        if (!Files.exists(videoDir)) throw new NoSuchFileException(videoDir.toString());
-        if (!Files.exists(audioFile)) throw new NoSuchFileException(audioFile.toString());
         if (Files.isDirectory(outDir) && Files.isSameFile(outDir, videoDir))
             throw new UsageException("--out must not be the --video folder: the reconstruction would overwrite the frames");
         try (Perceiver model = ModelArgs.load(args, name(), Head.MULTIMODAL_AUTOENCODING); Arena arena = Arena.ofConfined()) {

@@ -2,7 +2,6 @@ package dev.perceiver.cli;
 
 import dev.perceiver.io.ImageProcessor;
 import dev.perceiver.io.RgbImage;
-import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
@@ -13,10 +12,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** perceiver classify: ImageNet-style top-k classes of image files. */
 final class ClassifyCommand implements Command {
@@ -36,9 +37,10 @@ final class ClassifyCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: perceiver classify --model DIR [--top-k K] [--json] [--batch B] IMAGE|FOLDER...
+                Usage: perceiver classify --model DIR [--top-k K] [--json] [--batch B] [--recursive] IMAGE|FOLDER|-...
 
-                Classifies PNG, JPEG, BMP and GIF images (a folder stands for its image files, sorted by name)
+                Classifies PNG, JPEG, BMP and GIF images (a folder stands for its image files, sorted by name; with
+                --recursive, those of its subfolders too; - reads paths from stdin, one a line)
                 with PerceiverForImageClassificationLearned, -Fourier or -ConvProcessing. Images are prepared as
                 HF's PerceiverImageProcessor does: centre crop of 224/256 of the shorter side, bicubic resize to
                 224x224, ImageNet mean/std, or as the model folder's preprocessor_config.json says (size,
@@ -49,21 +51,28 @@ final class ClassifyCommand implements Command {
                 Output per image: its file, then one line per class: probability  label (index), labels from the
                 config's id2label. With --json, one JSON object per image per line:
                   {"file": ..., "top": [{"label": ..., "index": ..., "probability": ..., "logit": ...}, ...]}
+                (a NaN or infinite value is written as null). An image that cannot be read or used gets an error
+                line instead, {"file": ..., "error": ...} with --json or on stderr without, and the others still
+                run; the exit code is then 4. A closing line on stderr counts images, time and errors.
 
                 Options:
                   --model DIR       config.json plus model.safetensors or pytorch_model.bin
                   --top-k K         classes per image (default 5)
                   --json            JSON lines instead of text
                   --batch B         images per forward pass (default 8)
-                  --threads N       worker threads (default: all processors)
+                  --recursive       also the images in subfolders of a FOLDER
+                %s                  --threads N       worker threads (default: all processors)
                   --device D        cpu, gpu or auto (default auto)
-                  --quiet           no progress line
-                """;
+                  --quiet           no progress or closing line (the closing line still comes if inputs failed)
+                  --verbose         also which kernels and device run
+                """.formatted(BatchRun.FLAGS_HELP);
     }
 
     @Override
     public Set<String> flags() {
-        return Set.of("json");
+        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
+        flags.addAll(Set.of("json", "recursive"));
+        return flags;
     }
 
     @Override
@@ -74,28 +83,56 @@ final class ClassifyCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         int topK = args.getInt("top-k", 5, 1), batch = args.getInt("batch", 8, 1);
-        boolean json = args.has("json");
-        if (args.positional().isEmpty()) throw new UsageException("give at least one image file or folder");
-        List<Path> files = ImageInputs.expand(args.positional());
+        if (args.positional().isEmpty()) throw new UsageException("give at least one image file or folder, or - to read paths from stdin");
+        List<ImageInputs.Input> inputs = ImageInputs.expand(args.positional(), args.has("recursive"), args.stdin());
         try (Perceiver model = ModelArgs.load(args, name(), HEADS)) {
             ImageProcessor processor = ImageInputs.processor(ModelArgs.modelDir(args), model.config(), model.head());
-            Progress progress = new Progress(err, "classify", files.size(), args.has("quiet"));
-            for (int start = 0; start < files.size(); start += batch) {
-                List<Path> chunk = files.subList(start, Math.min(files.size(), start + batch));
+            BatchRun run = new BatchRun(name(), "images", inputs.size(), args, out, err);
+            for (int start = 0; start < inputs.size() && !run.stopped(); start += batch) {
+                List<ImageInputs.Input> chunk = inputs.subList(start, Math.min(inputs.size(), start + batch));
                 try (Arena arena = Arena.ofConfined()) {
-                    Tensor pixels = Tensor.zeros(arena, chunk.size(), 3, processor.height(), processor.width());
-                    for (int i = 0; i < chunk.size(); i++) pixels.select(0, i).copyFrom(prepare(processor, chunk.get(i), arena));
-                    Tensor logits = model.forward(PerceiverInputs.of(pixels)).logitsTensor();
+                    // Each image prepared alone: one that cannot be read costs only its own result.
+                    String[] errors = new String[chunk.size()];
+                    List<Tensor> prepared = new ArrayList<>();
                     for (int i = 0; i < chunk.size(); i++) {
-                        List<Predictions.Prediction> top = Predictions.topK(logits.select(0, i).toArray(), topK,
+                        ImageInputs.Input in = chunk.get(i);
+                        errors[i] = in.error();
+                        if (errors[i] != null) continue;
+                        try {
+                            prepared.add(prepare(processor, in.file(), arena));
+                        } catch (IllegalArgumentException e) { // InvalidInputException among them
+                            errors[i] = e.getMessage();
+                        } catch (IOException e) {
+                            errors[i] = PathChecks.describe(e);
+                        }
+                    }
+                    Tensor logits = prepared.isEmpty() ? null : model.forward(PerceiverInputs.of(stack(prepared, arena))).logitsTensor();
+                    for (int i = 0, row = 0; i < chunk.size() && !run.stopped(); i++) {
+                        String file = chunk.get(i).name();
+                        if (errors[i] != null) {
+                            run.error("file", file, errors[i]);
+                            continue;
+                        }
+                        List<Predictions.Prediction> top = Predictions.topK(logits.select(0, row++).toArray(), topK,
                                 model.config()::label);
-                        print(out, chunk.get(i), top, json);
-                        progress.step(chunk.get(i).getFileName().toString());
+                        Map<String, Object> line = new LinkedHashMap<>();
+                        line.put("file", file);
+                        line.put("top", Predictions.json(top));
+                        StringBuilder text = new StringBuilder(file).append(System.lineSeparator());
+                        top.forEach(p -> text.append("  ").append(p.line()).append(System.lineSeparator()));
+                        run.result(text.toString(), line, Path.of(file).getFileName().toString());
                     }
                 }
             }
+            return run.finish();
         }
-        return Main.OK;
+    }
+
+    private static Tensor stack(List<Tensor> images, Arena arena) {
+        Tensor first = images.getFirst();
+        Tensor pixels = Tensor.zeros(arena, images.size(), first.dim(0), first.dim(1), first.dim(2));
+        for (int i = 0; i < images.size(); i++) pixels.select(0, i).copyFrom(images.get(i));
+        return pixels;
     }
 
     /** One image's pixel values; an image the processor cannot take is bad input, named by its file. */
@@ -106,18 +143,5 @@ final class ClassifyCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(file + ": " + e.getMessage());
         }
-    }
-
-    private static void print(PrintStream out, Path file, List<Predictions.Prediction> top, boolean json) {
-        if (json) {
-            Map<String, Object> line = new LinkedHashMap<>();
-            line.put("file", file.toString());
-            line.put("top", Predictions.json(top));
-            out.println(Json.write(line));
-        } else {
-            out.println(file);
-            top.forEach(p -> out.println("  " + p.line()));
-        }
-        out.flush();
     }
 }

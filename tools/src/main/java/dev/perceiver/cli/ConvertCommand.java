@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -59,11 +58,9 @@ final class ConvertCommand implements Command {
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         if (args.positional().size() != 1)
             throw new UsageException("give one model folder; got " + args.positional().size() + " arguments");
-        Path dir = Path.of(args.positional().getFirst());
-        if (!Files.exists(dir)) throw new NoSuchFileException(dir.toString());
-        if (!Files.isDirectory(dir))
-            throw new UsageException(dir + " is not a folder; give the model folder that holds " + Checkpoints.PYTORCH);
-        Path source = dir.resolve(Checkpoints.PYTORCH), target = dir.resolve(Checkpoints.SAFETENSORS);
+        Path dir = PathChecks.folder(null, args.positional().getFirst(), Main.BAD_MODEL);
+        Path source = dir.resolve(Checkpoints.PYTORCH);
+        Path target = PathChecks.output(null, dir.resolve(Checkpoints.SAFETENSORS).toString(), false);
         if (!Files.exists(source)) throw new CheckpointException(dir, "no " + Checkpoints.PYTORCH + " to convert");
         if (Files.exists(target) && !args.has("force"))
             throw new UsageException(target + " already exists; give --force to replace it");

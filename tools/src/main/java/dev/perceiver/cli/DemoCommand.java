@@ -88,6 +88,8 @@ final class DemoCommand implements Command {
                 List.of("classify", "--model", show(golden.resolve("image_fourier")), "--top-k", "3",
                         show(inputs.resolve("image2_224x224.png")), show(inputs.resolve("image4_48x64.png"))),
                 List.of("fill-mask", "--model", show(golden.resolve("masked_lm")), "--top-k", "3", SENTENCE),
+                List.of("classify-text", "--model", show(golden.resolve("sequence_classification")), "--top-k", "2",
+                        "A short review: fine."),
                 List.of("flow", "--model", show(golden.resolve("optical_flow")), show(inputs.resolve("frame0_16x12.png")),
                         show(inputs.resolve("frame1_16x12.png")), "--out", show(dir.resolve("flow.flo")),
                         "--png", show(dir.resolve("flow.png"))),
@@ -99,7 +101,7 @@ final class DemoCommand implements Command {
             List<String> argv = new ArrayList<>(step);
             if (!step.getFirst().equals("convert") && !step.getFirst().equals("info")) argv.addAll(common);
             out.println("$ perceiver " + String.join(" ", argv.stream().map(DemoCommand::quote).toList()));
-            int code = Main.run(argv.toArray(String[]::new), out, err);
+            int code = Main.run(argv.toArray(String[]::new), args.stdin(), out, err);
             if (code != Main.OK) return code;
             out.println();
         }

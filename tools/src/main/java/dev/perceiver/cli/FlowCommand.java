@@ -14,7 +14,6 @@ import dev.perceiver.runtime.Tensor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -67,10 +66,11 @@ final class FlowCommand implements Command {
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         if (args.positional().size() != 2)
             throw new UsageException("give two frames, FRAME0 and FRAME1; got " + args.positional().size() + " file(s)");
-        Path flo = Path.of(args.require("out"));
-        Path png = args.has("png") ? Path.of(args.get("png", null)) : null;
+        Path flo = PathChecks.output("--out", args.require("out"), false);
+        Path png = args.has("png") ? PathChecks.output("--png", args.get("png", null), false) : null;
         int batch = args.getInt("batch", 2, 1);
-        Path file0 = Path.of(args.positional().get(0)), file1 = Path.of(args.positional().get(1));
+        Path file0 = PathChecks.file(null, args.positional().get(0), Main.BAD_INPUT);
+        Path file1 = PathChecks.file(null, args.positional().get(1), Main.BAD_INPUT);
         RgbImage frame0 = ImageInputs.read(file0), frame1 = ImageInputs.read(file1);
         if (frame0.width() != frame1.width() || frame0.height() != frame1.height())
             throw new InvalidInputException(file0 + " is " + size(frame0) + " but " + file1 + " is " + size(frame1)
@@ -100,8 +100,8 @@ final class FlowCommand implements Command {
                 }
             }
             Tensor pixels = toPixels(blender.result(arena), arena);
-            FlowFiles.writeFlo(pixels, createParent(flo));
-            if (png != null) FlowFiles.writeColorPng(pixels, createParent(png));
+            FlowFiles.writeFlo(pixels, flo);
+            if (png != null) FlowFiles.writeColorPng(pixels, png);
             if (!args.has("quiet"))
                 out.printf(Locale.ROOT, "flow %s (%d tile%s), largest motion %.2f px: wrote %s%s%n", size(frame0),
                         tiles.size(), tiles.size() == 1 ? "" : "s", largest(pixels), flo, png == null ? "" : " and " + png);
@@ -114,12 +114,6 @@ final class FlowCommand implements Command {
         float[] f = logits.toArray();
         for (int i = 0; i < f.length; i++) f[i] *= FlowFiles.FLOW_SCALE_FACTOR;
         return Tensor.of(arena, f, logits.shape());
-    }
-
-    private static Path createParent(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        return file;
     }
 
     private static double largest(Tensor flow) {

@@ -11,7 +11,10 @@ import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,22 +30,43 @@ final class ImageInputs {
 
     private ImageInputs() {}
 
-    /** Files as given and the image files of folders (sorted by name), in command-line order. */
-    static List<Path> expand(List<String> paths) throws IOException {
-        List<Path> files = new ArrayList<>();
+    /** One input of a batch: an image file, or why a name on the command line gives none. */
+    record Input(String name, Path file, String error) {
+    }
+
+    /**
+     * Files as given and the image files of folders (sorted by name; with recursive, of their subfolders too), in
+     * command-line order; "-" stands for the paths read from stdin, one a line. A name that gives no image is an
+     * input with its error, so that it costs only its own result.
+     */
+    static List<Input> expand(List<String> paths, boolean recursive, InputStream stdin) throws IOException {
+        List<Input> inputs = new ArrayList<>();
         for (String s : paths) {
-            Path p = Path.of(s);
-            if (Files.isDirectory(p)) {
-                List<Path> images = ImageFiles.list(p);
-                if (images.isEmpty()) throw new InvalidInputException(p + ": no PNG, JPEG, BMP or GIF images in this folder");
-                files.addAll(images);
-            } else if (Files.exists(p)) {
-                files.add(p);
+            if (s.equals("-")) {
+                for (String line : new String(stdin.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n"))
+                    if (!line.isBlank()) inputs.addAll(expand(line.strip(), recursive));
             } else {
-                throw new NoSuchFileException(s);
+                inputs.addAll(expand(s, recursive));
             }
         }
-        return files;
+        return inputs;
+    }
+
+    private static List<Input> expand(String name, boolean recursive) throws IOException {
+        Path p;
+        try {
+            p = Path.of(name);
+        } catch (InvalidPathException e) {
+            return List.of(new Input(name, null, "not a valid path: " + e.getReason()));
+        }
+        if (Files.isDirectory(p)) {
+            List<Path> images = ImageFiles.list(p, recursive);
+            if (images.isEmpty())
+                return List.of(new Input(name, null, "no PNG, JPEG, BMP or GIF images in this folder"
+                        + (recursive ? " or its subfolders" : " (--recursive also reads its subfolders)")));
+            return images.stream().map(f -> new Input(f.toString(), f, null)).toList();
+        }
+        return List.of(Files.exists(p) ? new Input(name, p, null) : new Input(name, null, "no such file"));
     }
 
     /** Decodes an image; a file that is not a readable image is bad input (exit code 4), named in the message. */

@@ -6,11 +6,14 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** One short line per log record on stderr ("perceiver: kernels: ..."), warnings only with --quiet. */
+/**
+ * One short line per log record on stderr ("perceiver: warning: ..."): warnings by default and with --quiet, also
+ * notes (kernels chosen, why not the GPU) with --verbose.
+ */
 final class Logging {
     private Logging() {}
 
-    static void configure(boolean quiet) {
+    static void configure(boolean quiet, boolean verbose) {
         Logger root = Logger.getLogger("");
         for (var h : root.getHandlers()) root.removeHandler(h);
         ConsoleHandler h = new ConsoleHandler();
@@ -21,7 +24,7 @@ final class Logging {
                 return "perceiver: " + level + formatMessage(r) + System.lineSeparator();
             }
         });
-        Level level = quiet ? Level.WARNING : Level.INFO;
+        Level level = verbose && !quiet ? Level.INFO : Level.WARNING;
         h.setLevel(level);
         root.setLevel(level);
         root.addHandler(h);

@@ -4,7 +4,10 @@ import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.json.JsonException;
 import dev.perceiver.model.InvalidInputException;
 
+import dev.perceiver.runtime.gpu.GpuUnavailableException;
+
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
@@ -12,31 +15,38 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The perceiver command-line tool. Errors print one line and exit with a code by kind: 2 usage, 3 model or
- * checkpoint, 4 input, 1 anything else ({@code PERCEIVER_DEBUG=1} adds the stack trace).
+ * The perceiver command-line tool. Errors print one line and exit with a code by kind, the same in every command:
+ * 2 usage, 3 model or checkpoint, 4 input, 5 output cannot be written, 6 no usable GPU for --device gpu, 1 anything
+ * else ({@code PERCEIVER_DEBUG=1} adds the stack trace).
  */
 public final class Main {
-    static final int OK = 0, FAILED = 1, USAGE = 2, BAD_MODEL = 3, BAD_INPUT = 4;
+    static final int OK = 0, FAILED = 1, USAGE = 2, BAD_MODEL = 3, BAD_INPUT = 4, BAD_OUTPUT = 5, NO_DEVICE = 6;
+    /** Options every command takes. */
+    static final Set<String> COMMON_FLAGS = Set.of("quiet", "verbose");
 
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : List.of(new DemoCommand(), new ClassifyCommand(), new FillMaskCommand(), new FlowCommand(),
-                new AutoencodeCommand(), new ConvertCommand(), new RunCommand(), new InfoCommand(), new BenchCommand()))
+        for (Command c : List.of(new DemoCommand(), new ClassifyCommand(), new FillMaskCommand(), new ClassifyTextCommand(),
+                new FlowCommand(), new AutoencodeCommand(), new ConvertCommand(), new RunCommand(), new InfoCommand(),
+                new BenchCommand()))
             COMMANDS.put(c.name(), c);
     }
 
     private Main() {}
 
     public static void main(String[] argv) {
-        Logging.configure(Arrays.asList(argv).contains("--quiet"));
-        System.exit(run(argv, System.out, System.err));
+        List<String> args = Arrays.asList(argv);
+        Logging.configure(args.contains("--quiet"), args.contains("--verbose"));
+        System.exit(run(argv, System.in, System.out, System.err));
     }
 
     /** Runs a command line in this JVM and returns its exit code (the tests call this). */
-    static int run(String[] argv, PrintStream out, PrintStream err) {
+    static int run(String[] argv, InputStream in, PrintStream out, PrintStream err) {
         if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
             out.print(overview());
             return argv.length == 0 ? USAGE : OK;
@@ -56,37 +66,45 @@ public final class Main {
             return OK;
         }
         try {
-            return cmd.run(Args.parse(rest, withCommon(cmd.flags()), cmd.valued()), out, err);
+            Set<String> flags = new TreeSet<>(cmd.flags());
+            flags.addAll(COMMON_FLAGS);
+            return cmd.run(Args.parse(rest, flags, cmd.valued(), in, err), out, err);
         } catch (UsageException e) {
             err.println("perceiver " + cmd.name() + ": " + e.getMessage() + " (see 'perceiver " + cmd.name() + " --help')");
             return USAGE;
-        } catch (InvalidInputException | NoSuchFileException | JsonException e) {
-            return fail(err, cmd, e, BAD_INPUT);
+        } catch (Failure e) {
+            return fail(err, cmd, e, e.getMessage(), e.code);
+        } catch (InvalidInputException | JsonException e) {
+            return fail(err, cmd, e, e.getMessage(), BAD_INPUT);
         } catch (CheckpointException e) {
-            return fail(err, cmd, e, BAD_MODEL);
-        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-            return fail(err, cmd, e, FAILED);
-        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-            return fail(err, cmd, e, FAILED);
+            return fail(err, cmd, e, e.getMessage(), BAD_MODEL);
+        } catch (GpuUnavailableException e) {
+            return fail(err, cmd, e, deviceMessage(e), NO_DEVICE);
+        } catch (NoSuchFileException e) {
+            return fail(err, cmd, e, PathChecks.describe(e), BAD_INPUT);
+        } catch (IOException e) {
+            return fail(err, cmd, e, PathChecks.describe(e), FAILED);
+        } catch (UncheckedIOException e) {
+            return fail(err, cmd, e, PathChecks.describe(e.getCause()), FAILED);
+        } catch (IllegalArgumentException e) {
+            return fail(err, cmd, e, String.valueOf(e.getMessage()), FAILED);
+        } catch (OutOfMemoryError e) {
+            return fail(err, cmd, e, "out of memory; try a smaller --batch or a larger heap (PERCEIVER_JAVA_OPTS=-Xmx...)", FAILED);
+        } catch (Exception | StackOverflowError e) {
+            return fail(err, cmd, e, "internal error: " + (e.getMessage() == null ? "no message" : e.getMessage())
+                    + " (PERCEIVER_DEBUG=1 prints where)", FAILED);
         }
     }
 
-    private static int fail(PrintStream err, Command cmd, Throwable e, int code) {
-        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof NoSuchFileException) msg = "no such file: " + msg;
-        else if (e instanceof OutOfMemoryError) msg = "out of memory (" + msg + "); try a smaller --batch or more -Xmx";
-        else if (!(e instanceof InvalidInputException || e instanceof CheckpointException || e instanceof IOException
-                || e instanceof IllegalArgumentException || e instanceof UncheckedIOException || e instanceof JsonException))
-            msg = e.getClass().getSimpleName() + ": " + msg;
+    /** The GPU's absence as the command line asked for it: the --device flag, and how to run anyway. */
+    static String deviceMessage(GpuUnavailableException e) {
+        return "--device gpu: " + e.getMessage() + "; --device auto runs on the CPU when no GPU works";
+    }
+
+    private static int fail(PrintStream err, Command cmd, Throwable e, String msg, int code) {
         err.println("perceiver " + cmd.name() + ": " + msg.lines().findFirst().orElse(msg));
         if ("1".equals(System.getenv("PERCEIVER_DEBUG"))) e.printStackTrace(err);
         return code;
-    }
-
-    private static java.util.Set<String> withCommon(java.util.Set<String> flags) {
-        java.util.Set<String> all = new java.util.TreeSet<>(flags);
-        all.add("quiet");
-        return all;
     }
 
     static String version() {
@@ -106,8 +124,10 @@ public final class Main {
         s.append("""
 
                 Common options: --model DIR (config.json + model.safetensors or pytorch_model.bin), --threads N
-                (default: all processors), --device cpu|gpu|auto, --quiet (warnings only).
-                Exit codes: 0 ok, 1 failure, 2 usage error, 3 bad model or checkpoint, 4 bad input.
+                (default: all processors), --device cpu|gpu|auto, --quiet (warnings only), --verbose (also
+                which kernels and device run, and why not the GPU).
+                Exit codes: 0 ok, 1 failure, 2 usage error, 3 bad model or checkpoint, 4 bad input (in a batch:
+                at least one input failed), 5 output cannot be written, 6 --device gpu but no usable GPU.
                 """);
         return s.toString();
     }

@@ -5,7 +5,6 @@ import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -22,14 +21,16 @@ final class ModelArgs {
         String device = args.get("device", "auto");
         if (!Set.of("cpu", "gpu", "auto").contains(device))
             throw new UsageException("--device takes cpu, gpu or auto, got '" + device + "'");
-        return new Perceiver.Options(args.getInt("threads", 0, 1), device);
+        int threads = args.getInt("threads", 0, 1), processors = Runtime.getRuntime().availableProcessors();
+        if (threads > processors)
+            args.warn("--threads " + threads + " is more than the " + processors + " processors; the extra threads "
+                    + "only wait and switch (the default is one per processor)");
+        return new Perceiver.Options(threads, device);
     }
 
+    /** The --model folder; missing or not a folder is a bad model (exit code 3), as in every command. */
     static Path modelDir(Args args) {
-        Path dir = Path.of(args.require("model"));
-        if (!Files.isDirectory(dir))
-            throw new UsageException("--model " + dir + " is not a folder (it should hold config.json and the weights)");
-        return dir;
+        return PathChecks.folder("--model", args.require("model"), Main.BAD_MODEL);
     }
 
     static Perceiver load(Args args) {
@@ -63,7 +64,7 @@ final class ModelArgs {
             case MASKED_LM -> "fill-mask";
             case OPTICAL_FLOW -> "flow";
             case MULTIMODAL_AUTOENCODING -> "autoencode";
-            case SEQUENCE_CLASSIFICATION -> "run";
+            case SEQUENCE_CLASSIFICATION -> "classify-text";
         };
         return " (for this model use 'perceiver " + command + "')";
     }

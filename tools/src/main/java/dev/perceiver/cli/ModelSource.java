@@ -20,7 +20,8 @@ record ModelSource(String name, Path dir) {
         String model = args.require("model");
         if (Files.isDirectory(Path.of(model))) return new ModelSource(model, Path.of(model));
         if (OfficialModels.has(model)) return new ModelSource(model, null);
-        throw new UsageException("--model " + model + " is neither a folder nor an official model ("
+        if (Files.exists(Path.of(model))) return new ModelSource(model, ModelArgs.modelDir(args));
+        throw new Failure(Main.BAD_MODEL, "--model " + model + ": neither a folder nor an official model ("
                 + String.join(", ", OfficialModels.names()) + ")");
     }
 

@@ -1,10 +1,13 @@
 package dev.perceiver.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
- * A progress line for long jobs (items done, rate, time left), redrawn in place on a terminal and silent when
- * stderr is piped or --quiet is given.
+ * A progress line for long jobs (items done, rate, time left), redrawn in place when stderr is a terminal, whatever
+ * stdin and stdout are, and silent when stderr is redirected or --quiet is given.
  */
 final class Progress {
     private final PrintStream err;
@@ -18,7 +21,24 @@ final class Progress {
         this.err = err;
         this.what = what;
         this.total = total;
-        this.live = !quiet && System.console() != null && err == System.err;
+        this.live = !quiet && err == System.err && stderrIsTerminal();
+    }
+
+    /** Whether file descriptor 2 is a terminal (Linux's /proc; elsewhere no progress line). */
+    private static boolean stderrIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /** Erases the progress line, so that what is printed next (a result on the same terminal) starts clean. */
+    void clear() {
+        if (!live || done == 0) return;
+        err.print("\r\033[K");
+        err.flush();
     }
 
     /** One more item done. */

@@ -71,7 +71,8 @@ final class RunCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) {
-        Path inputs = Path.of(args.require("inputs")), output = Path.of(args.require("output"));
+        Path inputs = PathChecks.file("--inputs", args.require("inputs"), Main.BAD_INPUT);
+        Path output = PathChecks.output("--output", args.require("output"), false);
         try (Perceiver model = ModelArgs.load(args); Checkpoint in = openInputs(inputs);
              Arena arena = Arena.ofConfined()) {
             Perceiver.Extra[] extras = args.has("all") ? Perceiver.Extra.values() : new Perceiver.Extra[0];

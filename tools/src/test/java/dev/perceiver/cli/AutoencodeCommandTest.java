@@ -95,7 +95,7 @@ class AutoencodeCommandTest {
     }
 
     /** Two random size x size frames and a random 16-bit WAV of n samples; returns the samples as the model reads them. */
-    private static float[] writeClip(Path videoDir, int size, Path wav, int n) throws Exception {
+    static float[] writeClip(Path videoDir, int size, Path wav, int n) throws Exception {
         Random random = new Random(7);
         float[] pixels = new float[2 * size * size * 3];
         for (int i = 0; i < pixels.length; i++) pixels[i] = random.nextInt(256) / 255f;

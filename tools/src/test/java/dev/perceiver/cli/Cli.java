@@ -1,5 +1,6 @@
 package dev.perceiver.cli;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,14 +29,19 @@ final class Cli {
     }
 
     static {
-        Logging.configure(true); // as --quiet: no "running on the CPU" line per model loaded
+        Logging.configure(true, false); // as --quiet: no "running on the CPU" line per model loaded
     }
 
     private Cli() {}
 
     static Result run(String... argv) {
+        return runWithStdin(new byte[0], argv);
+    }
+
+    /** Runs argv with stdin as its standard input. */
+    static Result runWithStdin(byte[] stdin, String... argv) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = Main.run(argv, new ByteArrayInputStream(stdin), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

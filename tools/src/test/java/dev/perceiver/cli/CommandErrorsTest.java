@@ -17,16 +17,19 @@ class CommandErrorsTest {
     @Test
     void missingImage() {
         String missing = tmp.resolve("nope.png").toString();
-        assertThat(Cli.failsWith(Main.BAD_INPUT, "classify", "--model", Cli.golden("image_learned"), missing))
-                .contains("no such file").contains(missing);
+        Cli.Result r = Cli.run("classify", "--model", Cli.golden("image_learned"), missing);
+        assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.errLines().getFirst()).isEqualTo("perceiver classify: " + missing + ": no such file");
+        assertThat(r.errLines().getLast()).matches("1 images in [0-9.]+ s \\([0-9.]+/s\\), 1 error");
     }
 
     @Test
     void unreadableImage() throws Exception {
         Path bad = tmp.resolve("broken.png");
         Files.writeString(bad, "this is not a picture");
-        assertThat(Cli.failsWith(Main.BAD_INPUT, "classify", "--model", Cli.golden("image_learned"), bad.toString()))
-                .contains(bad.toString()).contains("not a PNG, JPEG, BMP or GIF image");
+        assertThat(Cli.failsWith(Main.BAD_INPUT, "classify", "--fail-fast", "--model", Cli.golden("image_learned"),
+                bad.toString())).contains(bad.toString()).contains("not a PNG, JPEG, BMP or GIF image");
     }
 
     @Test

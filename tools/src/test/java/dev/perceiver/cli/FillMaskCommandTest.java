@@ -2,13 +2,8 @@ package dev.perceiver.cli;
 
 import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.loader.json.Json;
-import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
-import dev.perceiver.runtime.LongTensor;
-import dev.perceiver.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.Map;
 
@@ -17,12 +12,11 @@ import static org.assertj.core.api.Assertions.within;
 
 class FillMaskCommandTest {
     /** masked_lm has max_position_embeddings 24. */
-    private static final int LENGTH = 24;
     private static final String TEXT = "Hi [MASK]ou, th[MASK][MASK]e!";
 
     @Test
     void predictsTheArgmaxByteAtEveryMask() throws Exception {
-        float[][] logits = libraryLogits(TEXT);
+        float[][] logits = TextCommandsTest.libraryLogits("masked_lm", TEXT);
         int[] ids = PerceiverTokenizer.encode(TEXT);
         List<Integer> positions = List.of(4, 11, 12);
         for (int p : positions) assertThat(ids[p]).isEqualTo(PerceiverTokenizer.MASK);
@@ -63,33 +57,17 @@ class FillMaskCommandTest {
     void refusesTextLongerThanTheModelTakes() {
         Cli.Result r = Cli.run("fill-mask", "--model", Cli.golden("masked_lm"), "a[MASK]cdefghijklmnopqrstuvw");
         assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
-        assertThat(r.errLines()).singleElement().asString()
+        assertThat(r.out()).isEmpty();
+        assertThat(r.errLines()).hasSize(2);
+        assertThat(r.errLines().getFirst()).startsWith("perceiver fill-mask: a[MASK]cdefghijklmnopqrstuvw: ")
                 .contains("23 tokens").contains("at most 22").contains("max_position_embeddings 24");
+        assertThat(r.errLines().getLast()).matches("1 texts in [0-9.]+ s \\([0-9.]+/s\\), 1 error");
     }
 
     @Test
     void refusesTextWithoutMask() {
         Cli.Result r = Cli.run("fill-mask", "--model", Cli.golden("masked_lm"), "nothing hidden");
         assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
-        assertThat(r.errLines()).singleElement().asString().contains("no [MASK]");
-    }
-
-    /** The model's logits [positions, vocab] for [CLS] text [SEP] padded to 24 with its attention mask. */
-    private static float[][] libraryLogits(String text) {
-        PerceiverTokenizer.Encoding enc = PerceiverTokenizer.encode(text, LENGTH, PerceiverTokenizer.Overflow.ERROR);
-        long[] ids = new long[LENGTH];
-        float[] mask = new float[LENGTH];
-        for (int i = 0; i < LENGTH; i++) {
-            ids[i] = enc.inputIds()[i];
-            mask[i] = enc.attentionMask()[i];
-        }
-        try (Perceiver model = Perceiver.load(Cli.GOLDEN.resolve("masked_lm"), Perceiver.Options.DEFAULT);
-             Arena arena = Arena.ofConfined()) {
-            Tensor logits = model.forward(PerceiverInputs.ofTokens(LongTensor.of(ids, 1, LENGTH))
-                    .attentionMask(Tensor.of(arena, mask, 1, LENGTH))).logitsTensor().select(0, 0);
-            float[][] out = new float[LENGTH][];
-            for (int p = 0; p < LENGTH; p++) out[p] = logits.select(0, p).toArray();
-            return out;
-        }
+        assertThat(r.errLines().getFirst()).isEqualTo("perceiver fill-mask: nothing hidden: the text has no [MASK] to fill in");
     }
 }

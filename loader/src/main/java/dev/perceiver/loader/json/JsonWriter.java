@@ -37,9 +37,9 @@ final class JsonWriter {
         }
     }
 
+    /** JSON has no NaN or infinity: null, as JavaScript's JSON.stringify writes them, so one bad value costs only itself. */
     private static String finite(double d, String text) {
-        if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON has no number for " + d);
-        return text;
+        return Double.isFinite(d) ? text : "null";
     }
 
     private void object(Map<?, ?> map, int depth) throws IOException {
