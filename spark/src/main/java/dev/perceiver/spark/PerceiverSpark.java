@@ -70,10 +70,13 @@ public final class PerceiverSpark {
             if (inputs.size() != 1) throw new UsageException("give one INPUT, got " + inputs.size());
             for (String required : List.of("model", "out"))
                 if (!options.containsKey(required)) throw new UsageException("--" + required + " is required");
+            int topK = positive(options, "top-k", 5), batch = positive(options, "batch", 8);
+            int partitions = options.containsKey("partitions") ? positive(options, "partitions", 1) : 0;
             long start = System.nanoTime();
             SparkSession spark = session(options.get("master"), command);
             String model = shipModel(spark, options.get("model"));
-            Dataset<Row> result = job(spark, command, model, inputs.getFirst(), options);
+            Dataset<Row> result = job(spark, command, inputs.getFirst(), partitions,
+                    transformation(command, model).topK(topK).batchSize(batch).device(options.getOrDefault("device", "cpu")));
             result.write().json(options.get("out"));
             Row counts = spark.read().schema(result.schema()).json(options.get("out"))
                     .selectExpr("count(*)", "count(error)").first();
@@ -130,20 +133,21 @@ public final class PerceiverSpark {
         return trimmed.substring(trimmed.lastIndexOf('/') + 1);
     }
 
-    private static Dataset<Row> job(SparkSession spark, String command, String model, String input,
-                                    Map<String, String> options) {
-        Dataset<Row> in = command.equals("classify")
-                ? spark.read().format("binaryFile").load(input)
-                        .filter(lower(col("path")).rlike("\\.(png|jpe?g|bmp|gif)$"))
-                : spark.read().text(input).withColumnRenamed("value", "text");
-        if (options.containsKey("partitions")) in = in.repartition(positive(options, "partitions", 1));
-        PerceiverTransform<?> t = switch (command) {
+    private static PerceiverTransform<?> transformation(String command, String model) {
+        return switch (command) {
             case "classify" -> new ImageClassifier(model).inputCol("path").contentCol("content");
             case "classify-text" -> new TextClassifier(model).inputCol("text");
             default -> new MaskFiller(model).inputCol("text");
         };
-        t.topK(positive(options, "top-k", 5)).batchSize(positive(options, "batch", 8))
-                .device(options.getOrDefault("device", "cpu"));
+    }
+
+    private static Dataset<Row> job(SparkSession spark, String command, String input, int partitions,
+                                    PerceiverTransform<?> t) {
+        Dataset<Row> in = command.equals("classify")
+                ? spark.read().format("binaryFile").load(input)
+                        .filter(lower(col("path")).rlike("\\.(png|jpe?g|bmp|gif)$"))
+                : spark.read().text(input).withColumnRenamed("value", "text");
+        if (partitions > 0) in = in.repartition(partitions);
         Dataset<Row> out = t.transform(in);
         if (!command.equals("classify")) return out;
         // Local files print as paths, as perceiver classify prints them; other file systems keep their URI.

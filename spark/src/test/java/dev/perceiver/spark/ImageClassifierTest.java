@@ -1,22 +1,15 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.io.ImageFiles;
-import dev.perceiver.io.ImageProcessor;
-import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
-import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,35 +22,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 class ImageClassifierTest {
-    static final Path MODEL = SparkTests.GOLDEN.resolve("image_learned");
+    static final Path MODEL = SparkTests.IMAGE_MODEL;
     static final int LABELS = 10;
 
     @TempDir
     static Path dir;
     static List<Path> images;
     static Path corrupt;
-    static Perceiver engine;
 
     @BeforeAll
     static void setUp() throws IOException {
         images = SparkTests.images(dir, 12);
         corrupt = SparkTests.corrupt(dir, images.getFirst());
-        engine = Perceiver.load(MODEL, new Perceiver.Options(1, "cpu"));
-    }
-
-    @AfterAll
-    static void tearDown() {
-        engine.close();
-    }
-
-    /** The single-JVM engine's top-k for one image, run alone (batch of one). */
-    static List<Prediction> expected(Path image, int k) throws IOException {
-        ImageProcessor processor = SparkBridge.imageProcessor(MODEL, engine.config(), engine.head());
-        try (Arena arena = Arena.ofConfined()) {
-            Tensor x = processor.preprocess(ImageFiles.read(image), arena).reshape(1, 3, processor.height(), processor.width());
-            float[] logits = engine.forward(PerceiverInputs.of(x)).logitsTensor().select(0, 0).toArray();
-            return SparkBridge.topK(logits, k, engine.config()::label);
-        }
     }
 
     static void assertSame(List<Row> got, List<Prediction> want) {
@@ -94,7 +70,7 @@ class ImageClassifierTest {
         for (Path image : images) {
             Row r = rows.get(image.toString());
             assertThat(r.isNullAt(r.fieldIndex("error"))).as(image.toString()).isTrue();
-            assertSame(r.getList(r.fieldIndex("top")), expected(image, LABELS));
+            assertSame(r.getList(r.fieldIndex("top")), SparkTests.expected(image, LABELS));
         }
     }
 
@@ -110,7 +86,7 @@ class ImageClassifierTest {
 
         assertThat(ModelCache.opened() - before).isEqualTo(1);
         assertThat(rows).hasSize(5);
-        for (Path image : images.subList(0, 5)) assertSame(rows.get(image.toString()).getList(1), expected(image, 3));
+        for (Path image : images.subList(0, 5)) assertSame(rows.get(image.toString()).getList(1), SparkTests.expected(image, 3));
     }
 
     @Test
@@ -129,13 +105,13 @@ class ImageClassifierTest {
         List<Row> rows = out.collectAsList();
         assertThat(rows).hasSize(13);
         for (Row r : rows) {
-            Path file = Path.of(java.net.URI.create(r.getString(0)));
+            Path file = Path.of(URI.create(r.getString(0)));
             if (file.equals(corrupt)) {
                 assertThat(r.getString(4)).startsWith(r.getString(0) + ": cannot decode png");
                 assertThat(r.isNullAt(3)).isTrue();
             } else {
                 assertThat(r.isNullAt(4)).isTrue();
-                assertSame(r.getList(3), expected(file, 2));
+                assertSame(r.getList(3), SparkTests.expected(file, 2));
             }
         }
     }

@@ -1,7 +1,12 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.io.ImageFiles;
+import dev.perceiver.io.ImageProcessor;
 import dev.perceiver.io.RgbImage;
+import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.runtime.Tensor;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -11,16 +16,20 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
 /** One local[2] Spark session for every test class of this module (starting one takes seconds), and test inputs. */
 final class SparkTests {
     static final Path GOLDEN = Path.of(System.getProperty("perceiver.testdata", "../testdata"), "golden");
+    static final Path IMAGE_MODEL = GOLDEN.resolve("image_learned");
     private static SparkSession session;
+    private static Perceiver engine;
 
     private SparkTests() {}
 
@@ -35,6 +44,23 @@ final class SparkTests {
             session.sparkContext().setLogLevel("WARN");
         }
         return session;
+    }
+
+    /** The single-JVM engine on the image model, one thread; open until the test JVM exits. */
+    static synchronized Perceiver engine() {
+        if (engine == null) engine = Perceiver.load(IMAGE_MODEL, new Perceiver.Options(1, "cpu"));
+        return engine;
+    }
+
+    /** The single-JVM engine's top-k for one image, run alone (a batch of one), as perceiver classify prepares it. */
+    static List<Prediction> expected(Path image, int k) throws IOException {
+        Perceiver m = engine();
+        ImageProcessor processor = SparkBridge.imageProcessor(IMAGE_MODEL, m.config(), m.head());
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = processor.preprocess(ImageFiles.read(image), arena).reshape(1, 3, processor.height(), processor.width());
+            return SparkBridge.topK(m.forward(PerceiverInputs.of(x)).logitsTensor().select(0, 0).toArray(), k,
+                    m.config()::label);
+        }
     }
 
     /** Rows of (path) in exactly partitions partitions, in order. */
@@ -65,7 +91,7 @@ final class SparkTests {
     static Path corrupt(Path dir, Path png) throws IOException {
         byte[] bytes = Files.readAllBytes(png);
         Path f = dir.resolve("corrupt.png");
-        Files.write(f, java.util.Arrays.copyOf(bytes, 60));
+        Files.write(f, Arrays.copyOf(bytes, 60));
         return f;
     }
 }
