@@ -151,7 +151,9 @@ public final class PerceiverSpark {
         Dataset<Row> out = t.transform(in);
         if (!command.equals("classify")) return out;
         // Local files print as paths, as perceiver classify prints them; other file systems keep their URI.
-        return out.select(regexp_replace(col("path"), "^file:(//)?", "").as("file"), col("top"), col(PerceiverTransform.ERROR));
+        String scheme = "^file:(//)?";
+        return out.select(regexp_replace(col("path"), scheme, "").as("file"), col("top"),
+                regexp_replace(col(PerceiverTransform.ERROR), scheme, "").as(PerceiverTransform.ERROR));
     }
 
     private static int positive(Map<String, String> options, String name, int fallback) {
