@@ -9,7 +9,6 @@ import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -52,11 +51,6 @@ public final class ImageClassifier extends PerceiverTransform<ImageClassifier> {
     @Override
     Set<String> dropped() {
         return contentCol == null ? Set.of() : Set.of(contentCol);
-    }
-
-    @Override
-    DataType inputType() {
-        return DataTypes.StringType;
     }
 
     @Override

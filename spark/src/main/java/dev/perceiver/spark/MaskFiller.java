@@ -7,7 +7,6 @@ import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -32,11 +31,6 @@ public final class MaskFiller extends PerceiverTransform<MaskFiller> {
     }
 
     @Override
-    DataType inputType() {
-        return DataTypes.StringType;
-    }
-
-    @Override
     StructType resultFields() {
         return new StructType().add("filled", DataTypes.StringType, true)
                 .add("masks", DataTypes.createArrayType(MASK, false), true);
@@ -45,11 +39,6 @@ public final class MaskFiller extends PerceiverTransform<MaskFiller> {
     @Override
     Set<Head> heads() {
         return Set.of(Head.MASKED_LM);
-    }
-
-    @Override
-    Object prepare(Perceiver model, StructType inputSchema) {
-        return null;
     }
 
     @Override
@@ -63,8 +52,7 @@ public final class MaskFiller extends PerceiverTransform<MaskFiller> {
                 texts.encodings.remove(i);
             }
         }
-        List<Object[]> results = new ArrayList<>(batch.size());
-        for (String error : texts.errors) results.add(failed(error));
+        List<Object[]> results = texts.results(this::failed);
         if (texts.good.isEmpty()) return results;
         try (Arena arena = Arena.ofConfined()) {
             Tensor logits = texts.logits(model, arena);

@@ -90,9 +90,6 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
         return Set.of();
     }
 
-    /** The type the input column must have. */
-    abstract DataType inputType();
-
     /** The task's result columns, before {@code error}. */
     abstract StructType resultFields();
 
@@ -100,7 +97,9 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
     abstract Set<Head> heads();
 
     /** Per partition: what the batches need besides the model (e.g. the image processor), made on the executor. */
-    abstract Object prepare(Perceiver model, StructType inputSchema);
+    Object prepare(Perceiver model, StructType inputSchema) {
+        return null;
+    }
 
     /**
      * The result values of each row of batch, in order: the result columns then the error. A bad input gets nulls
@@ -110,7 +109,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
 
     /** The schema transform returns for input: input's columns (less dropped ones), the results, then error. */
     public StructType outputSchema(StructType input) {
-        requireColumn(input, inputCol, inputType());
+        requireColumn(input, inputCol, DataTypes.StringType);
         StructType out = new StructType();
         for (StructField f : input.fields()) if (!dropped().contains(f.name())) out = out.add(f);
         for (StructField f : resultFields().fields()) out = out.add(f);

@@ -10,6 +10,7 @@ import org.apache.spark.sql.Row;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * A batch of texts through a text model: each text encoded as fill-mask and run do it ([CLS] text [SEP], padded to
@@ -36,6 +37,13 @@ final class TextBatch {
                 errors[r] = e.getMessage();
             }
         }
+    }
+
+    /** One result per row: failed(error) for the bad ones, null (to be filled in) for the good. */
+    List<Object[]> results(Function<String, Object[]> failed) {
+        List<Object[]> results = new ArrayList<>(errors.length);
+        for (String error : errors) results.add(error == null ? null : failed.apply(error));
+        return results;
     }
 
     /** Logits of the good texts, [good, ...], allocated in arena. */

@@ -5,12 +5,10 @@ import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -24,11 +22,6 @@ public final class TextClassifier extends PerceiverTransform<TextClassifier> {
     }
 
     @Override
-    DataType inputType() {
-        return DataTypes.StringType;
-    }
-
-    @Override
     StructType resultFields() {
         return new StructType().add("top", TOP, true);
     }
@@ -39,15 +32,9 @@ public final class TextClassifier extends PerceiverTransform<TextClassifier> {
     }
 
     @Override
-    Object prepare(Perceiver model, StructType inputSchema) {
-        return null;
-    }
-
-    @Override
     List<Object[]> infer(Perceiver model, Object prepared, List<Row> batch, StructType inputSchema) {
         TextBatch texts = new TextBatch(batch, inputSchema.fieldIndex(inputCol), model.config().maxPositionEmbeddings());
-        List<Object[]> results = new ArrayList<>(batch.size());
-        for (String error : texts.errors) results.add(failed(error));
+        List<Object[]> results = texts.results(this::failed);
         if (texts.good.isEmpty()) return results;
         try (Arena arena = Arena.ofConfined()) {
             Tensor logits = texts.logits(model, arena);
