@@ -1,0 +1,181 @@
+package dev.perceiver.spark;
+
+import dev.perceiver.model.Head;
+import dev.perceiver.model.Perceiver;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import scala.collection.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * A Dataset transformation that runs one model over one input column: every input row comes out once, with the
+ * input's other columns, the task's result columns and an {@code error} column. A bad input fills only its own
+ * row's error (its result columns null); a problem with the model itself fails the job.
+ *
+ * <p>Only the model's location travels to the executors; each executor JVM opens the model once
+ * ({@link ModelCache}) and its tasks share it. Rows go through the model {@code batchSize} at a time.
+ *
+ * @param <S> the concrete transformation, for chained setters
+ */
+public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>> implements Serializable
+        permits ImageClassifier, TextClassifier, MaskFiller {
+    private static final long serialVersionUID = 1L;
+    /** The column that holds a bad row's one-line reason; null in a good row. */
+    public static final String ERROR = "error";
+
+    final String model;
+    String inputCol;
+    int topK = 5, batchSize = 8;
+    String device = "cpu";
+
+    PerceiverTransform(String model, String inputCol) {
+        this.model = model;
+        this.inputCol = inputCol;
+    }
+
+    /** The column to read inputs from. */
+    public S inputCol(String column) {
+        this.inputCol = column;
+        return self();
+    }
+
+    /** Candidates kept per prediction (default 5). */
+    public S topK(int k) {
+        if (k < 1) throw new IllegalArgumentException("topK must be at least 1, got " + k);
+        this.topK = k;
+        return self();
+    }
+
+    /** Inputs per forward pass (default 8). */
+    public S batchSize(int size) {
+        if (size < 1) throw new IllegalArgumentException("batchSize must be at least 1, got " + size);
+        this.batchSize = size;
+        return self();
+    }
+
+    /** Where the engine runs on each executor: cpu (default), gpu or auto. */
+    public S device(String device) {
+        this.device = device;
+        return self();
+    }
+
+    @SuppressWarnings("unchecked")
+    private S self() {
+        return (S) this;
+    }
+
+    /** The input columns that are not copied to the output (e.g. image bytes). */
+    Set<String> dropped() {
+        return Set.of();
+    }
+
+    /** The task's result columns, before {@code error}. */
+    abstract StructType resultFields();
+
+    /** The heads this transformation runs. */
+    abstract Set<Head> heads();
+
+    /** Per partition: what the batches need besides the model (e.g. the image processor), made on the executor. */
+    Object prepare(Perceiver model, StructType inputSchema) {
+        return null;
+    }
+
+    /**
+     * The result values of each row of batch, in order: the result columns then the error. A bad input gets nulls
+     * and its error; an exception fails the job.
+     */
+    abstract List<Object[]> infer(Perceiver model, Object prepared, List<Row> batch, StructType inputSchema);
+
+    /** The schema transform returns for input: input's columns (less dropped ones), the results, then error. */
+    public StructType outputSchema(StructType input) {
+        requireColumn(input, inputCol, DataTypes.StringType);
+        StructType out = new StructType();
+        for (StructField f : input.fields()) if (!dropped().contains(f.name())) out = out.add(f);
+        for (StructField f : resultFields().fields()) out = out.add(f);
+        return out.add(ERROR, DataTypes.StringType, true);
+    }
+
+    static void requireColumn(StructType schema, String column, DataType type) {
+        if (!Arrays.asList(schema.fieldNames()).contains(column))
+            throw new IllegalArgumentException("no column '" + column + "' in the input; it has " + String.join(", ",
+                    schema.fieldNames()));
+        DataType found = schema.apply(column).dataType();
+        if (!found.equals(type))
+            throw new IllegalArgumentException("column '" + column + "' is " + found.simpleString() + "; it must be "
+                    + type.simpleString());
+    }
+
+    /** Adds the result and error columns to every row of input. */
+    public Dataset<Row> transform(Dataset<Row> input) {
+        StructType in = input.schema(), out = outputSchema(in);
+        return input.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> run(rows, in), Encoders.row(out));
+    }
+
+    private Iterator<Row> run(Iterator<Row> rows, StructType in) {
+        // An empty partition opens nothing.
+        if (!rows.hasNext()) return Collections.emptyIterator();
+        TaskContext task = TaskContext.get();
+        int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
+        Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
+        if (!heads().contains(m.head()))
+            throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
+                    + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
+                    .collect(Collectors.joining(" or ")));
+        Object prepared = prepare(m, in);
+        int[] kept = IntStream.range(0, in.size())
+                .filter(i -> !dropped().contains(in.fields()[i].name())).toArray();
+        return Batches.map(rows, batchSize, batch -> {
+            List<Object[]> results = infer(m, prepared, batch, in);
+            List<Row> out = new ArrayList<>(batch.size());
+            for (int r = 0; r < batch.size(); r++) {
+                Object[] res = results.get(r);
+                Object[] values = new Object[kept.length + res.length];
+                for (int i = 0; i < kept.length; i++) values[i] = batch.get(r).get(kept[i]);
+                System.arraycopy(res, 0, values, kept.length, res.length);
+                out.add(RowFactory.create(values));
+            }
+            return out;
+        });
+    }
+
+    /** A bad input's result values: nulls, then its error. */
+    Object[] failed(String error) {
+        Object[] values = new Object[resultFields().size() + 1];
+        values[values.length - 1] = error;
+        return values;
+    }
+
+    /** A top-k column's value. */
+    static Seq<Row> rows(List<Prediction> top) {
+        return seq(top.stream().map(Prediction::row).toList());
+    }
+
+    /** An array column's value: Spark's row encoder takes Scala sequences. */
+    static <T> Seq<T> seq(List<T> list) {
+        return CollectionConverters.asScala(list).toSeq();
+    }
+
+    /** A column of candidates, most likely first. */
+    static final ArrayType TOP = DataTypes.createArrayType(Prediction.SCHEMA, false);
+}
