@@ -7,8 +7,8 @@ import java.util.Arrays;
 
 /**
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
- * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} on the
- * block's packed keys, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
+ * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} on a
+ * copy of the block's keys, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
  * (value channels x queries) comes from the same micro-kernel on a dense copy of the block's V rows. Qᵀ is copied
  * once per unit, K and V once per key block and unit; memory is O(queries per unit x head width + key block), never
  * O(nq·nk). All of it lives in Java arrays, rows copied in and out in bulk, for the reason {@link VectorGemm} gives.
@@ -31,6 +31,9 @@ final class VectorAttention {
     /** Units per thread when several run, to even out threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 4;
 
+    /** A thread's unit, its buffers kept between calls: allocating them per call took 9% of a latent block. */
+    private static final ThreadLocal<Unit> UNITS = ThreadLocal.withInitial(Unit::new);
+
     private VectorAttention() {}
 
     static void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out, Matrix probs,
@@ -50,40 +53,59 @@ final class VectorAttention {
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float scale = (float) Math.sqrt(s.dqk());
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = new Unit(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk);
-            for (int u = u0; u < u1; u++) {
-                int q0 = u % chunksPerHead * subsPerChunk * NR;
-                unit.run(u / chunksPerHead, q0, Math.min(s.nq(), q0 + subsPerChunk * NR));
+            Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk);
+            try {
+                for (int u = u0; u < u1; u++) {
+                    int q0 = u % chunksPerHead * subsPerChunk * NR;
+                    unit.run(u / chunksPerHead, q0, Math.min(s.nq(), q0 + subsPerChunk * NR));
+                }
+            } finally {
+                unit.unbind();
             }
         });
     }
 
     /** One thread's buffers and the work on one (head, query range). */
     private static final class Unit {
-        final AttentionShape s;
-        final Matrix q, k, v, mask, out, probs, lse;
-        final float scale;
-        final int dvPad, vRow;
-        /** Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR]. */
-        final float[] qT, oT, stats, sT, pv, kPack, vPack, maskRow, line;
+        AttentionShape s;
+        Matrix q, k, v, mask, out, probs, lse;
+        float scale;
+        int dvPad, vRow;
+        /**
+         * Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR], keys
+         * row-major [key][d], values [key][vRow].
+         */
+        float[] qT = new float[0], oT = new float[0], stats = new float[0], sT = new float[0], pv = new float[0],
+                kPack = new float[0], vPack = new float[0], maskRow = new float[0], line = new float[0];
         int h, q0, q1, subs;
 
-        Unit(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
-             float scale, int maxSubs) {
+        /** This call's operands, with the buffers grown to its shape. */
+        Unit bind(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
+                  float scale, int maxSubs) {
             this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
             this.lse = lse;
             this.scale = scale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
-            qT = new float[maxSubs * s.dqk() * NR];
-            oT = new float[maxSubs * dvPad * NR];
-            stats = new float[maxSubs * 3 * NR];
-            sT = new float[KEY_BLOCK * NR];
-            pv = new float[dvPad * NR];
-            kPack = new float[KEY_BLOCK * s.dqk()];
+            qT = atLeast(qT, maxSubs * s.dqk() * NR);
+            oT = atLeast(oT, maxSubs * dvPad * NR);
+            stats = atLeast(stats, maxSubs * 3 * NR);
+            sT = atLeast(sT, KEY_BLOCK * NR);
+            pv = atLeast(pv, dvPad * NR);
+            kPack = atLeast(kPack, KEY_BLOCK * s.dqk());
             vRow = (VectorGemm.ceilDiv(dvPad, 16) | 1) * 16;  // an odd number of cache lines: rows spread over all L1 sets
-            vPack = new float[KEY_BLOCK * vRow];  // channels [dv, dvPad) stay zero
-            maskRow = new float[KEY_BLOCK];
-            line = new float[Math.max(KEY_BLOCK, Math.max(s.dqk(), s.dv()))];
+            vPack = atLeast(vPack, KEY_BLOCK * vRow);
+            maskRow = atLeast(maskRow, KEY_BLOCK);
+            line = atLeast(line, Math.max(KEY_BLOCK, Math.max(s.dqk(), s.dv())));
+            return this;
+        }
+
+        /** Lets go of the call's operands, which the thread-local unit would otherwise keep reachable. */
+        void unbind() {
+            s = null; q = k = v = mask = out = probs = lse = null;
+        }
+
+        private static float[] atLeast(float[] a, int n) {
+            return a.length >= n ? a : new float[n];
         }
 
         void run(int head, int from, int to) {
@@ -152,23 +174,22 @@ final class VectorAttention {
         }
 
         /**
-         * The block's keys as MR-key tiles [tile][d][MR] (the last zero-padded), its mask values, and, if values, a
-         * dense copy of its V rows: read in place, a V row per k step would land 4 KiB apart with 8 heads of 128,
-         * all in one L1 set and on a new page.
+         * The block's keys row-major (zero rows up to the next MR), its mask values, and, if values, a dense copy of
+         * its V rows with channels [dv, dvPad) zero: read in place, a V row per k step would land 4 KiB apart with 8
+         * heads of 128, all in one L1 set and on a new page.
          */
         private void packBlock(int kb, int nkb, boolean values) {
-            int dqk = s.dqk();
+            int dqk = s.dqk(), dv = s.dv();
             Matrix kh = k.cols(h * dqk, (h + 1) * dqk);
-            for (int j = 0; j < VectorGemm.roundUp(nkb, MR); j++) {
-                int base = j / MR * dqk * MR + j % MR;
-                if (j < nkb) kh.copyRow(kb + j, line);
-                else Arrays.fill(line, 0, dqk, 0f);
-                for (int d = 0; d < dqk; d++) kPack[base + d * MR] = line[d];
-            }
+            for (int j = 0; j < nkb; j++) kh.copyRow(kb + j, kPack, j * dqk);
+            Arrays.fill(kPack, nkb * dqk, VectorGemm.roundUp(nkb, MR) * dqk, 0f);
             if (mask != null) mask.cols(kb, kb + nkb).copyRow(0, maskRow);
             if (values) {
-                Matrix vh = v.cols(h * s.dv(), (h + 1) * s.dv());
-                for (int j = 0; j < nkb; j++) vh.copyRow(kb + j, vPack, j * vRow);
+                Matrix vh = v.cols(h * dv, (h + 1) * dv);
+                for (int j = 0; j < nkb; j++) {
+                    vh.copyRow(kb + j, vPack, j * vRow);
+                    Arrays.fill(vPack, j * vRow + dv, j * vRow + dvPad, 0f);
+                }
             }
         }
 
@@ -176,14 +197,14 @@ final class VectorAttention {
         private void scores(int sp, int nkb) {
             int dqk = s.dqk();
             for (int t = 0; t < VectorGemm.ceilDiv(nkb, MR); t++)
-                VectorGemm.microKernel(kPack, t * dqk * MR, MR, qT, qTOffset(sp), NR, dqk, sT, t * MR * NR, false);
+                VectorGemm.microKernel(kPack, t * MR * dqk, dqk, 1, qT, qTOffset(sp), NR, dqk, sT, t * MR * NR, false);
             scaleAndMask(sT, nkb, scale, mask == null ? null : maskRow);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(vPack, t * MR, vRow, sT, 0, NR, nkb, pv, t * MR * NR, false);
+                VectorGemm.microKernel(vPack, t * MR, 1, vRow, sT, 0, NR, nkb, pv, t * MR * NR, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {

@@ -9,8 +9,8 @@ import java.util.Arrays;
 /**
  * Matrix product on the Vector API, Goto/BLIS style: B comes packed in column panels, the work is cut into row x
  * column units for the threads, each unit walks k in KC slices and runs one register-blocked micro-kernel per
- * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. A's rows are copied per KC
- * pass into MR-row tiles ([kk][MR]) so the micro-kernel finds a tile's rows at constant offsets.
+ * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. The unit's rows of A are
+ * copied per KC pass into an array, row-major: a bulk copy, where transposing them into tiles cost ~6% of the time.
  * <p>
  * Every operand the micro-kernel touches is a Java array (packed B, the packed A tile, the unit's accumulators); rows
  * move between the callers' segments and these arrays by bulk copies. A vector load from a memory segment inlines
@@ -36,9 +36,12 @@ final class VectorGemm {
     static final int MR = L >= 16 ? 4 : 6;
     /** Micro-tile columns. The packed panels hold a whole number of them. */
     static final int NR = NV * L;
-    /** k per pass: the KC x NR slice of a B panel (64 KiB at 16 lanes) stays in L2 next to the unit's A tiles. */
-    static final int KC = 256;
-    /** Rows per unit at most (a multiple of both tiles' MR): the unit's packed A for one KC pass is 96 KiB. */
+    /**
+     * k per pass: the KC x NR slice of a B panel (32 KiB at 16 lanes) stays in L1 while every tile of the unit passes
+     * over it; at 256 (64 KiB, past a 48 KiB L1) the micro-kernel ran 15% slower.
+     */
+    static final int KC = 128;
+    /** Rows per unit at most (a multiple of both tiles' MR): the unit's A for one KC pass is 48 KiB. */
     static final int MB = 96;
     /** Columns per unit at most: bounds the per-thread accumulator buffer (MB x NB floats, 384 KiB). */
     static final int NB = 1024;
@@ -60,9 +63,13 @@ final class VectorGemm {
         int subs = ceilDiv(n, NR);
         long fmas = (long) m * n * Math.max(1, b.k());
         int target = p.threads() == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * p.threads());
-        int rowsPerUnit = Math.min(MB, roundUp(ceilDiv(m, target), MR));
-        int rowUnits = ceilDiv(m, rowsPerUnit);
+        // As many rows per unit as allowed, so that each slice of B, read from L3, serves many tiles; columns split
+        // first, rows only when there are too few column units.
+        int rowUnits = ceilDiv(m, MB);
         int colUnits = Math.min(subs, Math.max(ceilDiv(target, rowUnits), ceilDiv(subs, NB / NR)));
+        if (rowUnits * colUnits < target) rowUnits = Math.min(ceilDiv(m, MR), ceilDiv(target, colUnits));
+        int rowsPerUnit = roundUp(ceilDiv(m, rowUnits), MR);
+        rowUnits = ceilDiv(m, rowsPerUnit);
         int subsPerUnit = ceilDiv(subs, colUnits);
         int cols = ceilDiv(subs, subsPerUnit);
         p.forRange(rowUnits * cols, 1, (u0, u1) -> {
@@ -78,35 +85,26 @@ final class VectorGemm {
     private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
         int k = b.k(), pw = b.panelWidth(), subsPerPanel = pw / NR;
         int tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
-        float[] acc = ws.acc(subFloats * (s1 - s0)), packed = ws.packed(tiles * MR * KC), bd = b.data();
+        float[] acc = ws.acc(subFloats * (s1 - s0)), rows = ws.rows(tiles * MR * KC), bd = b.data();
         for (int k0 = 0; k0 == 0 || k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean accumulate = k0 > 0;
-            packRows(a, r0, r1, k0, kc, packed, ws.row(KC));
+            copyRows(a, r0, r1, k0, kc, rows);
             for (int s = s0; s < s1; s++) {
                 int bo = b.panelBase(s / subsPerPanel) + k0 * pw + s % subsPerPanel * NR, co = (s - s0) * subFloats;
                 for (int t = 0; t < tiles; t++)
-                    microKernel(packed, t * kc * MR, MR, bd, bo, pw, kc, acc, co + t * tileFloats, accumulate);
+                    microKernel(rows, t * MR * kc, kc, 1, bd, bo, pw, kc, acc, co + t * tileFloats, accumulate);
             }
         }
         epilogue(ws, acc, subFloats, c, e, r0, r1, s0, s1);
     }
 
-    /**
-     * Rows [from, to) of a's columns [k0, k0 + kc) into dest as MR-row tiles, tile t at t·kc·MR laid out [kc][MR];
-     * rows past to (in the last tile) are zero.
-     */
-    private static void packRows(Matrix a, int from, int to, int k0, int kc, float[] dest, float[] row) {
+    /** Rows [from, to) of a's columns [k0, k0 + kc) into dest row-major (kc apart); rows up to the next MR are zero. */
+    private static void copyRows(Matrix a, int from, int to, int k0, int kc, float[] dest) {
         MemorySegment as = a.segment();
-        for (int r = from; r < from + roundUp(to - from, MR); r++) {
-            int base = (r - from) / MR * kc * MR + (r - from) % MR;
-            if (r < to) {
-                MemorySegment.copy(as, Matrix.FLOAT, a.index(r, k0) * Float.BYTES, row, 0, kc);
-                for (int kk = 0; kk < kc; kk++) dest[base + kk * MR] = row[kk];
-            } else {
-                for (int kk = 0; kk < kc; kk++) dest[base + kk * MR] = 0f;
-            }
-        }
+        for (int r = from; r < to; r++)
+            MemorySegment.copy(as, Matrix.FLOAT, a.index(r, k0) * Float.BYTES, dest, (r - from) * kc, kc);
+        Arrays.fill(dest, (to - from) * kc, roundUp(to - from, MR) * kc, 0f);
     }
 
     /** Unit accumulators to c, a row at a time: + bias, activation, + residual, then one bulk copy into c. */
@@ -139,24 +137,25 @@ final class VectorGemm {
 
     /**
      * The micro-kernel: C (MR x NR, rows NR floats apart from index co) = [C +] A · B over kc steps. A element (i, kk)
-     * is at {@code ao + i + kk·aks} (a packed [kk][MR] tile with aks = MR, or MR adjacent columns of a row-major
-     * matrix); B row kk is NR floats at {@code bo + kk·bks}. Each C element is one FMA chain in kk order.
+     * is at {@code ao + i·ais + kk·aks} (row-major rows: ais = row length, aks = 1; columns of a row-major matrix:
+     * ais = 1, aks = row length); B row kk is NR floats at {@code bo + kk·bks}. Each C element is one FMA chain in kk
+     * order.
      */
-    static void microKernel(float[] a, int ao, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
+    static void microKernel(float[] a, int ao, int ais, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
                             boolean accumulate) {
         if (kc == 0) {
             if (!accumulate) Arrays.fill(c, co, co + MR * NR, 0f);  // a product over nothing
         } else if (MR == 4) {
-            tile4x4(a, ao, aks, b, bo, bks, kc, c, co, accumulate);
+            tile4x4(a, ao, ais, aks, b, bo, bks, kc, c, co, accumulate);
         } else {
-            tile6x2(a, ao, aks, b, bo, bks, kc, c, co, accumulate);
+            tile6x2(a, ao, ais, aks, b, bo, bks, kc, c, co, accumulate);
         }
     }
 
     /** 4 rows x 4 vectors: 16 accumulators, 4 B vectors and a broadcast of AVX-512's 32 registers. */
-    private static void tile4x4(float[] a, int ao, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
+    private static void tile4x4(float[] a, int ao, int ais, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
                                 boolean accumulate) {
-        final int r1 = NR, r2 = 2 * NR, r3 = 3 * NR, v1 = L, v2 = 2 * L, v3 = 3 * L;
+        final int r1 = NR, r2 = 2 * NR, r3 = 3 * NR, v1 = L, v2 = 2 * L, v3 = 3 * L, a1 = ais, a2 = 2 * ais, a3 = 3 * ais;
         FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
         if (accumulate) {
             c00 = FloatVector.fromArray(F, c, co); c01 = FloatVector.fromArray(F, c, co + v1);
@@ -176,11 +175,11 @@ final class VectorGemm {
             FloatVector b2 = FloatVector.fromArray(F, b, bk + v2), b3 = FloatVector.fromArray(F, b, bk + v3);
             FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(F, a[ak + 1]);
+            x = FloatVector.broadcast(F, a[ak + a1]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(F, a[ak + 2]);
+            x = FloatVector.broadcast(F, a[ak + a2]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(F, a[ak + 3]);
+            x = FloatVector.broadcast(F, a[ak + a3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
         }
         c00.intoArray(c, co); c01.intoArray(c, co + v1); c02.intoArray(c, co + v2); c03.intoArray(c, co + v3);
@@ -190,9 +189,9 @@ final class VectorGemm {
     }
 
     /** 6 rows x 2 vectors: 12 accumulators, 2 B vectors and a broadcast of AVX2's 16 registers. */
-    private static void tile6x2(float[] a, int ao, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
+    private static void tile6x2(float[] a, int ao, int ais, int aks, float[] b, int bo, int bks, int kc, float[] c, int co,
                                 boolean accumulate) {
-        final int v1 = L;
+        final int v1 = L, a1 = ais, a2 = 2 * ais, a3 = 3 * ais, a4 = 4 * ais, a5 = 5 * ais;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate) {
             c00 = FloatVector.fromArray(F, c, co); c01 = FloatVector.fromArray(F, c, co + v1);
@@ -209,15 +208,15 @@ final class VectorGemm {
             FloatVector b0 = FloatVector.fromArray(F, b, bk), b1 = FloatVector.fromArray(F, b, bk + v1);
             FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, a[ak + 1]);
+            x = FloatVector.broadcast(F, a[ak + a1]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, a[ak + 2]);
+            x = FloatVector.broadcast(F, a[ak + a2]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, a[ak + 3]);
+            x = FloatVector.broadcast(F, a[ak + a3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[ak + 4]);
+            x = FloatVector.broadcast(F, a[ak + a4]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[ak + 5]);
+            x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         c00.intoArray(c, co); c01.intoArray(c, co + v1);
@@ -238,15 +237,15 @@ final class VectorGemm {
 
     /** A thread's buffers, kept between calls and grown when a larger unit needs more. */
     private static final class Workspace {
-        private float[] acc = new float[0], packed = new float[0], row = new float[0], bias = new float[0],
+        private float[] acc = new float[0], rows = new float[0], row = new float[0], bias = new float[0],
                 residual = new float[0];
 
         float[] acc(int n) {
             return acc.length >= n ? acc : (acc = new float[n]);
         }
 
-        float[] packed(int n) {
-            return packed.length >= n ? packed : (packed = new float[n]);
+        float[] rows(int n) {
+            return rows.length >= n ? rows : (rows = new float[n]);
         }
 
         float[] row(int n) {
