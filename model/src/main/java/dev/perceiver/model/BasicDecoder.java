@@ -68,7 +68,8 @@ final class BasicDecoder {
     final PerceiverLayer decodingCrossAttention;
     final Linear finalLayer;
     /** Query projection of the trainable query table (input-independent), when that table is the whole query. */
-    private final Matrix tableQueries;
+    /** Set once the kernels are compiled (see {@link Weights#afterWarmUp}), before the model is returned. */
+    private Matrix tableQueries;
 
     BasicDecoder(Weights w, PerceiverConfig config, Spec spec, Activation act) {
         this.spec = spec;
@@ -90,13 +91,13 @@ final class BasicDecoder {
         }
         if (decodingCrossAttention != null && outputPositionEncodings != null && outputPositionEncodings.isTrainable()
                 && !spec.concatPreprocessedInput()) {
-            try (Scratch scratch = new Scratch()) {
-                Run load = Run.atLoad(w, scratch);
-                tableQueries = decodingCrossAttention.projectConstantQueries(load,
-                        outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
-            }
-        } else {
-            tableQueries = null;
+            w.afterWarmUp(() -> {
+                try (Scratch scratch = new Scratch()) {
+                    Run load = Run.atLoad(w, scratch);
+                    tableQueries = decodingCrossAttention.projectConstantQueries(load,
+                            outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
+                }
+            });
         }
     }
 

@@ -5,7 +5,6 @@ import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
-import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.AllocationTooLargeException;
 import dev.perceiver.runtime.Backend;
@@ -128,9 +127,9 @@ public final class Perceiver implements AutoCloseable {
         this.encoder = new PerceiverEncoder(p.at("encoder"), config, kvDim, latents, act);
         root.requireAllUsed();
         this.parameterCount = root.parameterCount();
+        root.runDeferred();  // after the kernels' warm-up: the first pass, too, runs compiled kernels
         root.finishLoading();
         if (checkpoint != null) checkpoint.releaseResidentPages();
-        Kernels.awaitWarmUp();  // the first pass then runs compiled kernels
     }
 
     /**

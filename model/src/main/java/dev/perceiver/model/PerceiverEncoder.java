@@ -15,8 +15,9 @@ final class PerceiverEncoder {
     final PerceiverLayer[] selfAttends;
     final int numBlocks;
     /** The cross-attention's query projection of the latents, which do not depend on the input. */
-    private final Matrix latentQueries;
-    private final FactoredCrossAttention factored;
+    /** Set once the kernels are compiled (see {@link Weights#afterWarmUp}), before the model is returned. */
+    private Matrix latentQueries;
+    private FactoredCrossAttention factored;
 
     PerceiverEncoder(Weights w, PerceiverConfig c, int kvDim, Tensor latents, Activation act) {
         if (c.dLatents() % c.numSelfAttentionHeads() != 0 || c.dLatents() % c.numCrossAttentionHeads() != 0)
@@ -31,12 +32,14 @@ final class PerceiverEncoder {
                     c.numSelfAttentionHeads(), c.dLatents(), c.dLatents(), c.selfAttentionWideningFactor(), true,
                     c.crossAttentionShapeForAttention(), act);
         this.numBlocks = c.numBlocks();
-        try (Scratch scratch = new Scratch()) {
-            this.latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w, scratch), latents.matrix());
-        }
-        // -Dperceiver.factored=false keeps the direct computation (to compare the two).
-        this.factored = Boolean.parseBoolean(System.getProperty("perceiver.factored", "true"))
-                ? new FactoredCrossAttention(crossAttention, latentQueries, w.arena()) : null;
+        w.afterWarmUp(() -> {
+            try (Scratch scratch = new Scratch()) {
+                latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w, scratch), latents.matrix());
+            }
+            // -Dperceiver.factored=false keeps the direct computation (to compare the two).
+            factored = Boolean.parseBoolean(System.getProperty("perceiver.factored", "true"))
+                    ? new FactoredCrossAttention(crossAttention, latentQueries, w.arena()) : null;
+        });
     }
 
     /**

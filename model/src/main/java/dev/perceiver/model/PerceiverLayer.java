@@ -39,7 +39,7 @@ final class PerceiverLayer {
     final Linear query;
     /** [key, value] for cross-attention, [query, key, value] for self-attention, side by side. */
     final Linear projections;
-    /** Key and value weights as stored: valid only while the model loads (for {@link FactoredCrossAttention}). */
+    /** Cross-attention only: key and value weights as stored, valid while the model loads (for {@link FactoredCrossAttention}). */
     final Weights.Dense key;
     final Weights.Dense value;
     // attention.output
@@ -88,16 +88,22 @@ final class PerceiverLayer {
         this.activation = activation;
         Weights self = w.at("attention").at("self");
         this.layernorm1 = self.layerNorm("layernorm1", qDim);
-        this.key = self.dense("key", kvDim, ch.qk());
-        this.value = self.dense("value", kvDim, ch.v());
         if (isCrossAttention) {
+            // key and value stay as stored: FactoredCrossAttention folds them into its tables.
+            this.key = self.dense("key", kvDim, ch.qk());
+            this.value = self.dense("value", kvDim, ch.v());
             this.layernorm2 = self.layerNorm("layernorm2", kvDim);
             this.query = self.linear("query", qDim, ch.qk());
             this.projections = self.fuse(key, value);
         } else {
+            Staging.Mark mark = self.mark();
+            Weights.Dense k = self.dense("key", kvDim, ch.qk()), v = self.dense("value", kvDim, ch.v());
+            this.projections = self.fuse(self.dense("query", qDim, ch.qk()), k, v);
+            self.release(mark);
+            this.key = null;
+            this.value = null;
             this.layernorm2 = null;
             this.query = null;
-            this.projections = self.fuse(self.dense("query", qDim, ch.qk()), key, value);
         }
         this.dense = w.at("attention").at("output").linear("dense", ch.v(), ch.out());
         this.layernorm = w.layerNorm("layernorm", qDim);

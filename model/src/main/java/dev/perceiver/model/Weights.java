@@ -3,11 +3,15 @@ package dev.perceiver.model;
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.TensorInfo;
+import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Backend;
 import dev.perceiver.runtime.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,33 +31,60 @@ final class Weights {
     private final Arena arena;
     private final Set<String> used;
     private final long[] parameters;
+    private final List<Runnable> deferred;
     /** Random weights that are only needed while the model loads (they are packed or folded into tables). */
-    private final Arena staging;
+    private final Staging staging;
     private final String prefix;
 
     Weights(Checkpoint checkpoint, Backend backend, Arena arena) {
-        this(checkpoint, backend, arena, new LinkedHashSet<>(), new long[1],
-                checkpoint == null ? Arena.ofShared() : null, "");
+        this(checkpoint, backend, arena, new LinkedHashSet<>(), new long[1], new ArrayList<>(),
+                checkpoint == null ? new Staging() : null, "");
     }
 
     private Weights(Checkpoint checkpoint, Backend backend, Arena arena, Set<String> used, long[] parameters,
-                    Arena staging, String prefix) {
+                    List<Runnable> deferred, Staging staging, String prefix) {
         this.checkpoint = checkpoint;
         this.backend = backend;
         this.arena = arena;
         this.used = used;
         this.parameters = parameters;
+        this.deferred = deferred;
         this.staging = staging;
         this.prefix = prefix;
     }
 
     Weights at(String scope) {
-        return new Weights(checkpoint, backend, arena, used, parameters, staging, name(scope) + ".");
+        return new Weights(checkpoint, backend, arena, used, parameters, deferred, staging, name(scope) + ".");
+    }
+
+    /**
+     * Computes something from the weights (constant query projections) once the kernels are compiled, at
+     * {@link #runDeferred}: a vector kernel still running interpreted is ~100x slower, and the language model's latent
+     * layer norm alone took 0.8 s of its load that way. The weights it reads stay valid until {@link #finishLoading}.
+     */
+    void afterWarmUp(Runnable computation) {
+        deferred.add(computation);
+    }
+
+    /** Waits for the kernels' warm-up, which ran while the weights were read, then runs the deferred computations. */
+    void runDeferred() {
+        Kernels.awaitWarmUp();
+        deferred.forEach(Runnable::run);
+        deferred.clear();
     }
 
     /** Loading is over: frees what only loading needed. */
     void finishLoading() {
         if (staging != null) staging.close();
+    }
+
+    /** Where staged random weights stand (null with a checkpoint): {@link #release} frees what is staged after it. */
+    Staging.Mark mark() {
+        return staging == null ? null : staging.mark();
+    }
+
+    void release(Staging.Mark mark) {
+        if (staging != null) staging.release(mark);
     }
 
     /** Scalars in every tensor bound so far (the state_dict's size, buffers included). */
@@ -119,8 +150,11 @@ final class Weights {
         Weights l = at(local);
         if (checkpoint == null) {
             // Random weights only live until they are packed, as a checkpoint's pages do (releaseResidentPages).
-            Matrix weight = l.random(l.name("weight"), weightShape, staging).reshape(out, in).matrix();
-            return new Linear(backend.prepareLinear(weight, l.row("bias", out), arena));
+            Staging.Mark mark = mark();
+            Matrix weight = l.random(l.name("weight"), weightShape, null).reshape(out, in).matrix();
+            Linear linear = new Linear(backend.prepareLinear(weight, l.row("bias", out), arena));
+            release(mark);
+            return linear;
         }
         Matrix weight = l.tensor("weight", weightShape).reshape(out, in).matrix();
         Matrix bias = l.row("bias", out);
@@ -133,7 +167,7 @@ final class Weights {
     /** Valid while the model loads: a Linear layer's stored weights, to fuse or fold into other tables. */
     Dense dense(String local, int in, int out) {
         Weights l = at(local);
-        Matrix weight = checkpoint == null ? l.random(l.name("weight"), new int[] {out, in}, staging).matrix()
+        Matrix weight = checkpoint == null ? l.random(l.name("weight"), new int[] {out, in}, null).matrix()
                 : l.tensor("weight", out, in).matrix();
         return new Dense(weight, l.row("bias", out));
     }
@@ -144,8 +178,8 @@ final class Weights {
      */
     Linear fuse(Dense... parts) {
         int in = parts[0].weight().cols(), total = Arrays.stream(parts).mapToInt(d -> d.weight().rows()).sum();
-        try (Arena staging = Arena.ofConfined()) {
-            Matrix weight = Tensor.zeros(staging, total, in).matrix();
+        try (Arena fused = Arena.ofConfined()) {
+            Matrix weight = Tensor.zeros(fused, total, in).matrix();
             Matrix bias = Tensor.zeros(arena, 1, total).matrix();
             int row = 0;
             for (Dense d : parts) {
@@ -165,16 +199,22 @@ final class Weights {
 
     /**
      * Small uniform values, except ones where a norm's scale or a variance belongs, so every layer stays in range.
+     * Into the model's arena, or into staging when into is null.
      */
     private Tensor random(String name, int[] shape, Arena into) {
-        if (into != arena) parameters[0] += Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
-        Tensor t = Tensor.zeros(into, shape);
+        long n = Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
+        if (into == null) parameters[0] += n;
+        Tensor t = into == null ? Tensor.wrap(staging.allocate(n), 0, shape) : Tensor.zeros(into, shape);
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(name.hashCode());
         boolean unitScale = name.endsWith("running_var") || (name.contains("layernorm") && name.endsWith("weight"));
-        Matrix m = t.reshape(1, Math.toIntExact(t.size())).matrix();
-        for (int i = 0; i < m.cols(); i++) {
-            float u = (float) (rnd.nextDouble() * 2 - 1);
-            m.set(0, i, unitScale ? 1f + 0.1f * u : 0.05f * u);
+        float[] chunk = new float[(int) Math.min(n, 1 << 16)];
+        for (long done = 0; done < n; done += chunk.length) {
+            int len = (int) Math.min(chunk.length, n - done);
+            for (int i = 0; i < len; i++) {
+                float u = (float) (rnd.nextDouble() * 2 - 1);
+                chunk[i] = unitScale ? 1f + 0.1f * u : 0.05f * u;
+            }
+            MemorySegment.copy(chunk, 0, t.segment(), ValueLayout.JAVA_FLOAT, done * Float.BYTES, len);
         }
         return t;
     }
