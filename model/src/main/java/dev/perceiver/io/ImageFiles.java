@@ -32,8 +32,10 @@ import java.util.stream.Stream;
  * and B; alpha is dropped, not composited; colour profiles and gamma are ignored (raw sample values). 16-bit
  * samples: grey without alpha is clipped to 255 (PIL opens it as mode "I" and {@code convert} clips), every other
  * 16-bit layout keeps the high byte (PIL's 16-bit PNG unpackers). Packed 5/6-bit BMP channels scale by
- * {@code v * 255 / max} with integer division (PIL's unpackers). GIF: the first frame. CMYK and other colour
- * spaces are refused. JPEGs decode with the JDK's IJG-based decoder, which agreed bit for bit with Pillow 9.4's
+ * {@code v * 255 / max} with integer division (PIL's unpackers). GIF: the first frame. CMYK and YCCK JPEGs: the
+ * JDK's decoder gives the CMYK samples Pillow does (YCCK converted, the Adobe inversion applied to every 4-channel
+ * JPEG, as Pillow assumes), then Pillow's {@code cmyk2rgb}: {@code nk − nk·c/255} with {@code nk = 255 − k}, rounded
+ * as its MULDIV255. Other colour spaces are refused. JPEGs decode with the JDK's IJG-based decoder, which agreed bit for bit with Pillow 9.4's
  * libjpeg-turbo on baseline and progressive 4:2:0, 4:2:2, 4:4:4 and grey files when this was written. Truncated
  * files are refused, as PIL refuses them.
  */
@@ -164,8 +166,10 @@ public final class ImageFiles {
             int type = cm.getColorSpace().getType();
             int colours = cm.getNumColorComponents();
             boolean grey = type == ColorSpace.TYPE_GRAY && colours == 1;
+            if (type == ColorSpace.TYPE_CMYK && colours == 4 && !cm.hasAlpha() && cm.getComponentSize(0) == 8)
+                return cmykToRgb(r, w, h);
             if (!grey && !(type == ColorSpace.TYPE_RGB && colours == 3))
-                throw new IOException(file + ": " + colours + "-channel colour space (e.g. CMYK) is not supported; convert it to RGB");
+                throw new IOException(file + ": " + colours + "-channel colour space is not supported; convert it to RGB");
             int bits = cm.getComponentSize(0);
             for (int c = 0; c < 3; c++) {
                 int band = grey ? 0 : c;
@@ -176,6 +180,23 @@ public final class ImageFiles {
             }
         } else {
             throw new IOException(file + ": unsupported colour model " + cm.getClass().getSimpleName());
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** Pillow's cmyk2rgb (Convert.c): each channel {@code nk − MULDIV255(c, nk)}, {@code nk = 255 − k}. */
+    private static RgbImage cmykToRgb(Raster r, int w, int h) {
+        byte[] out = new byte[Math.multiplyExact(w * h, 3)];
+        int[] px = new int[w * 4];
+        for (int y = 0; y < h; y++) {
+            r.getPixels(0, y, w, 1, px);
+            for (int x = 0; x < w; x++) {
+                int nk = 255 - px[x * 4 + 3];
+                for (int c = 0; c < 3; c++) {
+                    int t = px[x * 4 + c] * nk + 128;
+                    out[(y * w + x) * 3 + c] = (byte) (nk - (((t >> 8) + t) >> 8));
+                }
+            }
         }
         return new RgbImage(w, h, out);
     }

@@ -12,7 +12,12 @@ import java.util.List;
 /**
  * HF's {@code PerceiverImageProcessor} (the slow PIL path of transformers 4.37), bit for bit: centre crop of a square
  * {@code int(size/crop · min(H, W))}, Pillow BICUBIC resize on 8-bit pixels, rescale by 1/255, normalise with the
- * channel mean and std, channels first. The defaults are those of the three vision checkpoints.
+ * channel mean and std, channels first. The defaults are those of the three vision checkpoints. Images of a few
+ * pixels are cropped and resized up as HF does (a 2x2 image becomes its top-left pixel, 224x224 times); an image
+ * whose crop would be empty (a side of 1 pixel with the defaults) is refused, as HF fails on it. HF guesses the channel
+ * axis from the array's shape, so without {@code input_data_format="channels_last"} it reads an image 3 pixels tall
+ * as channels first and transposes it; here pixels are always height x width x RGB, which is what HF gives with that
+ * argument.
  */
 public final class ImageProcessor {
     /** ImageNet statistics (IMAGENET_DEFAULT_MEAN / _STD), as HF uses them. */
@@ -84,8 +89,11 @@ public final class ImageProcessor {
         int minDim = Math.min(img.width(), img.height());
         int ch = (int) ((double) height / cropHeight * minDim);
         int cw = (int) ((double) width / cropWidth * minDim);
+        // HF 4.37 fails on these too (Pillow cannot make an image of the empty crop), so there is nothing to match.
         if (ch == 0 || cw == 0)
-            throw new InvalidInputException(img + " is too small: its centre crop would be " + cw + "x" + ch);
+            throw new InvalidInputException(img.width() + "x" + img.height() + " image is too small: its centre crop ("
+                    + height + "/" + cropHeight + " of the shorter side) would be " + cw + "x" + ch
+                    + " pixels; the shorter side must be at least " + minSide() + " pixels");
         int top = Math.floorDiv(img.height() - ch, 2), left = Math.floorDiv(img.width() - cw, 2);
         byte[] out = new byte[ch * cw * 3];
         byte[] src = img.pixels();
@@ -98,6 +106,13 @@ public final class ImageProcessor {
             }
         }
         return new RgbImage(cw, ch, out);
+    }
+
+    /** The shortest side whose centre crop is at least one pixel each way. */
+    private int minSide() {
+        int m = 1;
+        while ((int) ((double) height / cropHeight * m) == 0 || (int) ((double) width / cropWidth * m) == 0) m++;
+        return m;
     }
 
     /** The 8-bit image the model sees, before rescaling: centre crop, then Pillow BICUBIC resize (each if enabled). */

@@ -238,8 +238,11 @@ final class ImagePreprocessor implements ModalityPreprocessor {
                     Matrix image = x.select(0, b).reshape(spec.inChannels(), h * w).matrix();
                     Matrix conv = run.matrix(ch * cw, c);
                     run.countFlops(2L * ch * cw * c * spec.inChannels() * CONV_KERNEL * CONV_KERNEL);
+                    long t0 = run.beginSpan();
                     run.kernels().conv2d(run.parallel(), image, h, w, convnet, CONV_KERNEL, CONV_KERNEL, CONV_STRIDE, pad,
                             pad, padAfter, padAfter, Epilogue.NONE, conv, run.scratch());
+                    if (run.traced())
+                        run.endSpan(TraceEvent.KERNEL, "conv2d", t0, Run.args("height", h, "width", w, "channels", c));
                     if (batchnormScale != null)
                         run.kernels().scaleShift(run.parallel(), conv, batchnormScale, batchnormShift, Activation.RELU);
                     else

@@ -7,7 +7,9 @@ import dev.perceiver.ops.Matrix;
 record LayerNorm(Matrix weight, Matrix bias) {
 
     void apply(Run run, Matrix x, Matrix out) {
+        long t0 = run.beginSpan();
         run.kernels().layerNorm(run.parallel(), x, weight, bias, PerceiverConfig.LAYER_NORM_EPS, out);
+        if (run.traced()) run.endSpan(TraceEvent.KERNEL, "layer_norm", t0, Run.args("rows", x.rows(), "cols", x.cols()));
     }
 
     Matrix apply(Run run, Matrix x) {

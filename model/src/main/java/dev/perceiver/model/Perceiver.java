@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 public final class Perceiver implements AutoCloseable {
 
     /** Optional outputs of a forward pass. */
-    public enum Extra { ATTENTIONS, HIDDEN_STATES, PREPROCESSED }
+    /** Outputs a pass computes only when asked; TRACE times its stages, layers and kernels ({@link PerceiverOutput#trace}). */
+    public enum Extra { ATTENTIONS, HIDDEN_STATES, PREPROCESSED, TRACE }
 
     /** torch.finfo(float32).min: the additive bias of a masked key (−∞ would turn fully masked rows into NaN). */
     static final float MASKED = -3.4028234663852886e38f;
@@ -286,7 +287,9 @@ public final class Perceiver implements AutoCloseable {
             throw new InvalidInputException("subsampled_output_points: only the multimodal model decodes a subset of its outputs");
         Scratch scratch = idleScratch.poll();
         if (scratch == null) scratch = new Scratch();
-        Run run = new Run(backend, scratch, Arena.ofAuto(), ex.contains(Extra.ATTENTIONS), ex.contains(Extra.HIDDEN_STATES));
+        Run run = new Run(backend, scratch, Arena.ofAuto(), ex.contains(Extra.ATTENTIONS), ex.contains(Extra.HIDDEN_STATES),
+                ex.contains(Extra.TRACE));
+        long pass = run.beginSpan();
         try {
             Preprocessed pre = run.stage("preprocess", () -> preprocess(run, in));
             int batch = pre.inputs().dim(0);
@@ -294,10 +297,11 @@ public final class Perceiver implements AutoCloseable {
             Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), pre.layout(), maskBias);
             Map<String, Tensor> logits = decode(run, pre, z, in);
             Tensor loss = in.hasLabels() ? Losses.loss(run, head, config, logits.get(""), in) : null;
-            return new PerceiverOutput(logits, loss, run.keep(z), List.copyOf(run.hiddenStates),
-                    List.copyOf(run.attentions), List.copyOf(run.crossAttentions),
-                    ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null, Map.copyOf(run.stageNanos),
-                    run.flops());
+            Tensor last = run.keep(z), preprocessed = ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null;
+            run.endSpan(TraceEvent.PASS, "forward", pass);
+            return new PerceiverOutput(logits, loss, last, List.copyOf(run.hiddenStates), List.copyOf(run.attentions),
+                    List.copyOf(run.crossAttentions), preprocessed, Map.copyOf(run.stageNanos), run.flops(),
+                    run.traceEvents());
         } catch (AllocationTooLargeException e) {
             throw new InvalidInputException(describe(in) + ": " + e.getMessage());
         } finally {

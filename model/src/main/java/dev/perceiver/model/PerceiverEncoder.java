@@ -64,6 +64,7 @@ final class PerceiverEncoder {
             Tensor state = z;
             Tensor spare = run.tensor(batch, n, d);
             for (int block = 0; block < numBlocks; block++) {
+                long t0 = run.beginSpan();
                 for (PerceiverLayer layer : selfAttends) {
                     if (run.outputHiddenStates) run.hiddenStates.add(run.keep(state));
                     Tensor probs = run.outputAttentions ? run.result(batch, layer.numHeads, n, n) : null;
@@ -74,6 +75,7 @@ final class PerceiverEncoder {
                     spare = t;
                 }
                 if (run.outputHiddenStates) run.hiddenStates.add(run.keep(state));
+                run.endSpan(TraceEvent.BLOCK, "latent block " + block, t0);
             }
             return state;
         });
@@ -86,6 +88,7 @@ final class PerceiverEncoder {
         // The reference's work: query, key and value projections and both attention products.
         run.countFlops(2L * batch * (n * (long) l.qDim * l.qkChannels + m * (long) kv * (l.qkChannels + l.vChannels)
                 + n * (long) m * (l.qkChannels + l.vChannels)));
+        long t0 = run.beginSpan();
         for (int b = 0; b < batch; b++) {
             long mark = run.scratch().mark();
             Matrix ctx = run.matrix(n, l.vChannels);
@@ -95,5 +98,6 @@ final class PerceiverEncoder {
             l.feedForward(run, latents.select(0, b).matrix(), ctx, out.select(0, b).matrix());
             run.scratch().release(mark);
         }
+        run.endSpan(TraceEvent.LAYER, l.name + " (factored)", t0);
     }
 }

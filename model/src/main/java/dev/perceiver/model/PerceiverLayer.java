@@ -25,6 +25,8 @@ final class PerceiverLayer {
      */
     private final long keyBlockFloats = Long.getLong("perceiver.keyBlockFloats", 16L << 20);
 
+    /** The state_dict scope, e.g. {@code perceiver.encoder.self_attends.0}: the layer's name in a trace. */
+    final String name;
     final boolean isCrossAttention;
     final int numHeads;
     final int qDim;
@@ -79,6 +81,7 @@ final class PerceiverLayer {
         if (ch.out() != qDim)
             throw new CheckpointException(null, w.name("attention") + ": self-attention output width " + ch.out()
                     + " differs from its input width " + qDim + " (v_channels must be None or equal to d_latents)");
+        this.name = w.scope();
         this.isCrossAttention = isCrossAttention;
         this.numHeads = numHeads;
         this.qDim = qDim;
@@ -142,6 +145,13 @@ final class PerceiverLayer {
      */
     void forward(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs, Matrix constantQueries,
                  RowSink sink) {
+        long t0 = run.beginSpan();
+        forwardUntraced(run, x, kv, maskBias, out, probs, constantQueries, sink);
+        run.endSpan(TraceEvent.LAYER, name, t0);
+    }
+
+    private void forwardUntraced(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Tensor probs,
+                                 Matrix constantQueries, RowSink sink) {
         if (isCrossAttention && probs == null && (maskBias == null || maskBias.rank() == 2)
                 && (long) kv.dim(1) * (qkChannels + vChannels) > keyBlockFloats) {
             forwardInKeyBlocks(run, x, kv, maskBias, out, constantQueries, sink);
@@ -211,9 +221,11 @@ final class PerceiverLayer {
                 long inner = run.scratch().mark();
                 Matrix kvRows = projectKeysAndValues(run, src.rows(k0, k1));
                 run.countFlops(2L * nq * (k1 - k0) * (qkChannels + vChannels));
+                long t0 = run.beginSpan();
                 run.backend().attention(q, kvRows.cols(0, qkChannels), kvRows.cols(qkChannels, qkChannels + vChannels),
                         numHeads, mask == null ? null : mask.cols(k0, k1), part, null, partLse, run.scratch());
                 run.kernels().mergeAttention(run.parallel(), ctx, lse, part, partLse, numHeads);
+                if (run.traced()) traceAttention(run, t0, nq, k1 - k0);
                 run.scratch().release(inner);
             }
             Matrix dest = out != null ? out.select(0, b).matrix() : run.matrix(nq, qDim);
@@ -238,9 +250,11 @@ final class PerceiverLayer {
     /** ctx = MHA(q, keys, values) for query rows q0.. of one batch item. */
     private void attend(Run run, Matrix q, Matrix keys, Matrix values, Tensor maskBias, int q0, Matrix ctx, Matrix probs) {
         run.countFlops(2L * q.rows() * keys.rows() * (qkChannels + vChannels));
+        long t0 = run.beginSpan();
         if (maskBias == null || maskBias.rank() == 1) {
             Matrix mask = maskBias == null ? null : maskBias.reshape(1, keys.rows()).matrix();
             run.backend().attention(q, keys, values, numHeads, mask, ctx, probs, null, run.scratch());
+            if (run.traced()) traceAttention(run, t0, q.rows(), keys.rows());
             return;
         }
         // A mask per query ([B, Nq, Nk]) is rare: attend one query row at a time with its own mask row.
@@ -251,6 +265,12 @@ final class PerceiverLayer {
             if (probs != null)
                 for (int h = 0; h < numHeads; h++) probs.row(h * q.rows() + i).copyFrom(rowProbs.row(h));
         }
+        if (run.traced()) traceAttention(run, t0, q.rows(), keys.rows());
+    }
+
+    private void traceAttention(Run run, long t0, int queries, int keys) {
+        run.endSpan(TraceEvent.KERNEL, "attention", t0, Run.args("heads", numHeads, "queries", queries, "keys", keys,
+                "qk_channels", qkChannels, "v_channels", vChannels));
     }
 
     /** out = A + dense2(act(dense1(layernorm(A)))) with A = dense(ctx) [+ x]. */

@@ -11,11 +11,12 @@ import java.util.Map;
  * What a forward pass returns, in memory that stays valid after the pass (freed by the garbage collector once the
  * output is unreachable). {@link #named()} lists every tensor under the names the reference outputs use.
  * {@code flops} counts the pass's matrix products as the reference computes them (2 per multiply-add), and
- * {@code stageNanos} its wall time per stage.
+ * {@code stageNanos} its wall time per stage; {@code trace} its timed spans when {@link Perceiver.Extra#TRACE} was
+ * asked for (else empty).
  */
 public record PerceiverOutput(Map<String, Tensor> logits, Tensor loss, Tensor lastHiddenState,
                               List<Tensor> hiddenStates, List<Tensor> attentions, List<Tensor> crossAttentions,
-                              Tensor preprocessed, Map<String, Long> stageNanos, long flops) {
+                              Tensor preprocessed, Map<String, Long> stageNanos, long flops, List<TraceEvent> trace) {
 
     /** The logits of a single-output head. */
     public Tensor logitsTensor() {

@@ -10,14 +10,17 @@ import dev.perceiver.runtime.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.SegmentAllocator;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
 /**
  * One forward pass: where its temporaries live (scratch, reused across passes), where the tensors it returns live
- * (results), what extra outputs were asked for, and how long each stage took.
+ * (results), what extra outputs were asked for, how long each stage took, and, when traced, every span.
  */
 final class Run {
     private final Backend backend;
@@ -31,18 +34,61 @@ final class Run {
     final Map<String, Long> stageNanos = new LinkedHashMap<>();
     /** Matrix-product FLOPs (2 per multiply-add) of this pass as the reference computes them, cached work included. */
     private final java.util.concurrent.atomic.LongAdder flops = new java.util.concurrent.atomic.LongAdder();
+    /** The traced spans in the order they ended (kernels may be called from pool threads), or null when not traced. */
+    private final Queue<TraceEvent> trace;
+    private final long startNanos = System.nanoTime();
 
-    Run(Backend backend, Scratch scratch, Arena results, boolean outputAttentions, boolean outputHiddenStates) {
+    Run(Backend backend, Scratch scratch, Arena results, boolean outputAttentions, boolean outputHiddenStates,
+        boolean traced) {
         this.backend = backend;
         this.scratch = scratch;
         this.results = results;
         this.outputAttentions = outputAttentions;
         this.outputHiddenStates = outputHiddenStates;
+        this.trace = traced ? new ConcurrentLinkedQueue<>() : null;
     }
 
     /** A run for work done once when a model loads: its results live in the model's memory. */
     static Run atLoad(Weights w, Scratch scratch) {
-        return new Run(w.backend(), scratch, w.arena(), false, false);
+        return new Run(w.backend(), scratch, w.arena(), false, false, false);
+    }
+
+    boolean traced() {
+        return trace != null;
+    }
+
+    /** The start of a span to {@link #endSpan}: a clock reading when traced, else 0 and nothing else. */
+    long beginSpan() {
+        return trace == null ? 0 : System.nanoTime();
+    }
+
+    /** Records the span begun at t0 (from {@link #beginSpan}) if this run is traced. */
+    void endSpan(String category, String name, long t0) {
+        if (trace != null) endSpan(category, name, t0, Map.of());
+    }
+
+    /** As above with arguments; callers build args only when {@link #traced()}. */
+    void endSpan(String category, String name, long t0, Map<String, Object> args) {
+        record(category, name, t0, System.nanoTime(), args);
+    }
+
+    private void record(String category, String name, long t0, long t1, Map<String, Object> args) {
+        trace.add(new TraceEvent(category, name, t0 - startNanos, t1 - t0, Thread.currentThread().getName(), args));
+    }
+
+    /** A span's arguments in the order given (key, value, key, value...); build them only when {@link #traced()}. */
+    static Map<String, Object> args(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        return m;
+    }
+
+    /** The traced spans sorted by start (outer spans first where two start together), or an empty list. */
+    List<TraceEvent> traceEvents() {
+        if (trace == null) return List.of();
+        List<TraceEvent> events = new ArrayList<>(trace);
+        events.sort(Comparator.comparingLong(TraceEvent::startNanos).thenComparing(e -> -e.durationNanos()));
+        return List.copyOf(events);
     }
 
     Backend backend() {
@@ -111,13 +157,15 @@ final class Run {
         return flops.sum();
     }
 
-    /** Runs body, adding its wall time to the named stage. */
+    /** Runs body, adding its wall time to the named stage (and tracing it as a span). */
     <T> T stage(String name, Supplier<T> body) {
         long t0 = System.nanoTime();
         try {
             return body.get();
         } finally {
-            stageNanos.merge(name, System.nanoTime() - t0, Long::sum);
+            long t1 = System.nanoTime();
+            stageNanos.merge(name, t1 - t0, Long::sum);
+            if (trace != null) record(TraceEvent.STAGE, name, t0, t1, Map.of());
         }
     }
 }

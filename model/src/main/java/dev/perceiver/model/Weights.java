@@ -100,6 +100,11 @@ final class Weights {
         return prefix + local;
     }
 
+    /** This scope's own name, e.g. {@code perceiver.encoder.self_attends.0}. */
+    String scope() {
+        return prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
+    }
+
     Backend backend() {
         return backend;
     }

@@ -3,11 +3,13 @@ package dev.perceiver.io;
 import dev.perceiver.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.util.List;
+import java.util.zip.CRC32;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -93,10 +95,35 @@ class ImageProcessorTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not 2x2").hasMessageContaining("do_resize");
     }
 
-    @Test
-    void refusesImagesTooSmallToCrop() {
-        assertThatThrownBy(() -> processor.centerCrop(new RgbImage(1, 1, new byte[3])))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too small");
+    /**
+     * Tiny images are cropped and resized up as HF 4.37's processor does them: CRCs of its 224x224 uint8 image before
+     * rescaling (centre crop by numpy slicing, Pillow 9.4.0 resize), computed for these synthetic images. 7x3 is HF
+     * called with input_data_format="channels_last"; without it HF takes the 3 rows for channels and transposes.
+     */
+    @ParameterizedTest
+    @CsvSource({"2, 2, 2443232460, 0 53 106", "3, 2, 2155894426, 37 90 143", "2, 5, 339976342, 202 255 52",
+            "5, 2, 3220357375, 74 127 180", "4, 4, 3819869660, 139 191 243", "3, 7, 3943997180, 143 131 122",
+            "7, 3, 3524522971, 144 131 121"})
+    void tinyImagesAreResizedUpAsTheReferenceDoes(int w, int h, long crc, String middle) {
+        RgbImage out = processor.cropAndResize(PillowResizeTest.synthetic(w, h));
+        assertThat(out.width()).isEqualTo(224);
+        assertThat(out.height()).isEqualTo(224);
+        assertThat(PillowResizeTest.pixel(out, 112, 112)).isEqualTo(middle);
+        CRC32 c = new CRC32();
+        c.update(out.pixels());
+        assertThat(c.getValue()).isEqualTo(crc);
+    }
+
+    /** HF fails on these (its crop is empty, and Pillow cannot make an image of it); here they get a clear refusal. */
+    @ParameterizedTest
+    @CsvSource({"1, 1", "5, 1", "1, 5"})
+    void refusesImagesWhoseCropWouldBeEmpty(int w, int h) {
+        assertThatThrownBy(() -> processor.centerCrop(PillowResizeTest.synthetic(w, h)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(w + "x" + h + " image is too small: its centre crop (224/256 of the shorter side) would be 0x0"
+                        + " pixels; the shorter side must be at least 2 pixels");
+        assertThatThrownBy(() -> new ImageProcessor(10, 10, 40, 40, new double[3], new double[]{1, 1, 1})
+                .centerCrop(PillowResizeTest.synthetic(3, 9))).hasMessageEndingWith("must be at least 4 pixels");
     }
 
     static double maxAbsDiff(float[] got, float[] want) {

@@ -21,8 +21,7 @@ import static dev.perceiver.io.WavBytes.shorts;
 import static dev.perceiver.io.WavBytes.wav;
 
 /**
- * Coverage-guided fuzzing of WAV reading: any bytes are mono samples [1, N, 1] at a positive rate (16-bit PCM in
- * [-1, 1)), for either way of mixing channels, or an IOException naming the file.
+ * Coverage-guided fuzzing of WAV reading: any bytes are mono samples [1, N, 1] at a positive rate, for either way of mixing channels, or an IOException naming the file.
  */
 class WavFilesFuzzTest {
     private static final Path FILE = TestFiles.scratchFile(".wav");
@@ -38,8 +37,8 @@ class WavFilesFuzzTest {
                 Tensor s = audio.samples();
                 if (s.rank() != 3 || s.dim(0) != 1 || s.dim(2) != 1 || audio.sampleRate() <= 0)
                     throw new AssertionError("read " + s + " at " + audio.sampleRate() + " Hz");
-                // 16 bits per sample on disk take 2 bytes; what was read cannot hold more samples than that allows.
-                if (s.dim(1) > bytes.length / 2) throw new AssertionError(s + " from a " + bytes.length + "-byte file");
+                // A sample takes at least a byte on disk: what was read cannot hold more samples than that allows.
+                if (s.dim(1) > bytes.length) throw new AssertionError(s + " from a " + bytes.length + "-byte file");
             } catch (IOException refused) {
                 FuzzFiles.requireNamed(refused, FILE);
             }
@@ -59,7 +58,9 @@ class WavFilesFuzzTest {
             ByteBuffer floats = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.75f).putFloat(-1.5f)
                     .putFloat(0.25f).putFloat(Float.NaN);
             return List.of(written, wav(PCM, 2, 48000, 16, shorts(1000, 3000, -8192, 0)),
-                    wav(IEEE_FLOAT, 2, 44100, 32, floats.array()), wav(EXTENSIBLE, 1, 22050, 16, shorts(-16384, 7)));
+                    wav(IEEE_FLOAT, 2, 44100, 32, floats.array()), wav(EXTENSIBLE, 1, 22050, 16, shorts(-16384, 7)),
+                    wav(PCM, 1, 8000, 8, new byte[]{0, (byte) 128, (byte) 255}), wav(EXTENSIBLE, 2, 8000, 24, new byte[12]),
+                    wav(PCM, 1, 8000, 32, shorts(0, -32768, 1, 2)));
         } finally {
             Files.delete(golden);
         }

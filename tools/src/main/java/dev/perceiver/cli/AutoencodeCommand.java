@@ -42,8 +42,9 @@ final class AutoencodeCommand implements Command {
                 Usage: perceiver autoencode --model DIR --video FRAMES_DIR --audio WAV --out DIR [--top-k K] [--json]
 
                 Runs PerceiverForMultimodalAutoencoding on a video given as a folder of frame images (PNG, JPEG,
-                BMP or GIF, in file-name order) and its sound as a WAV file (16-bit PCM or 32-bit float; the first
-                channel of a stereo file). The video must have num_frames frames of the size the model
+                BMP or GIF, in file-name order) and its sound as a WAV file (8/16/24/32-bit PCM or 32/64-bit float,
+                the first channel of a stereo file; a streamed file with no data length is read to its end, with a
+                warning). The video must have num_frames frames of the size the model
                 reconstructs (output_shape: 16 frames of 224x224 for deepmind/multimodal-perceiver); the audio
                 should have num_frames x audio_samples_per_frame samples (30720) and is padded with zeros or cut
                 to that length otherwise. The label input is zeros (the model masks it anyway).

@@ -46,14 +46,15 @@ final class BenchCommand implements Command {
     public String help() {
         return """
                 Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--peak]
-                                       [--repeat J] [--pollute N] [--json]
+                                       [--repeat J] [--pollute N] [--trace FILE.json] [--json]
 
                 Times forward passes on random inputs of the head's usual size: 224x224 images, train_size flow
                 tiles, max_position_embeddings tokens; the multimodal model decodes one 1/128 chunk of its outputs,
                 as the reference's example does. NAME is an official checkpoint's config with random weights (speed
                 does not depend on the values): %s.
-                Reports median and p90 seconds per pass, GFLOP per pass as the reference computes it, GFLOP/s,
-                items per second, peak resident memory and the time of each stage.
+                Reports median and p90 seconds per pass and each timed pass's seconds, GFLOP per pass as the
+                reference computes it, GFLOP/s, items per second, peak resident memory, the time of each stage,
+                and what the figures depend on: JDK, CPU model, vector width, kernels and git commit.
 
                 Options:
                   --model NAME|DIR  an official model name or a model folder
@@ -70,6 +71,10 @@ final class BenchCommand implements Command {
                   --pollute N       first run every tiny model in testdata/golden N times (a long-lived JVM
                                     that has seen other shapes and files), then load and time the model
                   --testdata DIR    where --pollute finds golden/ (default: found from the tool's jar)
+                  --trace FILE.json after the timed passes, trace one more and write it as a Chrome trace-event
+                                    file (open it in ui.perfetto.dev or chrome://tracing): the pass, its stages,
+                                    latent blocks, layers and kernel calls (linear, layer_norm, attention, conv2d)
+                                    with their sizes, one track per thread
                   --json            one JSON object instead of text
                 """.formatted(String.join(", ", OfficialModels.names()));
     }
@@ -81,7 +86,7 @@ final class BenchCommand implements Command {
 
     @Override
     public Set<String> valued() {
-        return ModelArgs.with("runs", "warmup", "batch", "repeat", "pollute", "testdata");
+        return ModelArgs.with("runs", "warmup", "batch", "repeat", "pollute", "testdata", "trace");
     }
 
     @Override
@@ -89,7 +94,11 @@ final class BenchCommand implements Command {
         ModelSource source = ModelSource.of(args);
         String model = source.name();
         int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
-        if (args.has("repeat")) return FreshJvms.run(args, args.getInt("repeat", 1, 1), out, err);
+        if (args.has("repeat")) {
+            if (args.has("trace")) throw new UsageException("--trace traces a pass in this JVM; it cannot go with --repeat");
+            return FreshJvms.run(args, args.getInt("repeat", 1, 1), out, err);
+        }
+        Path traceFile = args.has("trace") ? PathChecks.output("--trace", args.get("trace", null), false) : null;
         Perceiver.Options options = ModelArgs.options(args);
         Backend backend = Backends.create(options.device(), options.threads());
         Map<String, Object> report = new LinkedHashMap<>();
@@ -101,7 +110,9 @@ final class BenchCommand implements Command {
         try (Perceiver m = perceiver; Arena arena = Arena.ofConfined()) {
             PerceiverConfig config = m.config();
             PerceiverInputs inputs = SampleInputs.of(m.head(), config, batch, arena, 42);
-            Progress progress = new Progress(err, "bench " + model, warmup + runs, args.has("quiet"));
+            Map<String, Object> machine = MachineInfo.describe(m.backend());
+            Progress progress = new Progress(err, "bench " + model, warmup + runs + (traceFile == null ? 0 : 1),
+                    args.has("quiet"));
             double[] seconds = new double[runs];
             List<Map<String, Long>> stages = new ArrayList<>();
             double first = 0;
@@ -118,6 +129,18 @@ final class BenchCommand implements Command {
                 }
                 progress.step(String.format("%.3f s", dt));
             }
+            if (traceFile != null) {
+                // One more pass, traced: the timed ones run without the (small) cost of recording spans.
+                PerceiverOutput traced = m.forward(inputs, Perceiver.Extra.TRACE);
+                Map<String, Object> about = new LinkedHashMap<>();
+                about.put("model", model);
+                about.put("head", m.head().architecture());
+                about.put("batch", batch);
+                about.put("threads", m.backend().parallel().threads());
+                about.putAll(machine);
+                ChromeTrace.write(traced.trace(), about, traceFile);
+                progress.step("traced");
+            }
             double median = percentile(seconds, 50), gflop = flops / 1e9;
             report.put("model", model);
             report.put("head", m.head().architecture());
@@ -131,6 +154,7 @@ final class BenchCommand implements Command {
             report.put("median_s", round(median));
             report.put("p90_s", round(percentile(seconds, 90)));
             report.put("min_s", round(Arrays.stream(seconds).min().orElse(0)));
+            report.put("runs_s", Arrays.stream(seconds).map(v -> Math.round(v * 1e6) / 1e6).boxed().toList());
             report.put("gflop", round(gflop));
             report.put("gflops", round(gflop / median));
             if (peak > 0) report.put("fraction_of_peak", round(gflop / median / peak));
@@ -142,9 +166,11 @@ final class BenchCommand implements Command {
                 stageReport.put(stage, round(percentile(v, 50)));
             }
             report.put("stages_s", stageReport);
+            report.putAll(machine);
+            if (traceFile != null) report.put("trace", traceFile.toString());
         }
         if (args.has("json")) out.println(Json.write(report));
-        else report.forEach((k, v) -> out.printf("%-14s %s%n", k, v));
+        else TextReport.print(report, out);
         return Main.OK;
     }
 

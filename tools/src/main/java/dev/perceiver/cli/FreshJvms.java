@@ -40,7 +40,7 @@ final class FreshJvms {
         }
         Map<String, Object> report = summary(results);
         if (args.has("json")) out.println(Json.write(report));
-        else report.forEach((k, v) -> out.printf("%-28s %s%n", k, v));
+        else TextReport.print(report, out);
         return Main.OK;
     }
 
@@ -95,6 +95,8 @@ final class FreshJvms {
             report.put("worst_gflops", BenchCommand.round(gflop / worst));
         }
         report.put("peak_rss_mb", list(figure(results, "peak_rss_mb")));
+        for (String k : List.of("jdk", "cpu", "vector_bits", "kernels", "git_commit"))
+            if (first.containsKey(k)) report.put(k, first.get(k));
         return report;
     }
 

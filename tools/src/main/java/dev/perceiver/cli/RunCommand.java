@@ -75,7 +75,8 @@ final class RunCommand implements Command {
         Path output = PathChecks.output("--output", args.require("output"), false);
         try (Perceiver model = ModelArgs.load(args); Checkpoint in = openInputs(inputs);
              Arena arena = Arena.ofConfined()) {
-            Perceiver.Extra[] extras = args.has("all") ? Perceiver.Extra.values() : new Perceiver.Extra[0];
+            Perceiver.Extra[] extras = args.has("all") ? new Perceiver.Extra[]{Perceiver.Extra.ATTENTIONS,
+                    Perceiver.Extra.HIDDEN_STATES, Perceiver.Extra.PREPROCESSED} : new Perceiver.Extra[0];
             PerceiverOutput result = model.forward(NamedInputs.read(in, arena), extras);
             SafeTensorsWriter w = new SafeTensorsWriter();
             result.named().forEach(w::putFloats);

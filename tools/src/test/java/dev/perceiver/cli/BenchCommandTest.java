@@ -2,6 +2,12 @@ package dev.perceiver.cli;
 
 import dev.perceiver.loader.json.Json;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 import java.util.Map;
@@ -45,11 +51,122 @@ class BenchCommandTest {
         assertThat(((Map<?, ?>) o.get("stages_s")).keySet().stream().map(Object::toString).toList()).containsExactlyInAnyOrder("preprocess", "encoder_cross_attention",
                 "latent_blocks", "decoder", "postprocess");
 
+        // Each timed pass's seconds (to the microsecond): the summary figures are theirs.
+        List<Double> runs = ((List<?>) o.get("runs_s")).stream().map(v -> ((Number) v).doubleValue()).toList();
+        assertThat(runs).hasSize(3);
+        assertThat(runs.stream().mapToDouble(Double::doubleValue).min().orElseThrow()).isCloseTo(number(o, "min_s"), within(1e-4));
+        assertThat(runs.stream().sorted().toList().get(1)).isCloseTo(median, within(1e-4));
+        // What the figures depend on.
+        assertThat((String) o.get("jdk")).startsWith(Runtime.version().toString());
+        assertThat((String) o.get("cpu")).isNotBlank();
+        String kernels = (String) o.get("kernels");
+        int bits = (int) number(o, "vector_bits");
+        assertThat(bits).isIn(64, 128, 256, 512, 1024, 2048);
+        assertThat(kernels).isIn("scalar", "vector (" + bits + "-bit FloatVector, " + bits / 32 + " lanes)");
+        assertThat(o.get("backend").toString()).contains(kernels);
+        String commit = gitHead();
+        if (commit != null) assertThat((String) o.get("git_commit")).matches(commit + "(-dirty)?");
+
         double peak = number(o, "fma_peak_gflops"), sgemm = number(o, "sgemm_1024_gflops");
         assertThat(peak).isGreaterThan(1);
         assertThat(sgemm).isPositive();
         assertThat(number(o, "sgemm_fraction_of_peak")).isCloseTo(sgemm / peak, within(1e-3));
         assertThat(number(o, "fraction_of_peak")).isCloseTo(number(o, "gflops") / peak, within(1e-3));
+    }
+
+    /** The checkout's commit as git tells it, or null where the tests do not run in one. */
+    private static String gitHead() {
+        try {
+            Process p = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return p.waitFor() == 0 && out.matches("[0-9a-f]{40}") ? out : null;
+        } catch (IOException | InterruptedException e) {
+            return null;
+        }
+    }
+
+    /** Text mode: "key  value" lines of plain numbers, stages indented under their heading, runs space-separated. */
+    @Test
+    void textModePrintsPlainNumbers() {
+        Cli.Result r = Cli.run("bench", "--model", Cli.golden("masked_lm"), "--runs", "2", "--warmup", "0", "--threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        Map<String, String> lines = new java.util.LinkedHashMap<>();
+        for (String line : r.outLines()) {
+            String[] kv = line.strip().split("\\s+", 2);
+            lines.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        assertThat(r.out()).doesNotContain("E-").doesNotContain("E+").doesNotContain("{").doesNotContain("[");
+        assertThat(lines.get("stages_s")).isEmpty();
+        assertThat(r.outLines()).contains("  preprocess               " + lines.get("preprocess"));
+        for (String key : List.of("median_s", "p90_s", "min_s", "gflop", "gflops", "preprocess", "latent_blocks"))
+            assertThat(lines.get(key)).as(key).matches("[0-9]+(\\.[0-9]+)?");
+        String[] runs = lines.get("runs_s").split(" ");
+        assertThat(runs).hasSize(2).allMatch(v -> v.matches("[0-9]+\\.[0-9]+"));
+        assertThat(lines.get("kernels")).isNotBlank();
+    }
+
+    /**
+     * --trace: a Chrome trace-event file of one more pass, as Perfetto reads it: complete events with microsecond
+     * times, the stages inside the pass, each layer inside its stage (or latent block) on the same thread.
+     */
+    @Test
+    void traceWritesAChromeTraceOfOnePass(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("pass.json");
+        Map<?, ?> o = json(Cli.run("bench", "--model", Cli.golden("masked_lm"), "--runs", "1", "--warmup", "1",
+                "--threads", "2", "--trace", file.toString(), "--json"));
+        assertThat(o.get("trace")).isEqualTo(file.toString());
+        Map<?, ?> trace = (Map<?, ?>) Json.parse(Files.readString(file));
+        assertThat(((Map<?, ?>) trace.get("otherData")).get("head")).isEqualTo("PerceiverForMaskedLM");
+        List<Map<?, ?>> events = ((List<?>) trace.get("traceEvents")).stream().<Map<?, ?>>map(e -> (Map<?, ?>) e).toList();
+        List<Map<?, ?>> spans = events.stream().filter(e -> e.get("ph").equals("X")).toList();
+        for (Map<?, ?> e : spans) {
+            assertThat(e.keySet().stream().map(Object::toString).toList()).contains("name", "cat", "ts", "dur", "pid", "tid");
+            assertThat(time(e, "ts")).as(e.toString()).isNotNegative();
+            assertThat(time(e, "dur")).as(e.toString()).isNotNegative();
+            assertThat(((Number) e.get("pid")).longValue()).isEqualTo(ProcessHandle.current().pid());
+        }
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.get("ph")).isEqualTo("M");
+            assertThat(e.get("name")).isEqualTo("thread_name");
+        });
+        Map<?, ?> pass = spans.stream().filter(e -> e.get("cat").equals("pass")).findFirst().orElseThrow();
+        assertThat(time(pass, "ts")).isZero();
+        List<String> stages = spans.stream().filter(e -> e.get("cat").equals("stage")).map(e -> (String) e.get("name")).toList();
+        assertThat(stages).containsExactly("preprocess", "encoder_cross_attention", "latent_blocks", "decoder", "postprocess");
+        for (Map<?, ?> stage : spans.stream().filter(e -> e.get("cat").equals("stage")).toList())
+            assertThat(inside(stage, pass)).as(stage.toString()).isTrue();
+        // masked_lm: 2 blocks of 2 self-attention layers, the cross-attention and the decoder's.
+        List<Map<?, ?>> layers = spans.stream().filter(e -> e.get("cat").equals("layer")).toList();
+        assertThat(layers.stream().map(e -> (String) e.get("name")).toList()).containsExactly("perceiver.encoder.cross_attention",
+                "perceiver.encoder.self_attends.0", "perceiver.encoder.self_attends.1", "perceiver.encoder.self_attends.0",
+                "perceiver.encoder.self_attends.1", "perceiver.decoder.decoding_cross_attention");
+        Map<String, Map<?, ?>> stageByName = new java.util.HashMap<>();
+        spans.stream().filter(e -> e.get("cat").equals("stage")).forEach(e -> stageByName.put((String) e.get("name"), e));
+        assertThat(inside(layers.get(0), stageByName.get("encoder_cross_attention"))).isTrue();
+        for (int i = 1; i <= 4; i++) assertThat(inside(layers.get(i), stageByName.get("latent_blocks"))).isTrue();
+        assertThat(inside(layers.get(5), stageByName.get("decoder"))).isTrue();
+        List<Map<?, ?>> kernels = spans.stream().filter(e -> e.get("cat").equals("kernel")).toList();
+        assertThat(kernels.stream().map(e -> (String) e.get("name")).toList()).contains("linear", "layer_norm", "attention");
+        for (Map<?, ?> k : kernels) assertThat(spans.stream().anyMatch(l -> l.get("cat").equals("layer") && inside(k, l))
+                || spans.stream().anyMatch(s -> s.get("cat").equals("stage") && inside(k, s))).as(k.toString()).isTrue();
+    }
+
+    private static double time(Map<?, ?> event, String key) {
+        return ((Number) event.get(key)).doubleValue();
+    }
+
+    /** inner's span lies within outer's, on the same thread. */
+    private static boolean inside(Map<?, ?> inner, Map<?, ?> outer) {
+        return inner.get("tid").equals(outer.get("tid")) && time(outer, "ts") <= time(inner, "ts")
+                && time(inner, "ts") + time(inner, "dur") <= time(outer, "ts") + time(outer, "dur") + 1e-3;
+    }
+
+    @Test
+    void traceFileErrorsComeBeforeAnyPass(@TempDir Path tmp) {
+        assertThat(Cli.failsWith(Main.BAD_OUTPUT, "bench", "--model", Cli.golden("masked_lm"), "--trace",
+                tmp.resolve("missing/t.json").toString())).contains("--trace " + tmp.resolve("missing/t.json") + ": parent folder does not exist");
+        assertThat(Cli.failsWith(Main.USAGE, "bench", "--model", Cli.golden("masked_lm"), "--repeat", "2", "--trace",
+                tmp.resolve("t.json").toString())).contains("--trace").contains("--repeat");
     }
 
     @Test

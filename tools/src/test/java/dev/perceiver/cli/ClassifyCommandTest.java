@@ -16,6 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,6 +141,54 @@ class ClassifyCommandTest {
             assertThat(((Number) top.get("index")).intValue()).isEqualTo(argmax(logits));
             assertThat(((Number) top.get("logit")).floatValue()).isCloseTo(logits[argmax(logits)], within(1e-5f));
         }
+    }
+
+    /**
+     * A 2x2 image is cropped to its top-left pixel and resized up (so it classifies as a plain image of that colour);
+     * a 1x1 image gets its own error line; a CMYK JPEG (the JDK's writer, no Adobe marker) classifies as the RGB the
+     * library reads from it.
+     */
+    @Test
+    void tinyImagesAndCmykJpegs() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("tiny"));
+        byte[] tiny = {10, (byte) 200, 30, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        ImageFiles.writePng(new RgbImage(2, 2, tiny), dir.resolve("a_2x2.png"));
+        ImageFiles.writePng(new RgbImage(1, 1, new byte[]{1, 2, 3}), dir.resolve("b_1x1.png"));
+        WritableRaster cmyk = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 20, 16, 4, null);
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 20; x++) cmyk.setPixel(x, y, new int[]{x * 12, y * 15, (x + y) * 7, x * y % 90});
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(dir.resolve("c_cmyk.jpg").toFile())) {
+            writer.setOutput(out);
+            writer.write(new IIOImage(cmyk, null, null));
+        } finally {
+            writer.dispose();
+        }
+        Cli.Result r = Cli.run("classify", "--model", Cli.golden("image_learned"), "--json", "--top-k", "1", dir.toString());
+        assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
+        List<Map<?, ?>> lines = r.outLines().stream().<Map<?, ?>>map(l -> (Map<?, ?>) Json.parse(l)).toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1).get("file")).isEqualTo(dir.resolve("b_1x1.png").toString());
+        assertThat(lines.get(1).get("error")).isEqualTo("1x1 image is too small: its centre crop"
+                + " (12/14 of the shorter side) would be 0x0 pixels; the shorter side must be at least 2 pixels");
+
+        ImageProcessor processor = new ImageProcessor(12, 12, 14, 14, IMAGENET_MEAN, IMAGENET_STD);
+        byte[] plain = new byte[12 * 12 * 3];
+        for (int i = 0; i < plain.length; i++) plain[i] = tiny[i % 3];
+        Path plainPng = tmp.resolve("plain.png"), cmykPng = tmp.resolve("cmyk.png");
+        ImageFiles.writePng(new RgbImage(12, 12, plain), plainPng);
+        RgbImage cmykRgb = ImageFiles.read(dir.resolve("c_cmyk.jpg"));
+        ImageFiles.writePng(cmykRgb, cmykPng);
+        Path[] same = {plainPng, null, cmykPng};
+        for (int i : new int[]{0, 2}) {
+            float[] logits = libraryLogits(Cli.GOLDEN.resolve("image_learned"), processor, same[i]);
+            Map<?, ?> top = (Map<?, ?>) ((List<?>) lines.get(i).get("top")).getFirst();
+            assertThat(((Number) top.get("index")).intValue()).isEqualTo(argmax(logits));
+            assertThat(((Number) top.get("logit")).floatValue()).isEqualTo(logits[argmax(logits)]);
+        }
+        // The JDK writes the samples as they are and reads them back inverted, as Pillow does with every 4-channel
+        // JPEG; pixel (0, 0) is C=M=Y=K=0 on disk, so 255 inverted: K=255 makes it black.
+        assertThat(cmykRgb.get(0, 0, 0)).isZero();
     }
 
     private static float[] libraryLogits(Path modelDir, ImageProcessor processor, Path image) throws Exception {

@@ -2,10 +2,14 @@ package dev.perceiver.cli;
 
 import dev.perceiver.runtime.gpu.GpuDevice;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,5 +62,40 @@ class ProcessTest {
                 assertThat(err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList()).as(err)
                         .singleElement().asString().matches("1 texts in [0-9.]+ s \\([0-9.]+/s\\), 0 errors");
         }
+    }
+
+    /**
+     * A streamed 24-bit WAV (data length 0xFFFFFFFF) holding the same samples as a finished 16-bit one: the same
+     * reconstruction, and one warning line from the log on stderr, no stack trace.
+     */
+    @Test
+    void aStreamedWavIsReadWithOneWarningLine(@TempDir Path tmp) throws Exception {
+        Path video = tmp.resolve("video"), wav16 = tmp.resolve("a16.wav");
+        AutoencodeCommandTest.writeClip(video, 8, wav16, 16);
+        byte[] w16 = Files.readAllBytes(wav16);
+        ByteBuffer in = ByteBuffer.wrap(w16).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer w24 = ByteBuffer.allocate(44 + 16 * 3).order(ByteOrder.LITTLE_ENDIAN);
+        w24.put(w16, 0, 44).putInt(4, -1).putInt(28, 8000 * 3).putShort(32, (short) 3).putShort(34, (short) 24).putInt(40, -1);
+        for (int i = 0; i < 16; i++) {
+            int v = in.getShort(44 + 2 * i) << 8; // the 16-bit sample as 24 bits: the same value after scaling
+            w24.put(44 + 3 * i, (byte) v).put(45 + 3 * i, (byte) (v >> 8)).put(46 + 3 * i, (byte) (v >> 16));
+        }
+        Path wav24 = Files.write(tmp.resolve("streamed24.wav"), w24.array());
+        String[] outputs = new String[2];
+        for (int k = 0; k < 2; k++) {
+            Process p = start("autoencode", "--json", "--model", Cli.golden("multimodal"), "--video", video.toString(),
+                    "--audio", (k == 0 ? wav16 : wav24).toString(), "--out", tmp.resolve("out" + k).toString());
+            outputs[k] = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(err).isZero();
+            List<String> lines = err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList();
+            if (k == 0) assertThat(lines).as(err).isEmpty();
+            else assertThat(lines).as(err).singleElement().asString().isEqualTo("perceiver: warning: " + wav24
+                    + ": data chunk length is unset (4294967295); reading the 16 whole frames present");
+        }
+        assertThat(outputs[1]).isEqualTo(outputs[0].replace(tmp.resolve("out0").toString(), tmp.resolve("out1").toString()));
+        assertThat(Files.readAllBytes(tmp.resolve("out1").resolve(AutoencodeCommand.AUDIO_FILE)))
+                .isEqualTo(Files.readAllBytes(tmp.resolve("out0").resolve(AutoencodeCommand.AUDIO_FILE)));
     }
 }

@@ -1,0 +1,79 @@
+package dev.perceiver.jmh;
+
+import dev.perceiver.model.OfficialModels;
+import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.model.PerceiverOutput;
+import dev.perceiver.model.SampleInputs;
+import dev.perceiver.runtime.CpuBackend;
+import dev.perceiver.runtime.ThreadPool;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One forward pass of an official model's configuration with random weights (speed does not depend on the values) on
+ * inputs of its usual size, as {@code perceiver bench --model NAME} times it, but under JMH's forks, warm-up and
+ * statistics. Score: passes per second; the {@code gflop} counter: GFLOP/s, counted as the reference counts them.
+ * A pass takes seconds, so an iteration of 1 s runs one pass or more. Other models:
+ * {@code -p model=vision-fourier,optical-flow,...}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx8g"})
+public class ModelBenchmark {
+    @Param({"language-mlm", "vision-conv"})
+    public String model;
+
+    @Param({"1"})
+    public int batch;
+
+    @Param({"2"})
+    public int threads;
+
+    @Param({"vector"})
+    public String kernels;
+
+    private Arena arena;
+    private Perceiver perceiver;
+    private PerceiverInputs inputs;
+
+    @Setup
+    public void setUp() {
+        if (!OfficialModels.has(model))
+            throw new IllegalArgumentException("model: one of " + OfficialModels.names() + ", not " + model);
+        perceiver = Perceiver.random(OfficialModels.config(model),
+                new CpuBackend(BenchData.kernels(kernels), new ThreadPool(threads)), true);
+        arena = Arena.ofShared();
+        inputs = SampleInputs.of(perceiver.head(), perceiver.config(), batch, arena, 42);
+    }
+
+    @Benchmark
+    public PerceiverOutput forward(Rate rate) {
+        PerceiverOutput out = perceiver.forward(inputs);
+        rate.gflop += out.flops() / 1e9;
+        return out;
+    }
+
+    @TearDown
+    public void tearDown() {
+        perceiver.close();
+        arena.close();
+    }
+}
