@@ -130,6 +130,15 @@ public final class ImageProcessor {
         return Tensor.of(alloc, pixelValues(img), 3, height, width);
     }
 
+    /**
+     * One image at its own size, {@code [3, H, W]}: no centre crop and no resize, but rescaled and normalised as
+     * {@link #preprocess(RgbImage, SegmentAllocator)} does (for models that take any size: the Fourier and conv
+     * classifiers, the learned one with interpolate_pos_encoding).
+     */
+    public Tensor preprocessAtOwnSize(RgbImage img, SegmentAllocator alloc) {
+        return Tensor.of(alloc, normalized(img), 3, img.height(), img.width());
+    }
+
     /** A batch as pixel values {@code [B, 3, height, width]}. */
     public Tensor preprocess(List<RgbImage> images, SegmentAllocator alloc) {
         if (images.isEmpty()) throw new IllegalArgumentException("empty image batch");
@@ -146,9 +155,13 @@ public final class ImageProcessor {
     }
 
     private float[] pixelValues(RgbImage img) {
-        RgbImage r = cropAndResize(img);
+        return normalized(cropAndResize(img));
+    }
+
+    /** Rescaled and normalised, channels first, at r's size. */
+    private float[] normalized(RgbImage r) {
         byte[] px = r.pixels();
-        int plane = height * width;
+        int plane = Math.multiplyExact(r.height(), r.width());
         float[] out = new float[3 * plane];
         for (int i = 0; i < plane; i++) {
             for (int c = 0; c < 3; c++) {

@@ -144,11 +144,24 @@ final class ImagePreprocessor implements ModalityPreprocessor {
 
     @Override
     public Preprocessed apply(Run run, Tensor x, String inputName) {
+        return apply(run, x, inputName, false);
+    }
+
+    /** Whether interpolate_pos_encoding changes anything here: a trainable table over a 2-D image grid. */
+    boolean hasTrainableImagePositions() {
+        return positionEmbeddings.isTrainable();
+    }
+
+    @Override
+    public Preprocessed apply(Run run, Tensor x, String inputName, boolean interpolatePosEncoding) {
         Grid g = grid(x, inputName);
-        Matrix pos = positionEmbeddings.forGrid(run, g.indexDims(), inputName);
-        return ModalityPreprocessor.withPositions(run, x.dim(0), g.tokens(), g.channels(), pos, spec.concatPos(),
-                inputName, List.of(spec.prepType(), Arrays.stream(g.indexDims()).boxed().toList()),
-                dest -> writeFeatures(run, x, g, dest));
+        boolean interpolate = interpolatePosEncoding && positionEmbeddings.isTrainable();
+        PositionEncoding.Positions pos = positionEmbeddings.forGrid(run, g.indexDims(), inputName, interpolate);
+        if (run.outputPositionEmbeddings && positionEmbeddings.isTrainable()) run.positionEmbeddings = pos.raw();
+        // The layout key names the positions: an interpolated table differs from the trained one on the same grid.
+        return ModalityPreprocessor.withPositions(run, x.dim(0), g.tokens(), g.channels(), pos.projected(),
+                spec.concatPos(), inputName, List.of(spec.prepType(), Arrays.stream(g.indexDims()).boxed().toList(),
+                        interpolate), dest -> writeFeatures(run, x, g, dest));
     }
 
     /** The grid of tokens the features of an input form, and the channels of each. */
@@ -167,8 +180,10 @@ final class ImagePreprocessor implements ModalityPreprocessor {
                 requireChannels(x, 1, inputName);
                 int ch = convSize(x.dim(2)), cw = convSize(x.dim(3));
                 if (ch < POOL_KERNEL || cw < POOL_KERNEL)
-                    throw new InvalidInputException(inputName + " of " + x.dim(2) + "x" + x.dim(3) + " pixels is too small"
-                            + " for the conv preprocessor (needs at least " + (2 * POOL_KERNEL - 1) + "x" + (2 * POOL_KERNEL - 1) + ")");
+                    throw new InvalidInputException(inputName + " of " + x.dim(2) + "x" + x.dim(3) + " (height x width) pixels"
+                            + " is too small for the conv preprocessor: its " + CONV_KERNEL + "x" + CONV_KERNEL + "/"
+                            + CONV_STRIDE + " conv and " + POOL_KERNEL + "x" + POOL_KERNEL + "/" + POOL_STRIDE
+                            + " max pool need at least " + (2 * POOL_KERNEL - 1) + "x" + (2 * POOL_KERNEL - 1));
                 return new Grid(new int[] {poolSize(ch), poolSize(cw)}, spec.outChannels());
             }
             case CONV1X1 -> {

@@ -15,6 +15,15 @@ interface ModalityPreprocessor {
     /** input as given by the caller, named for error messages. */
     Preprocessed apply(Run run, Tensor input, String name);
 
+    /**
+     * As {@link #apply(Run, Tensor, String)}, with the reference's interpolate_pos_encoding: a preprocessor with a
+     * trainable 2-D position table resizes it to the input's grid; the others accept and ignore it, as in the
+     * reference.
+     */
+    default Preprocessed apply(Run run, Tensor input, String name, boolean interpolatePosEncoding) {
+        return apply(run, input, name);
+    }
+
     /** Writes a preprocessor's features, [B·N, Cf] channels-last, into the rows it is given. */
     @FunctionalInterface
     interface FeatureWriter {

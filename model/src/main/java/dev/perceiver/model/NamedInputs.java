@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  */
 public final class NamedInputs {
     private static final Pattern OUTPUT = Pattern.compile(
-            "logits(\\..+)?|loss|last_hidden_state|preprocessed|(hidden_states|attentions|cross_attentions)\\.\\d+");
+            "logits(\\..+)?|loss|last_hidden_state|preprocessed|position_embeddings|(hidden_states|attentions|cross_attentions)\\.\\d+");
 
     private NamedInputs() {}
 

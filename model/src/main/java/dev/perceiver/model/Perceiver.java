@@ -30,9 +30,12 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 public final class Perceiver implements AutoCloseable {
 
-    /** Optional outputs of a forward pass. */
-    /** Outputs a pass computes only when asked; TRACE times its stages, layers and kernels ({@link PerceiverOutput#trace}). */
-    public enum Extra { ATTENTIONS, HIDDEN_STATES, PREPROCESSED, TRACE }
+    /**
+     * Outputs a pass computes only when asked. POSITION_EMBEDDINGS: the trainable image position table the pass used,
+     * before its projection (PerceiverForImageClassificationLearned only; interpolated under
+     * interpolate_pos_encoding). TRACE times its stages, layers and kernels ({@link PerceiverOutput#trace}).
+     */
+    public enum Extra { ATTENTIONS, HIDDEN_STATES, PREPROCESSED, POSITION_EMBEDDINGS, TRACE }
 
     /** torch.finfo(float32).min: the additive bias of a masked key (−∞ would turn fully masked rows into NaN). */
     static final float MASKED = -3.4028234663852886e38f;
@@ -285,10 +288,15 @@ public final class Perceiver implements AutoCloseable {
             throw new InvalidInputException("labels: " + head.architecture() + " has no training loss");
         if (!in.subsampledOutputPoints().isEmpty() && head != Head.MULTIMODAL_AUTOENCODING)
             throw new InvalidInputException("subsampled_output_points: only the multimodal model decodes a subset of its outputs");
+        if (in.interpolatePosEncoding() && !interpolatesPositions())
+            throw new InvalidInputException("interpolate_pos_encoding: " + head.architecture() + " has no trainable image "
+                    + "position table to interpolate (only PerceiverForImageClassificationLearned takes it"
+                    + (head.isImageClassifier() ? "; this head's Fourier positions follow any input size without it)" : ")"));
         Scratch scratch = idleScratch.poll();
         if (scratch == null) scratch = new Scratch();
         Run run = new Run(backend, scratch, Arena.ofAuto(), ex.contains(Extra.ATTENTIONS), ex.contains(Extra.HIDDEN_STATES),
                 ex.contains(Extra.TRACE));
+        run.outputPositionEmbeddings = ex.contains(Extra.POSITION_EMBEDDINGS);
         long pass = run.beginSpan();
         try {
             Preprocessed pre = run.stage("preprocess", () -> preprocess(run, in));
@@ -297,10 +305,11 @@ public final class Perceiver implements AutoCloseable {
             Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), pre.layout(), maskBias);
             Map<String, Tensor> logits = decode(run, pre, z, in);
             Tensor loss = in.hasLabels() ? Losses.loss(run, head, config, logits.get(""), in) : null;
-            Tensor last = run.keep(z), preprocessed = ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null;
+            Tensor last = run.keep(z), preprocessed = ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null,
+                    positions = run.positionEmbeddings == null ? null : keep(run, run.positionEmbeddings);
             run.endSpan(TraceEvent.PASS, "forward", pass);
             return new PerceiverOutput(logits, loss, last, List.copyOf(run.hiddenStates), List.copyOf(run.attentions),
-                    List.copyOf(run.crossAttentions), preprocessed, Map.copyOf(run.stageNanos), run.flops(),
+                    List.copyOf(run.crossAttentions), preprocessed, positions, Map.copyOf(run.stageNanos), run.flops(),
                     run.traceEvents());
         } catch (AllocationTooLargeException e) {
             throw new InvalidInputException(describe(in) + ": " + e.getMessage());
@@ -309,6 +318,21 @@ public final class Perceiver implements AutoCloseable {
             if (closed) scratch.close();
             else idleScratch.push(scratch);
         }
+    }
+
+    /**
+     * Whether this model takes interpolate_pos_encoding: it has a trainable position table over a 2-D image grid
+     * (PerceiverForImageClassificationLearned), which the flag resizes to the input's size.
+     */
+    public boolean interpolatesPositions() {
+        return inputPreprocessor instanceof ImagePreprocessor p && p.hasTrainableImagePositions();
+    }
+
+    /** A copy of m in the pass's result memory, as a tensor [rows, cols]. */
+    private static Tensor keep(Run run, Matrix m) {
+        Tensor out = run.result(m.rows(), m.cols());
+        out.matrix().copyFrom(m);
+        return out;
     }
 
     /** The input tensors by name with their shapes. */
@@ -365,7 +389,7 @@ public final class Perceiver implements AutoCloseable {
                 throw new InvalidInputException("inputs must be [batch, 2, 27, " + size[0] + ", " + size[1]
                         + "] (two frames of 3x3 patches at the model's train_size), got " + Arrays.toString(x.shape()));
         }
-        return inputPreprocessor.apply(run, run.shared(x), "inputs");
+        return inputPreprocessor.apply(run, run.shared(x), "inputs", in.interpolatePosEncoding());
     }
 
     /** (1 - mask)·finfo.min, added to the encoder cross-attention scores; null when there is no mask. */

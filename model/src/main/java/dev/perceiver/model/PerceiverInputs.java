@@ -10,7 +10,8 @@ import java.util.TreeMap;
 /**
  * What one forward pass takes, named as the reference's forward arguments: {@code inputs} (float pixels, patches or
  * audio, or token ids), per-modality inputs for the multimodal head, {@code attention_mask}, per-modality
- * {@code subsampled_output_points} and {@code labels} (class indices or float targets).
+ * {@code subsampled_output_points}, {@code labels} (class indices or float targets) and
+ * {@code interpolate_pos_encoding}.
  */
 public final class PerceiverInputs {
     private Tensor inputs;
@@ -20,6 +21,7 @@ public final class PerceiverInputs {
     private final Map<String, long[]> subsampledOutputPoints = new TreeMap<>();
     private LongTensor labelIndices;
     private Tensor labelValues;
+    private boolean interpolatePosEncoding;
     private DecodeProgress progress = (done, total) -> {};
 
     /** Told how many output points are decoded as a pass decodes them chunk by chunk (the multimodal model). */
@@ -75,6 +77,23 @@ public final class PerceiverInputs {
         this.labelValues = values;
         this.labelIndices = null;
         return this;
+    }
+
+    /**
+     * transformers 4.42–4.44's {@code interpolate_pos_encoding} (default false), for
+     * PerceiverForImageClassificationLearned only: its trained position table (a √N x √N grid) is resized with
+     * PyTorch's bicubic interpolation to the input's height x width, so the model takes images of any size. As in
+     * those versions the scale factor is {@code (H + 0.1) / √N} per axis, so even an input of the training size gets
+     * a slightly resampled table. The other heads refuse it (the Fourier and conv classifiers' positions follow the
+     * input's grid without it).
+     */
+    public PerceiverInputs interpolatePosEncoding(boolean interpolate) {
+        this.interpolatePosEncoding = interpolate;
+        return this;
+    }
+
+    public boolean interpolatePosEncoding() {
+        return interpolatePosEncoding;
     }
 
     /** Reports decoding progress of long passes (a whole video's reconstruction) to listener. */

@@ -20,9 +20,9 @@ final class PositionEncoding {
     private final Tensor trainable;
     private final FourierPositionEncoding fourier;
     private final Linear projection;
-    private final Map<List<Integer>, Matrix> cache = new LinkedHashMap<>(8, 0.75f, true) {
+    private final Map<List<Object>, Positions> cache = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<List<Integer>, Matrix> e) {
+        protected boolean removeEldestEntry(Map.Entry<List<Object>, Positions> e) {
             return size() > CACHED_GRIDS;
         }
     };
@@ -60,21 +60,48 @@ final class PositionEncoding {
     }
 
     /** The (projected) encoding of every point of a grid of indexDims: [prod(indexDims), outputSize()]. */
-    synchronized Matrix forGrid(Run run, int[] indexDims, String what) {
-        List<Integer> key = Arrays.stream(indexDims).boxed().toList();
-        Matrix m = cache.get(key);
+    Matrix forGrid(Run run, int[] indexDims, String what) {
+        return forGrid(run, indexDims, what, false).projected();
+    }
+
+    /** A grid's encoding before its projection (raw) and after it (projected; raw itself when there is none). */
+    record Positions(Matrix raw, Matrix projected) {}
+
+    /**
+     * The encoding of every point of a grid of indexDims, before and after projection. With interpolate, a trainable
+     * table is resized to the grid first (transformers 4.42–4.44's interpolate_pos_encoding, see
+     * {@link BicubicResize#interpolatePositions}); Fourier features ignore it (they follow the grid anyway).
+     */
+    synchronized Positions forGrid(Run run, int[] indexDims, String what, boolean interpolate) {
+        boolean resize = interpolate && trainable != null;
+        List<Object> key = new java.util.ArrayList<>(Arrays.stream(indexDims).boxed().toList());
+        if (resize) key.add("interpolated");
+        Positions m = cache.get(key);
         if (m != null) {
             // The reference projects the positions on every pass; count that work although it is cached here.
-            if (projection != null) run.countFlops(2L * m.rows() * projection.in() * projection.out());
+            if (projection != null) run.countFlops(2L * m.projected().rows() * projection.in() * projection.out());
             return m;
         }
         int n = Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
         Matrix raw;
-        if (trainable != null) {
+        if (resize) {
+            if (indexDims.length != 2)
+                throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
+                        + Arrays.toString(indexDims) + "; interpolate_pos_encoding resizes a 2-D grid of positions");
+            long values = (long) n * trainable.dim(1);
+            if (values > Integer.MAX_VALUE)
+                throw new InvalidInputException(what + " of " + indexDims[0] + "x" + indexDims[1] + " positions needs an "
+                        + "interpolated position table of " + values + " values, beyond what the engine can index");
+            Matrix resized = Run.zeros(Arena.ofAuto(), n, trainable.dim(1)).matrix();
+            BicubicResize.interpolatePositions(trainable.toArray(), trainable.dim(0), trainable.dim(1), indexDims[0],
+                    indexDims[1], (row, channels) -> resized.setRow(row, channels, 0));
+            raw = resized;
+        } else if (trainable != null) {
             if (trainable.dim(0) != n)
                 throw new InvalidInputException(what + " gives " + n + " positions " + Arrays.toString(indexDims)
                         + " but the trainable position encoding has " + trainable.dim(0)
-                        + " (the model takes inputs of exactly that many positions)");
+                        + " (the model takes inputs of exactly that many positions"
+                        + (indexDims.length == 2 ? ", or any size with interpolate_pos_encoding" : "") + ")");
             raw = trainable.matrix();
         } else {
             if (fourier.dims() != indexDims.length)
@@ -83,7 +110,7 @@ final class PositionEncoding {
             raw = Run.zeros(Arena.ofAuto(), n, fourier.outputSize()).matrix();
             fourier.features(FourierPositionEncoding.gridPositions(indexDims), raw);
         }
-        m = projection == null ? raw : project(run, raw);
+        m = new Positions(raw, projection == null ? raw : project(run, raw));
         cache.put(key, m);
         return m;
     }

@@ -32,6 +32,9 @@ final class Run {
     final List<Tensor> attentions = new ArrayList<>();
     final List<Tensor> crossAttentions = new ArrayList<>();
     final Map<String, Long> stageNanos = new LinkedHashMap<>();
+    /** Whether the pass returns its trainable image position table, and that table (before its projection). */
+    boolean outputPositionEmbeddings;
+    Matrix positionEmbeddings;
     /** Matrix-product FLOPs (2 per multiply-add) of this pass as the reference computes them, cached work included. */
     private final java.util.concurrent.atomic.LongAdder flops = new java.util.concurrent.atomic.LongAdder();
     /** The traced spans in the order they ended (kernels may be called from pool threads), or null when not traced. */

@@ -37,7 +37,8 @@ final class ClassifyCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: perceiver classify --model DIR [--top-k K] [--json] [--batch B] [--recursive] IMAGE|FOLDER|-...
+                Usage: perceiver classify --model DIR [--top-k K] [--json] [--batch B] [--recursive] [--no-resize]
+                                          IMAGE|FOLDER|-...
 
                 Classifies PNG, JPEG, BMP and GIF images (a folder stands for its image files, sorted by name; with
                 --recursive, those of its subfolders too; - reads paths from stdin, one a line)
@@ -47,6 +48,12 @@ final class ClassifyCommand implements Command {
                 crop_size, do_center_crop, do_resize, image_mean, image_std; resample 3 only). A learned-position
                 model whose image_size is not 224 and that has no preprocessor_config.json gets images of
                 image_size x image_size.
+
+                With --no-resize each image keeps its own size: no centre crop and no resize, only the rescaling
+                and mean/std normalisation. The Fourier and conv models take any size as it is (their positions
+                follow the image's grid; the conv model needs at least 5x5 pixels for its 7x7/2 conv and 3x3/2
+                max pool); the learned-position model resizes its position table to the image (transformers
+                4.42's interpolate_pos_encoding, bicubic). Images of one size share a forward pass.
 
                 Output per image: its file, then one line per class: probability  label (index), labels from the
                 config's id2label. With --json, one JSON object per image per line:
@@ -61,6 +68,7 @@ final class ClassifyCommand implements Command {
                   --json            JSON lines instead of text
                   --batch B         images per forward pass (default 8)
                   --recursive       also the images in subfolders of a FOLDER
+                  --no-resize       keep each image's size (no crop or resize; see above)
                 %s                  --threads N       worker threads (default: all processors)
                   --device D        cpu, gpu or auto (default auto)
                   --quiet           no progress or closing line (the closing line still comes if inputs failed)
@@ -71,7 +79,7 @@ final class ClassifyCommand implements Command {
     @Override
     public Set<String> flags() {
         Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.addAll(Set.of("json", "recursive"));
+        flags.addAll(Set.of("json", "recursive", "no-resize"));
         return flags;
     }
 
@@ -85,36 +93,38 @@ final class ClassifyCommand implements Command {
         int topK = args.getInt("top-k", 5, 1), batch = args.getInt("batch", 8, 1);
         if (args.positional().isEmpty()) throw new UsageException("give at least one image file or folder, or - to read paths from stdin");
         List<ImageInputs.Input> inputs = ImageInputs.expand(args.positional(), args.has("recursive"), args.stdin());
+        boolean ownSize = args.has("no-resize");
         try (Perceiver model = ModelArgs.load(args, name(), HEADS)) {
             ImageProcessor processor = ImageInputs.processor(ModelArgs.modelDir(args), model.config(), model.head());
+            // At its own size an image needs the learned model's position table resized to it.
+            boolean interpolate = ownSize && model.interpolatesPositions();
             BatchRun run = new BatchRun(name(), "images", inputs.size(), args, out, err);
             for (int start = 0; start < inputs.size() && !run.stopped(); start += batch) {
                 List<ImageInputs.Input> chunk = inputs.subList(start, Math.min(inputs.size(), start + batch));
                 try (Arena arena = Arena.ofConfined()) {
                     // Each image prepared alone: one that cannot be read costs only its own result.
                     String[] errors = new String[chunk.size()];
-                    List<Tensor> prepared = new ArrayList<>();
+                    Tensor[] prepared = new Tensor[chunk.size()];
                     for (int i = 0; i < chunk.size(); i++) {
                         ImageInputs.Input in = chunk.get(i);
                         errors[i] = in.error();
                         if (errors[i] != null) continue;
                         try {
-                            prepared.add(prepare(processor, in.file(), arena));
+                            prepared[i] = prepare(processor, in.file(), ownSize, arena);
                         } catch (IllegalArgumentException e) { // InvalidInputException among them
                             errors[i] = e.getMessage();
                         } catch (IOException e) {
                             errors[i] = PathChecks.describe(e);
                         }
                     }
-                    Tensor logits = prepared.isEmpty() ? null : model.forward(PerceiverInputs.of(stack(prepared, arena))).logitsTensor();
-                    for (int i = 0, row = 0; i < chunk.size() && !run.stopped(); i++) {
+                    float[][] logits = classify(model, prepared, errors, ownSize, interpolate, arena);
+                    for (int i = 0; i < chunk.size() && !run.stopped(); i++) {
                         String file = chunk.get(i).name();
                         if (errors[i] != null) {
                             run.error("file", file, errors[i]);
                             continue;
                         }
-                        List<Predictions.Prediction> top = Predictions.topK(logits.select(0, row++).toArray(), topK,
-                                model.config()::label);
+                        List<Predictions.Prediction> top = Predictions.topK(logits[i], topK, model.config()::label);
                         Map<String, Object> line = new LinkedHashMap<>();
                         line.put("file", file);
                         line.put("top", Predictions.json(top));
@@ -128,6 +138,32 @@ final class ClassifyCommand implements Command {
         }
     }
 
+    /**
+     * The logits of each prepared image (null where there is none), one forward pass per image size (all of one size
+     * unless ownSize, --no-resize). With ownSize a size the model cannot take is an error for each image of that
+     * size, not the run; without it every image has the processor's size, and the model refusing that fails the run.
+     */
+    private static float[][] classify(Perceiver model, Tensor[] prepared, String[] errors, boolean ownSize,
+                                      boolean interpolate, Arena arena) {
+        Map<List<Integer>, List<Integer>> bySize = new LinkedHashMap<>();
+        for (int i = 0; i < prepared.length; i++)
+            if (prepared[i] != null) bySize.computeIfAbsent(List.of(prepared[i].dim(1), prepared[i].dim(2)),
+                    k -> new ArrayList<>()).add(i);
+        float[][] logits = new float[prepared.length][];
+        for (List<Integer> items : bySize.values()) {
+            List<Tensor> images = items.stream().map(i -> prepared[i]).toList();
+            try {
+                Tensor out = model.forward(PerceiverInputs.of(stack(images, arena)).interpolatePosEncoding(interpolate))
+                        .logitsTensor();
+                for (int row = 0; row < items.size(); row++) logits[items.get(row)] = out.select(0, row).toArray();
+            } catch (InvalidInputException e) {
+                if (!ownSize) throw e;
+                for (int i : items) errors[i] = e.getMessage();
+            }
+        }
+        return logits;
+    }
+
     private static Tensor stack(List<Tensor> images, Arena arena) {
         Tensor first = images.getFirst();
         Tensor pixels = Tensor.zeros(arena, images.size(), first.dim(0), first.dim(1), first.dim(2));
@@ -135,11 +171,14 @@ final class ClassifyCommand implements Command {
         return pixels;
     }
 
-    /** One image's pixel values; an image the processor cannot take is bad input, named by its file. */
-    private static Tensor prepare(ImageProcessor processor, Path file, Arena arena) throws IOException {
+    /**
+     * One image's pixel values, at the processor's size or (ownSize) the image's; an image the processor cannot take
+     * is bad input, named by its file.
+     */
+    private static Tensor prepare(ImageProcessor processor, Path file, boolean ownSize, Arena arena) throws IOException {
         RgbImage image = ImageInputs.read(file);
         try {
-            return processor.preprocess(image, arena);
+            return ownSize ? processor.preprocessAtOwnSize(image, arena) : processor.preprocess(image, arena);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(file + ": " + e.getMessage());
         }

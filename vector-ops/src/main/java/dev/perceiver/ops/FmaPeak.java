@@ -27,13 +27,16 @@ public final class FmaPeak {
      * Peak GFLOP/s on p's threads: a fifth of the budget warms up (C2 compiles the chains) while rounds grow until
      * one takes 20 ms, then rounds of that size fill the rest (at least 3). On a busy machine C2 may compile the chains
      * only after the budget, when every round so far ran up to 100x slower: measuring goes on, up to ten budgets, until
-     * the best round is in the first half of those taken, so the best rate has held as long as it took to appear.
+     * the best round is in the first half of those taken, so the best rate has held as long as it took to appear; rounds
+     * that become shorter than 20 ms once compiled grow again and the measuring starts over.
      */
     public static Throughput measure(Parallel p, Duration budget) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
             throw new UnsupportedOperationException("the FMA peak needs --add-modules jdk.incubator.vector");
         int pieces = PIECES_PER_THREAD * p.threads();
-        long iterations = 1 << 12, start = System.nanoTime(), warmEnd = start + budget.toNanos() / 5;
+        // Short calls first: interpreted, one call of 4096 iterations took longer than a round should, so the chains
+        // were called too few times for C2 to compile them within the budget on a loaded machine.
+        long iterations = 1 << 4, start = System.nanoTime(), warmEnd = start + budget.toNanos() / 5;
         double seconds;
         do {
             seconds = round(p, pieces, iterations);
@@ -44,6 +47,11 @@ public final class FmaPeak {
         int done = 0, best = 0;
         while (done < MAX_ROUNDS) {
             times[done] = round(p, pieces, iterations);
+            if (times[done] < 0.02) {  // compiled only now: rounds this short time hand-offs, not FMAs
+                iterations *= 2;
+                done = best = 0;
+                continue;
+            }
             if (times[done] < times[best]) best = done;
             done++;
             long now = System.nanoTime();
