@@ -12,7 +12,6 @@ import dev.perceiver.ops.FmaPeak;
 import dev.perceiver.ops.GemmBench;
 import dev.perceiver.ops.Throughput;
 import dev.perceiver.runtime.Backend;
-import dev.perceiver.runtime.Backends;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -91,7 +90,7 @@ final class BenchCommand implements Command {
         int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
         if (args.has("repeat")) return FreshJvms.run(args, args.getInt("repeat", 1, 1), out, err);
         Perceiver.Options options = ModelArgs.options(args);
-        Backend backend = Backends.create(options.device(), options.threads());
+        Backend backend = options.openBackend();
         Map<String, Object> report = new LinkedHashMap<>();
         double peak = args.has("peak") ? measurePeak(backend, report, err) : 0;
         if (args.has("pollute")) report.put("pollute_s", round(pollute(args, backend, args.getInt("pollute", 1, 0), err)));

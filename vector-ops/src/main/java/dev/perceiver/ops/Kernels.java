@@ -144,12 +144,17 @@ public interface Kernels {
      * call starts warming the vector kernels up in the background (about 1-2 s of one core, once per JVM).
      */
     static Kernels best() {
-        return KernelSelection.best();
+        return select(KernelChoice.AUTO);
+    }
+
+    /** The kernels for choice: {@link #best()} for AUTO, {@link #scalar()} for SCALAR, the vector ones for VECTOR. */
+    static Kernels select(KernelChoice choice) {
+        return KernelSelection.select(choice);
     }
 
     /**
-     * Waits until {@link #best()}'s kernels are compiled by the JIT (or its warm-up gave up), so that the first pass
-     * runs at full speed: a model's load ends with this.
+     * Waits until the vector kernels a selection returned are compiled by the JIT (or their warm-up gave up), so that
+     * the first pass runs at full speed: a model's load ends with this. Returns at once if none were selected.
      */
     static void awaitWarmUp() {
         KernelSelection.awaitWarmUp();
