@@ -28,6 +28,12 @@ public interface Kernels {
     /** y = (x - mean) / sqrt(var + eps) · gamma + beta per row (biased variance); y may be x. */
     void layerNorm(Parallel p, Matrix x, Matrix gamma, Matrix beta, float eps, Matrix y);
 
+    /**
+     * Each row's mean and 1/sqrt(var + eps) (biased variance) into mean[r] and rstd[r], exactly as {@link #layerNorm}
+     * computes them: for callers that fold the normalisation into something else.
+     */
+    void layerNormStats(Parallel p, Matrix x, float eps, float[] mean, float[] rstd);
+
     /** Softmax of each row in place, after adding maskBias (1 x cols, or null) to every row. */
     void softmaxRows(Parallel p, Matrix x, Matrix maskBias);
 
