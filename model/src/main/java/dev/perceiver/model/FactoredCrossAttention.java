@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Epilogue;
 import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
@@ -91,7 +92,7 @@ final class FactoredCrossAttention {
         int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
         int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
         float[] mean = new float[n], rstd = new float[n];
-        stats(p, x, mean, rstd);
+        k.layerNormStats(p, x, PerceiverConfig.LAYER_NORM_EPS, mean, rstd);  // layernorm2's own, bit for bit
         Matrix scores = run.matrix(heads * nq, n), values = run.matrix(n, v);
         for (int si = 0; si < t.segments().size(); si++) {
             Segment s = t.segments().get(si);
@@ -135,25 +136,6 @@ final class FactoredCrossAttention {
             PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv));
             k.gemm(p, scores.rows(h * nq, (h + 1) * nq), vh, ctx.cols(h * dv, (h + 1) * dv), Epilogue.NONE);
         }
-    }
-
-    /** Mean and 1/sqrt(var + eps) of every row, as layernorm2 computes them (biased variance). */
-    private static void stats(Parallel p, Matrix x, float[] mean, float[] rstd) {
-        int c = x.cols();
-        p.forRange(x.rows(), 256, (a, b) -> {
-            for (int r = a; r < b; r++) {
-                double s = 0;
-                for (int ch = 0; ch < c; ch++) s += x.get(r, ch);
-                float m = (float) (s / c);
-                double sq = 0;
-                for (int ch = 0; ch < c; ch++) {
-                    double d = x.get(r, ch) - m;
-                    sq += d * d;
-                }
-                mean[r] = m;
-                rstd[r] = (float) (1.0 / Math.sqrt(sq / c + dev.perceiver.loader.PerceiverConfig.LAYER_NORM_EPS));
-            }
-        });
     }
 
     private synchronized Tables tables(Run run, InputLayout layout, Matrix sample) {

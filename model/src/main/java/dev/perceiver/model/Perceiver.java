@@ -5,12 +5,15 @@ import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
+import dev.perceiver.ops.KernelChoice;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.AllocationTooLargeException;
 import dev.perceiver.runtime.Backend;
 import dev.perceiver.runtime.Backends;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.runtime.gpu.DeviceMode;
+import dev.perceiver.runtime.gpu.GpuOptions;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -19,6 +22,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -136,15 +140,23 @@ public final class Perceiver implements AutoCloseable {
         if (checkpoint != null) checkpoint.releaseResidentPages();
     }
 
-    /**
-     * Builds the model for config's architecture from checkpoint's tensors, running on backend. The model keeps
-     * using the checkpoint's memory: close the model, not the checkpoint. If ownsBackend, closing the model closes
-     * the backend too.
-     */
+    /** {@link #create(PerceiverConfig, Checkpoint, Backend, boolean, Options)} with the default options. */
     public static Perceiver create(PerceiverConfig config, Checkpoint checkpoint, Backend backend, boolean ownsBackend) {
+        return create(config, checkpoint, backend, ownsBackend, Options.DEFAULT);
+    }
+
+    /**
+     * Builds the model for config's architecture from checkpoint's tensors, running on backend, with the model's
+     * choices in options (its threads, device, kernels and gpu describe a backend, and backend is given here). The
+     * model keeps using the checkpoint's memory: close the model, not the checkpoint. If ownsBackend, closing the
+     * model closes the backend too.
+     */
+    public static Perceiver create(PerceiverConfig config, Checkpoint checkpoint, Backend backend, boolean ownsBackend,
+                                   Options options) {
         Arena arena = Arena.ofShared();
         try {
-            return new Perceiver(config, new Weights(checkpoint, backend, arena), checkpoint, backend, ownsBackend);
+            return new Perceiver(config, new Weights(checkpoint, backend, arena, options), checkpoint, backend,
+                    ownsBackend);
         } catch (RuntimeException e) {
             arena.close();
             if (e instanceof CheckpointException || checkpoint.path() == null) throw e;
@@ -152,9 +164,64 @@ public final class Perceiver implements AutoCloseable {
         }
     }
 
-    /** How to run a loaded model: threads (0 = one per processor) and device (cpu, gpu or auto). */
-    public record Options(int threads, String device) {
+    /**
+     * Every choice of how a model runs, in one place; nothing else (no system property) chooses an algorithm.
+     *
+     * @param threads                 worker threads; 0 or less means one per processor
+     * @param device                  cpu, gpu or auto (a working GPU, else the CPU)
+     * @param kernels                 the CPU kernels: auto (Vector API where it runs well), vector or scalar
+     * @param gpu                     where to find CUDA, which device, whether TF32 is allowed (unused on cpu)
+     * @param factoredCrossAttention  compute the encoder's cross-attention without projecting the input channels
+     *                                that never change ({@link FactoredCrossAttention}); off runs the direct
+     *                                computation, which agrees to rounding
+     * @param keyBlockFloats          keys and values (floats) above which a cross-attention works a block of keys
+     *                                of this size at a time, merging the blocks' softmax exactly
+     */
+    public record Options(int threads, String device, KernelChoice kernels, GpuOptions gpu,
+                          boolean factoredCrossAttention, long keyBlockFloats) {
+        public static final long DEFAULT_KEY_BLOCK_FLOATS = 16L << 20;
         public static final Options DEFAULT = new Options(0, "auto");
+
+        public Options {
+            DeviceMode.parse(device);
+            Objects.requireNonNull(kernels, "kernels");
+            Objects.requireNonNull(gpu, "gpu");
+            if (keyBlockFloats < 1) throw new IllegalArgumentException("keyBlockFloats must be >= 1, not " + keyBlockFloats);
+        }
+
+        /** threads and device, everything else the default. */
+        public Options(int threads, String device) {
+            this(threads, device, KernelChoice.AUTO, GpuOptions.defaults(), true, DEFAULT_KEY_BLOCK_FLOATS);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(n, device, kernels, gpu, factoredCrossAttention, keyBlockFloats);
+        }
+
+        public Options withDevice(String d) {
+            return new Options(threads, d, kernels, gpu, factoredCrossAttention, keyBlockFloats);
+        }
+
+        public Options withKernels(KernelChoice k) {
+            return new Options(threads, device, k, gpu, factoredCrossAttention, keyBlockFloats);
+        }
+
+        public Options withGpu(GpuOptions g) {
+            return new Options(threads, device, kernels, g, factoredCrossAttention, keyBlockFloats);
+        }
+
+        public Options withFactoredCrossAttention(boolean on) {
+            return new Options(threads, device, kernels, gpu, on, keyBlockFloats);
+        }
+
+        public Options withKeyBlockFloats(long floats) {
+            return new Options(threads, device, kernels, gpu, factoredCrossAttention, floats);
+        }
+
+        /** A new backend as these options say: the caller closes it (or passes ownership to a model). */
+        public Backend openBackend() {
+            return Backends.create(DeviceMode.parse(device), threads, kernels, gpu);
+        }
     }
 
     /**
@@ -166,13 +233,13 @@ public final class Perceiver implements AutoCloseable {
         Checkpoint checkpoint = Checkpoints.open(dir);
         Backend backend;
         try {
-            backend = Backends.create(options.device(), options.threads());
+            backend = options.openBackend();
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
         }
         try {
-            return create(config, checkpoint, backend, true);
+            return create(config, checkpoint, backend, true, options);
         } catch (RuntimeException e) {
             checkpoint.close();
             backend.close();
@@ -180,10 +247,18 @@ public final class Perceiver implements AutoCloseable {
         }
     }
 
-    /** The model of config with random weights: for measuring speed at a checkpoint's sizes without the checkpoint. */
+    /** {@link #random(PerceiverConfig, Backend, boolean, Options)} with the default options. */
     public static Perceiver random(PerceiverConfig config, Backend backend, boolean ownsBackend) {
+        return random(config, backend, ownsBackend, Options.DEFAULT);
+    }
+
+    /**
+     * The model of config with random weights and options' model choices: for measuring speed at a checkpoint's
+     * sizes without the checkpoint.
+     */
+    public static Perceiver random(PerceiverConfig config, Backend backend, boolean ownsBackend, Options options) {
         Arena arena = Arena.ofShared();
-        Weights w = new Weights(null, backend, arena);
+        Weights w = new Weights(null, backend, arena, options);
         try {
             return new Perceiver(config, w, null, backend, ownsBackend);
         } catch (RuntimeException e) {
@@ -261,6 +336,16 @@ public final class Perceiver implements AutoCloseable {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** Forward passes whose encoder cross-attention ran factored so far (the tests' view of which path ran). */
+    long factoredCrossAttentionPasses() {
+        return encoder.factoredPasses.sum();
+    }
+
+    /** Key blocks the encoder's cross-attention has attended to one at a time (see Options.keyBlockFloats). */
+    long encoderKeyBlocks() {
+        return encoder.crossAttention.keyBlocks.sum();
     }
 
     /** Scalars in the model's state_dict (buffers such as batch-norm statistics included). */

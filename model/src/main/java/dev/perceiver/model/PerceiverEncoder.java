@@ -6,6 +6,8 @@ import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
+import java.util.concurrent.atomic.LongAdder;
+
 /**
  * The latents attend once to the input ({@code cross_attention}), then {@code num_blocks} times through the same
  * {@code self_attends} layers (weights shared across blocks). No mask reaches the self-attention layers.
@@ -14,10 +16,15 @@ final class PerceiverEncoder {
     final PerceiverLayer crossAttention;
     final PerceiverLayer[] selfAttends;
     final int numBlocks;
-    /** The cross-attention's query projection of the latents, which do not depend on the input. */
-    /** Set once the kernels are compiled (see {@link Weights#afterWarmUp}), before the model is returned. */
+    /**
+     * The cross-attention's query projection of the latents, which do not depend on the input. Set once the kernels
+     * are compiled (see {@link Weights#afterWarmUp}), before the model is returned, as is factored.
+     */
     private Matrix latentQueries;
+    /** Null when {@link Perceiver.Options#factoredCrossAttention()} is off: the direct computation always runs. */
     private FactoredCrossAttention factored;
+    /** Forward passes whose cross-attention ran factored (tests read it to see which path ran). */
+    final LongAdder factoredPasses = new LongAdder();
 
     PerceiverEncoder(Weights w, PerceiverConfig c, int kvDim, Tensor latents, Activation act) {
         if (c.dLatents() % c.numSelfAttentionHeads() != 0 || c.dLatents() % c.numCrossAttentionHeads() != 0)
@@ -36,8 +43,7 @@ final class PerceiverEncoder {
             try (Scratch scratch = new Scratch()) {
                 latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w, scratch), latents.matrix());
             }
-            // -Dperceiver.factored=false keeps the direct computation (to compare the two).
-            factored = Boolean.parseBoolean(System.getProperty("perceiver.factored", "true"))
+            factored = w.options().factoredCrossAttention()
                     ? new FactoredCrossAttention(crossAttention, latentQueries, w.arena()) : null;
         });
     }
@@ -53,10 +59,12 @@ final class PerceiverEncoder {
             Tensor probs = run.outputAttentions
                     ? run.result(batch, crossAttention.numHeads, n, inputs.dim(1)) : null;
             if (factored != null && layout != null && (maskBias == null || maskBias.rank() == 2)
-                    && factored.worthIt(layout, inputs.dim(1)))
+                    && factored.worthIt(layout, inputs.dim(1))) {
                 crossAttendFactored(run, latents, inputs, layout, maskBias, out, probs);
-            else
+                factoredPasses.increment();
+            } else {
                 crossAttention.forward(run, latents, inputs, maskBias, out, probs, latentQueries);
+            }
             if (probs != null) run.crossAttentions.add(probs);
             return out;
         });

@@ -5,6 +5,8 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
+import java.util.concurrent.atomic.LongAdder;
+
 
 /**
  * One pre-LN attention block (transformers' PerceiverLayer), cross- or self-attention:
@@ -20,10 +22,12 @@ final class PerceiverLayer {
     private static final int KV_CHUNK = 4096;
     /**
      * Keys and values (floats) above which a cross-attention projects and attends to them a block of this size at a
-     * time, merging the blocks' softmax exactly, instead of holding all of them (the flow encoder: 182,528 x 644).
-     * -Dperceiver.keyBlockFloats changes it (tests use small blocks).
+     * time, merging the blocks' softmax exactly, instead of holding all of them (the flow encoder: 182,528 x 644):
+     * {@link Perceiver.Options#keyBlockFloats()}.
      */
-    private final long keyBlockFloats = Long.getLong("perceiver.keyBlockFloats", 16L << 20);
+    private final long keyBlockFloats;
+    /** Key blocks attended so far (tests read it to see that the block path ran). */
+    final LongAdder keyBlocks = new LongAdder();
 
     /** The state_dict scope, e.g. {@code perceiver.encoder.self_attends.0}: the layer's name in a trace. */
     final String name;
@@ -82,6 +86,7 @@ final class PerceiverLayer {
             throw new CheckpointException(null, w.name("attention") + ": self-attention output width " + ch.out()
                     + " differs from its input width " + qDim + " (v_channels must be None or equal to d_latents)");
         this.name = w.scope();
+        this.keyBlockFloats = w.options().keyBlockFloats();
         this.isCrossAttention = isCrossAttention;
         this.numHeads = numHeads;
         this.qDim = qDim;
@@ -220,6 +225,7 @@ final class PerceiverLayer {
                 int k1 = Math.min(nk, k0 + block);
                 long inner = run.scratch().mark();
                 Matrix kvRows = projectKeysAndValues(run, src.rows(k0, k1));
+                keyBlocks.increment();
                 run.countFlops(2L * nq * (k1 - k0) * (qkChannels + vChannels));
                 long t0 = run.beginSpan();
                 run.backend().attention(q, kvRows.cols(0, qkChannels), kvRows.cols(qkChannels, qkChannels + vChannels),

@@ -35,14 +35,17 @@ final class Weights {
     /** Random weights that are only needed while the model loads (they are packed or folded into tables). */
     private final Staging staging;
     private final String prefix;
+    /** The model's algorithm choices, for the layers built from these weights. */
+    private final Perceiver.Options options;
 
-    Weights(Checkpoint checkpoint, Backend backend, Arena arena) {
+    Weights(Checkpoint checkpoint, Backend backend, Arena arena, Perceiver.Options options) {
         this(checkpoint, backend, arena, new LinkedHashSet<>(), new long[1], new ArrayList<>(),
-                checkpoint == null ? new Staging() : null, "");
+                checkpoint == null ? new Staging() : null, "", options);
     }
 
     private Weights(Checkpoint checkpoint, Backend backend, Arena arena, Set<String> used, long[] parameters,
-                    List<Runnable> deferred, Staging staging, String prefix) {
+                    List<Runnable> deferred, Staging staging, String prefix, Perceiver.Options options) {
+        this.options = options;
         this.checkpoint = checkpoint;
         this.backend = backend;
         this.arena = arena;
@@ -54,7 +57,7 @@ final class Weights {
     }
 
     Weights at(String scope) {
-        return new Weights(checkpoint, backend, arena, used, parameters, deferred, staging, name(scope) + ".");
+        return new Weights(checkpoint, backend, arena, used, parameters, deferred, staging, name(scope) + ".", options);
     }
 
     /**
@@ -103,6 +106,10 @@ final class Weights {
     /** This scope's own name, e.g. {@code perceiver.encoder.self_attends.0}. */
     String scope() {
         return prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
+    }
+
+    Perceiver.Options options() {
+        return options;
     }
 
     Backend backend() {

@@ -1,5 +1,6 @@
 package dev.perceiver.runtime;
 
+import dev.perceiver.ops.KernelChoice;
 import dev.perceiver.ops.Kernels;
 import dev.perceiver.runtime.gpu.DeviceMode;
 import dev.perceiver.runtime.gpu.GpuBackend;
@@ -17,22 +18,25 @@ public final class Backends {
 
     private Backends() {}
 
-    /** threads ≤ 0 means one per available processor. */
-    public static Backend create(String device, int threads) {
-        DeviceMode mode = DeviceMode.parse(device);
-        GpuDetection gpu = mode == DeviceMode.CPU ? null : GpuDevice.detect(GpuOptions.fromSystemProperties());
-        if (mode == DeviceMode.GPU && !gpu.available())
-            throw new GpuUnavailableException("no GPU can be used: " + gpu.reason());
+    /**
+     * threads ≤ 0 means one per available processor; kernels are the CPU kernels (all the work on the CPU, the
+     * non-product work beside a GPU); gpu says where to find CUDA and how to use it (unused for cpu).
+     */
+    public static Backend create(DeviceMode device, int threads, KernelChoice kernels, GpuOptions gpu) {
+        GpuDetection detection = device == DeviceMode.CPU ? null : GpuDevice.detect(gpu);
+        if (device == DeviceMode.GPU && !detection.available())
+            throw new GpuUnavailableException("no GPU can be used: " + detection.reason());
+        Kernels cpu = Kernels.select(kernels);
         ThreadPool pool = threads > 0 ? new ThreadPool(threads) : ThreadPool.ofAvailableProcessors();
-        if (gpu != null && gpu.available()) {
+        if (detection != null && detection.available()) {
             try {
-                return new GpuBackend(gpu.orElseThrow().open(), Kernels.best(), pool);
+                return new GpuBackend(detection.orElseThrow().open(), cpu, pool);
             } catch (RuntimeException e) {
                 pool.close();
                 throw e;
             }
         }
-        if (gpu != null) LOG.log(System.Logger.Level.INFO, "running on the CPU: " + gpu.reason());
-        return new CpuBackend(Kernels.best(), pool);
+        if (detection != null) LOG.log(System.Logger.Level.INFO, "running on the CPU: " + detection.reason());
+        return new CpuBackend(cpu, pool);
     }
 }

@@ -12,7 +12,6 @@ import dev.perceiver.ops.FmaPeak;
 import dev.perceiver.ops.GemmBench;
 import dev.perceiver.ops.Throughput;
 import dev.perceiver.runtime.Backend;
-import dev.perceiver.runtime.Backends;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -100,7 +99,7 @@ final class BenchCommand implements Command {
         }
         Path traceFile = args.has("trace") ? PathChecks.output("--trace", args.get("trace", null), false) : null;
         Perceiver.Options options = ModelArgs.options(args);
-        Backend backend = Backends.create(options.device(), options.threads());
+        Backend backend = options.openBackend();
         Map<String, Object> report = new LinkedHashMap<>();
         double peak = args.has("peak") ? measurePeak(backend, report, err) : 0;
         if (args.has("pollute")) report.put("pollute_s", round(pollute(args, backend, args.getInt("pollute", 1, 0), err)));

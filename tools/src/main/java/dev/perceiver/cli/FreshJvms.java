@@ -21,7 +21,7 @@ import java.util.Map;
 final class FreshJvms {
     /** The bench options a child gets as given here; --repeat itself and --json are the parent's. */
     private static final List<String> PASSED_ON = List.of("model", "runs", "warmup", "batch", "threads", "device",
-            "pollute", "testdata");
+            "kernels", "pollute", "testdata");
 
     private FreshJvms() {}
 

@@ -124,8 +124,10 @@ public final class Main {
         s.append("""
 
                 Common options: --model DIR (config.json + model.safetensors or pytorch_model.bin), --threads N
-                (default: all processors), --device cpu|gpu|auto, --quiet (warnings only), --verbose (also
-                which kernels and device run, and why not the GPU).
+                (default: all processors), --device cpu|gpu|auto, --kernels auto|vector|scalar (the CPU kernels;
+                default auto: the Vector API where it runs well), --cuda-lib-dir DIR (searched first for libcudart
+                and libcublas), --cuda-device N (default 0), --cuda-tf32 true|false (default false: exact FP32),
+                --quiet (warnings only), --verbose (also which kernels and device run, and why not the GPU).
                 Exit codes: 0 ok, 1 failure, 2 usage error, 3 bad model or checkpoint, 4 bad input (in a batch:
                 at least one input failed), 5 output cannot be written, 6 --device gpu but no usable GPU.
                 """);

@@ -4,6 +4,8 @@ import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.ops.KernelChoice;
+import dev.perceiver.runtime.gpu.GpuOptions;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -11,9 +13,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** The options every model command shares: --model, --threads, --device. */
+/** The options every model command shares: --model, --threads, --device, --kernels and the --cuda-* options. */
 final class ModelArgs {
-    static final Set<String> VALUED = Set.of("model", "threads", "device");
+    static final Set<String> VALUED = Set.of("model", "threads", "device", "kernels", "cuda-lib-dir", "cuda-device",
+            "cuda-tf32");
 
     private ModelArgs() {}
 
@@ -21,11 +24,20 @@ final class ModelArgs {
         String device = args.get("device", "auto");
         if (!Set.of("cpu", "gpu", "auto").contains(device))
             throw new UsageException("--device takes cpu, gpu or auto, got '" + device + "'");
+        String kernels = args.get("kernels", "auto");
+        if (!Set.of("auto", "vector", "scalar").contains(kernels))
+            throw new UsageException("--kernels takes auto, vector or scalar, got '" + kernels + "'");
+        String tf32 = args.get("cuda-tf32", "false");
+        if (!Set.of("true", "false").contains(tf32))
+            throw new UsageException("--cuda-tf32 takes true or false, got '" + tf32 + "'");
+        String libraryDir = args.get("cuda-lib-dir", null);
+        GpuOptions gpu = GpuOptions.defaults().withDevice(args.getInt("cuda-device", 0, 0))
+                .withTf32(tf32.equals("true")).withLibraryDir(libraryDir == null ? null : Path.of(libraryDir));
         int threads = args.getInt("threads", 0, 1), processors = Runtime.getRuntime().availableProcessors();
         if (threads > processors)
             args.warn("--threads " + threads + " is more than the " + processors + " processors; the extra threads "
                     + "only wait and switch (the default is one per processor)");
-        return new Perceiver.Options(threads, device);
+        return new Perceiver.Options(threads, device).withKernels(KernelChoice.parse(kernels)).withGpu(gpu);
     }
 
     /** The --model folder; missing or not a folder is a bad model (exit code 3), as in every command. */

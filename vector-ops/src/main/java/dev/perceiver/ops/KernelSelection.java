@@ -3,44 +3,45 @@ package dev.perceiver.ops;
 import java.lang.management.ManagementFactory;
 
 /**
- * Chooses the kernels once per JVM: the Vector API implementation when the incubator module is present and the JIT
- * can intrinsify it (then warmed up, see {@link WarmUp}), else the scalar twins with one warning that says why and how
- * to fix it.
- * {@code -Dperceiver.kernels=scalar|vector|auto} overrides the choice.
+ * Chooses the kernels for a {@link KernelChoice}: the Vector API implementation when the incubator module is present
+ * and the JIT can intrinsify it (then warmed up once per JVM, see {@link WarmUp}), else the scalar twins with one
+ * warning that says why and how to fix it. Each choice is resolved once per JVM.
  */
 final class KernelSelection {
     private static final System.Logger LOG = System.getLogger("dev.perceiver.ops");
-    private static volatile Kernels best;
+    private static volatile Kernels auto;
+    private static volatile Kernels forced;
     private static volatile Thread warmUp;
 
     private KernelSelection() {}
 
-    static Kernels best() {
-        Kernels k = best;
-        if (k == null) {
-            synchronized (KernelSelection.class) {
-                if (best == null) best = choose();
-                k = best;
-            }
-        }
-        return k;
-    }
-
-    private static Kernels choose() {
-        String wanted = System.getProperty("perceiver.kernels", "auto");
-        if (wanted.equals("scalar")) {
-            LOG.log(System.Logger.Level.INFO, "kernels: scalar (chosen with -Dperceiver.kernels=scalar)");
+    static Kernels select(KernelChoice choice) {
+        if (choice == KernelChoice.SCALAR) {
+            LOG.log(System.Logger.Level.INFO, "kernels: scalar (chosen with kernels=scalar)");
             return Kernels.scalar();
         }
-        String problem = vectorProblem(wanted.equals("vector"));
+        Kernels k = choice == KernelChoice.AUTO ? auto : forced;
+        if (k != null) return k;
+        synchronized (KernelSelection.class) {
+            if (choice == KernelChoice.AUTO) {
+                if (auto == null) auto = choose(false);
+                return auto;
+            }
+            if (forced == null) forced = choose(true);
+            return forced;
+        }
+    }
+
+    private static Kernels choose(boolean force) {
+        String problem = vectorProblem(force);
         if (problem != null) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar fallback, several times slower: " + problem);
             return Kernels.scalar();
         }
         try {
             Kernels v = (Kernels) Class.forName("dev.perceiver.ops.VectorKernels").getField("INSTANCE").get(null);
-            if (interpreterOnly() == null) warmUpInBackground(v);
-            LOG.log(System.Logger.Level.INFO, "kernels: " + v.name());
+            if (warmUp == null && interpreterOnly() == null) warmUpInBackground(v);
+            LOG.log(System.Logger.Level.INFO, "kernels: " + v.name() + (force ? " (chosen with kernels=vector)" : ""));
             return v;
         } catch (ReflectiveOperationException | LinkageError e) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar fallback, the Vector API kernels failed to load: " + e);
@@ -57,7 +58,7 @@ final class KernelSelection {
         String vm = System.getProperty("java.vm.name", "");
         if (!vm.contains("HotSpot") && !vm.contains("OpenJDK"))
             return "the JVM '" + vm + "' may not intrinsify the Vector API (HotSpot/OpenJDK does); "
-                    + "use -Dperceiver.kernels=vector to force it";
+                    + "choose kernels=vector (--kernels vector) to force it";
         return interpreterOnly();
     }
 
@@ -77,9 +78,8 @@ final class KernelSelection {
         t.start();
     }
 
-    /** Returns once the kernels' warm-up, if one runs, is over. */
+    /** Returns once the vector kernels' warm-up, if one was started by a selection, is over. */
     static void awaitWarmUp() {
-        best();
         Thread t = warmUp;
         if (t == null) return;
         try {

@@ -28,6 +28,12 @@ public interface Kernels {
     /** y = (x - mean) / sqrt(var + eps) · gamma + beta per row (biased variance); y may be x. */
     void layerNorm(Parallel p, Matrix x, Matrix gamma, Matrix beta, float eps, Matrix y);
 
+    /**
+     * Each row's mean and 1/sqrt(var + eps) (biased variance) into mean[r] and rstd[r], exactly as {@link #layerNorm}
+     * computes them: for callers that fold the normalisation into something else.
+     */
+    void layerNormStats(Parallel p, Matrix x, float eps, float[] mean, float[] rstd);
+
     /** Softmax of each row in place, after adding maskBias (1 x cols, or null) to every row. */
     void softmaxRows(Parallel p, Matrix x, Matrix maskBias);
 
@@ -144,12 +150,17 @@ public interface Kernels {
      * call starts warming the vector kernels up in the background (about 1-2 s of one core, once per JVM).
      */
     static Kernels best() {
-        return KernelSelection.best();
+        return select(KernelChoice.AUTO);
+    }
+
+    /** The kernels for choice: {@link #best()} for AUTO, {@link #scalar()} for SCALAR, the vector ones for VECTOR. */
+    static Kernels select(KernelChoice choice) {
+        return KernelSelection.select(choice);
     }
 
     /**
-     * Waits until {@link #best()}'s kernels are compiled by the JIT (or its warm-up gave up), so that the first pass
-     * runs at full speed: a model's load ends with this.
+     * Waits until the vector kernels a selection returned are compiled by the JIT (or their warm-up gave up), so that
+     * the first pass runs at full speed: a model's load ends with this. Returns at once if none were selected.
      */
     static void awaitWarmUp() {
         KernelSelection.awaitWarmUp();

@@ -70,19 +70,40 @@ public class ScalarKernels implements Kernels {
         int n = x.cols();
         p.forRange(x.rows(), 1, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                double sum = 0;
-                for (int c = 0; c < n; c++) sum += x.get(r, c);
-                float mean = (float) (sum / n);
-                double sq = 0;
-                for (int c = 0; c < n; c++) {
-                    double d = x.get(r, c) - mean;
-                    sq += d * d;
-                }
-                float rstd = (float) (1.0 / Math.sqrt(sq / n + eps));
+                float mean = rowMean(x, r), rstd = rowRstd(x, r, mean, eps);
                 for (int c = 0; c < n; c++)
                     y.set(r, c, (x.get(r, c) - mean) * rstd * gamma.get(0, c) + beta.get(0, c));
             }
         });
+    }
+
+    @Override
+    public void layerNormStats(Parallel p, Matrix x, float eps, float[] mean, float[] rstd) {
+        p.forRange(x.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                mean[r] = rowMean(x, r);
+                rstd[r] = rowRstd(x, r, mean[r], eps);
+            }
+        });
+    }
+
+    /** Row r's mean, summed in double. */
+    private static float rowMean(Matrix x, int r) {
+        int n = x.cols();
+        double sum = 0;
+        for (int c = 0; c < n; c++) sum += x.get(r, c);
+        return (float) (sum / n);
+    }
+
+    /** 1/sqrt(biased variance + eps) of row r, the squares of (x - mean) rounded to float first summed in double. */
+    private static float rowRstd(Matrix x, int r, float mean, float eps) {
+        int n = x.cols();
+        double sq = 0;
+        for (int c = 0; c < n; c++) {
+            double d = x.get(r, c) - mean;
+            sq += d * d;
+        }
+        return (float) (1.0 / Math.sqrt(sq / n + eps));
     }
 
     @Override

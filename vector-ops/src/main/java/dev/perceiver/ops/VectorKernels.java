@@ -60,18 +60,42 @@ public final class VectorKernels extends ScalarKernels {
         });
     }
 
+    @Override
+    public void layerNormStats(Parallel p, Matrix x, float eps, float[] mean, float[] rstd) {
+        p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
+            Rows rows = Rows.get(x.cols());
+            for (int r = r0; r < r1; r++) {
+                float[] row = rows.load(0, x, r, 0f);
+                mean[r] = meanPadded(row, x.cols());
+                rstd[r] = rstd(row, x.cols(), mean[r], eps);
+            }
+        });
+    }
+
     /**
      * As the scalar twin: mean and variance summed in double, then ((x - mean)·rstd)·gamma + beta in float. The row's
      * padding is 0 for the sum and the mean for the squares, so neither adds anything.
      */
     private static void layerNormRow(float[] x, int n, float[] gamma, float[] beta, float eps) {
         int padded = F.loopBound(x.length);
-        float mean = (float) (rowSum(x, padded) / n);
-        Arrays.fill(x, n, padded, mean);
-        float rstd = (float) (1.0 / Math.sqrt(rowSquares(x, padded, mean) / n + eps));
+        float mean = meanPadded(x, n);
+        float rstd = rstd(x, n, mean, eps);
         for (int c = 0; c < padded; c += F.length())
             FloatVector.fromArray(F, x, c).sub(mean).mul(rstd).mul(FloatVector.fromArray(F, gamma, c))
                     .add(FloatVector.fromArray(F, beta, c)).intoArray(x, c);
+    }
+
+    /** The mean of x[0, n) (its padding 0), then the padding set to it so that {@link #rstd} adds nothing for it. */
+    private static float meanPadded(float[] x, int n) {
+        int padded = F.loopBound(x.length);
+        float mean = (float) (rowSum(x, padded) / n);
+        Arrays.fill(x, n, padded, mean);
+        return mean;
+    }
+
+    /** 1/sqrt(biased variance + eps) of x[0, n), its padding equal to mean. */
+    private static float rstd(float[] x, int n, float mean, float eps) {
+        return (float) (1.0 / Math.sqrt(rowSquares(x, F.loopBound(x.length), mean) / n + eps));
     }
 
     private static double rowSum(float[] x, int n) {

@@ -34,8 +34,10 @@ import java.nio.ByteOrder;
  */
 final class VectorMath {
     /**
-     * The float species of every vector kernel: the preferred one, or {@code -Dperceiver.vectorBits=128|256|512} to
-     * compare sizes on one machine (a size above the hardware's runs, correctly, in slow Java emulation).
+     * The float species of every vector kernel: the preferred one. C2 compiles the kernels for one vector size only
+     * because this is a static final, fixed when the class loads, so no options object can reach it; the JVM-start
+     * switch {@code -Dperceiver.vectorBits=128|256|512} is for comparing sizes on one machine in tests and benchmarks
+     * (a size above the hardware's runs, correctly, in slow Java emulation), not an engine option.
      */
     static final VectorSpecies<Float> F = species();
     /** Doubles in a vector of the same size as F: half as many lanes. */

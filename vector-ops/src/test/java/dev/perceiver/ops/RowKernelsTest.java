@@ -32,6 +32,25 @@ class RowKernelsTest {
         }
     }
 
+    /** The statistics are the ones layerNorm normalises with, bit for bit: with gamma 1, beta 0 it gives (x - mean)·rstd. */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void layerNormStatsAreLayerNormsOwn(int rows, int cols) {
+        for (Kernels k : new Kernels[] {SCALAR, VECTOR})
+            try (TestMatrices t = new TestMatrices(rows * 100L + cols)) {
+                Matrix x = t.strided(rows, cols), ones = t.zeros(1, cols), y = t.zeros(rows, cols);
+                for (int c = 0; c < cols; c++) x.set(0, c, x.get(0, c) * 100 + 30);
+                ones.fill(1f);
+                float[] mean = new float[rows], rstd = new float[rows];
+                k.layerNormStats(Parallel.SERIAL, x, 1e-5f, mean, rstd);
+                k.layerNorm(Parallel.SERIAL, x, ones, t.zeros(1, cols), 1e-5f, y);
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                        assertThat(y.get(r, c)).as("%s (%d, %d)", k.name(), r, c)
+                                .isEqualTo((x.get(r, c) - mean[r]) * rstd[r] + 0f);
+            }
+    }
+
     @ParameterizedTest
     @MethodSource("shapes")
     void softmaxWithinTwoUlps(int rows, int cols) {

@@ -113,8 +113,8 @@ final class CudaLibraries {
             if (problem != null) return problem;
             String what = cudartFound == null ? "libcudart not found" : "libcublas not found (only " + cudartFound + ")";
             List<String> tried = cudartFound == null ? cudartMissing : cublasMissing;
-            return what + "; tried " + (tried.isEmpty() ? "nothing" : String.join(", ", tried)) + "; set -D"
-                    + GpuOptions.LIBRARY_DIR_PROPERTY + " or CUDA_HOME to the folder with the CUDA libraries";
+            return what + "; tried " + (tried.isEmpty() ? "nothing" : String.join(", ", tried))
+                    + "; give the folder with the CUDA libraries in the GPU options (--cuda-lib-dir) or CUDA_HOME";
         }
     }
 

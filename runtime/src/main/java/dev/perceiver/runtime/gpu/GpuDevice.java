@@ -13,7 +13,7 @@ import java.util.Arrays;
  * created and a small SGEMM checked against the CPU. {@link #open()} a {@link GpuContext} on it to compute.
  *
  * <p>{@link #detect} never throws: every failure becomes the {@link GpuDetection#reason()} of an unavailable result,
- * so callers can fall back to the CPU and log why. {@link #select} adds {@code -Dperceiver.device}.
+ * so callers can fall back to the CPU and log why. {@link #select} adds the {@code device} option.
  */
 public final class GpuDevice {
     /** cudaDeviceProp is about 1 KiB in CUDA 11 to 13; the runtime writes all of it, we read only the name. */
@@ -29,12 +29,6 @@ public final class GpuDevice {
         this.description = description;
     }
 
-    /** {@link #select(DeviceMode, GpuOptions)} with -Dperceiver.device and the -Dperceiver.cuda.* options. */
-    public static GpuDetection select() {
-        DeviceMode mode = DeviceMode.fromSystemProperty();
-        return mode == DeviceMode.CPU ? cpuChosen() : select(mode, GpuOptions.fromSystemProperties());
-    }
-
     /**
      * CPU: no detection at all, unavailable. AUTO: {@link #detect(GpuOptions)}. GPU: the same, but an unusable GPU
      * throws a GpuUnavailableException whose message is meant to be printed to the user as is.
@@ -43,24 +37,13 @@ public final class GpuDevice {
         if (mode == DeviceMode.CPU) return cpuChosen();
         GpuDetection detection = detect(options);
         if (mode == DeviceMode.GPU && !detection.available())
-            throw new GpuUnavailableException("-D" + DeviceMode.PROPERTY + "=gpu, but no GPU can be used: "
-                    + detection.reason() + ". Use -D" + DeviceMode.PROPERTY + "=auto to fall back to the CPU.");
+            throw new GpuUnavailableException("device gpu, but no GPU can be used: " + detection.reason()
+                    + ". Use device auto to fall back to the CPU.");
         return detection;
     }
 
     private static GpuDetection cpuChosen() {
-        return GpuDetection.unavailable("the CPU was chosen with -D" + DeviceMode.PROPERTY + "=cpu");
-    }
-
-    /** Detection with the -Dperceiver.cuda.* options; never throws. */
-    public static GpuDetection detect() {
-        GpuOptions options;
-        try {
-            options = GpuOptions.fromSystemProperties();
-        } catch (IllegalArgumentException e) {
-            return GpuDetection.unavailable(e.getMessage());
-        }
-        return detect(options);
+        return GpuDetection.unavailable("the CPU was chosen with device cpu");
     }
 
     /** Finds, binds and probes the GPU; never throws. */
@@ -83,8 +66,8 @@ public final class GpuDevice {
         if (count == 0) throw new GpuUnavailableException("no CUDA device: cudaGetDeviceCount found none");
         int ordinal = options.device();
         if (ordinal >= count)
-            throw new GpuUnavailableException("CUDA device " + ordinal + " was asked for with -D"
-                    + GpuOptions.DEVICE_PROPERTY + ", but cudaGetDeviceCount found " + count);
+            throw new GpuUnavailableException("CUDA device " + ordinal + " was asked for in the GPU options, but "
+                    + "cudaGetDeviceCount found " + count);
         api.setDevice.call(ordinal);
         GpuDevice device = new GpuDevice(api, options, describe(api, ordinal, count));
         try (GpuContext context = device.open()) {

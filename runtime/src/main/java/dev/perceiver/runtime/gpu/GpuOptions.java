@@ -14,12 +14,8 @@ import java.nio.file.Path;
  *                     CPU by about 1e-3 relative instead of 1e-6, so it is off unless asked for
  */
 public record GpuOptions(Path libraryDir, boolean searchSystem, int device, boolean allowTf32) {
-    public static final String LIBRARY_DIR_PROPERTY = "perceiver.cuda.lib.dir";
-    public static final String DEVICE_PROPERTY = "perceiver.cuda.device";
-    public static final String TF32_PROPERTY = "perceiver.cuda.tf32";
-
     public GpuOptions {
-        if (device < 0) throw new IllegalArgumentException("CUDA device ordinal must be >= 0, got " + device);
+        if (device < 0) throw new IllegalArgumentException("CUDA device must be >= 0, not " + device);
     }
 
     /** Searches the system, uses device 0, exact FP32. */
@@ -32,20 +28,9 @@ public record GpuOptions(Path libraryDir, boolean searchSystem, int device, bool
         return new GpuOptions(libraryDir, false, 0, false);
     }
 
-    /** The defaults overridden by -Dperceiver.cuda.lib.dir, -Dperceiver.cuda.device and -Dperceiver.cuda.tf32. */
-    public static GpuOptions fromSystemProperties() {
-        String dir = System.getProperty(LIBRARY_DIR_PROPERTY);
-        String device = System.getProperty(DEVICE_PROPERTY, "0").trim();
-        String tf32 = System.getProperty(TF32_PROPERTY, "false").trim();
-        int ordinal;
-        try {
-            ordinal = Integer.parseInt(device);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + DEVICE_PROPERTY + " must be a device number, not '" + device + "'");
-        }
-        if (!tf32.equals("true") && !tf32.equals("false"))
-            throw new IllegalArgumentException("-D" + TF32_PROPERTY + " must be true or false, not '" + tf32 + "'");
-        return new GpuOptions(dir == null || dir.isBlank() ? null : Path.of(dir), true, ordinal, tf32.equals("true"));
+    /** These options with libraryDir searched first (null for none), the system still searched after it. */
+    public GpuOptions withLibraryDir(Path dir) {
+        return new GpuOptions(dir, searchSystem, device, allowTf32);
     }
 
     public GpuOptions withDevice(int ordinal) {

@@ -2,8 +2,8 @@
  * An optional GPU path for the engine's matrix products: the CUDA runtime and cuBLAS bound with the FFM API (no
  * JNI, no dependency), chosen at run time and never required.
  *
- * <p>{@link dev.perceiver.runtime.gpu.GpuDevice#select()} reads {@code -Dperceiver.device=cpu|gpu|auto} (default
- * auto) and returns a {@link dev.perceiver.runtime.gpu.GpuDetection}: a probed device, or one sentence saying which
+ * <p>{@link dev.perceiver.runtime.gpu.GpuDevice#select} takes a {@link dev.perceiver.runtime.gpu.DeviceMode} (cpu, gpu
+ * or auto) and {@link dev.perceiver.runtime.gpu.GpuOptions} and returns a {@link dev.perceiver.runtime.gpu.GpuDetection}: a probed device, or one sentence saying which
  * library, symbol or status stood in the way, for the caller to log before running on the CPU. Only
  * {@code gpu} turns an unusable GPU into an error. A {@link dev.perceiver.runtime.gpu.GpuContext} opened on the
  * device holds the cuBLAS handle and the {@link dev.perceiver.runtime.gpu.DeviceBuffer}s, and runs Linear products

@@ -79,7 +79,7 @@ class FakeCudaBindingTest {
         FakeCuda.reset();
 
         assertThat(GpuDevice.detect(GpuOptions.onlyIn(FakeCuda.dir()).withDevice(1)).reason())
-                .isEqualTo("CUDA device 1 was asked for with -Dperceiver.cuda.device, but cudaGetDeviceCount found 1");
+                .isEqualTo("CUDA device 1 was asked for in the GPU options, but cudaGetDeviceCount found 1");
 
         FakeCuda.setCublas("fake_create_status", 1);
         assertThat(detectFake().reason()).isEqualTo("cublasCreate_v2 failed: CUBLAS_STATUS_NOT_INITIALIZED (1)");

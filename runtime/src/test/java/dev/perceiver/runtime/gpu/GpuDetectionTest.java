@@ -19,7 +19,7 @@ class GpuDetectionTest {
     @Test
     void detectionOnThisMachineNeverThrowsAndIsQuick() {
         long start = System.nanoTime();
-        GpuDetection detection = GpuDevice.detect();
+        GpuDetection detection = GpuDevice.detect(GpuOptions.defaults());
         long millis = (System.nanoTime() - start) / 1_000_000;
 
         assumeFalse(detection.available(), () -> "this machine has a GPU: " + detection);
@@ -35,8 +35,8 @@ class GpuDetectionTest {
         assertThat(detection.available()).isFalse();
         assertThat(detection.reason()).isEqualTo("libcudart not found; tried " + empty.resolve("libcudart.so.13") + ", "
                 + empty.resolve("libcudart.so.12") + ", " + empty.resolve("libcudart.so.11") + ", "
-                + empty.resolve("libcudart.so") + "; set -Dperceiver.cuda.lib.dir or CUDA_HOME to the folder with the "
-                + "CUDA libraries");
+                + empty.resolve("libcudart.so") + "; give the folder with the CUDA libraries in the GPU options "
+                + "(--cuda-lib-dir) or CUDA_HOME");
         assertThat(detection).hasToString("no GPU: " + detection.reason());
     }
 
@@ -53,8 +53,8 @@ class GpuDetectionTest {
     void forcedGpuWithoutOneIsAClearError(@TempDir Path empty) {
         assertThatThrownBy(() -> GpuDevice.select(DeviceMode.GPU, GpuOptions.onlyIn(empty)))
                 .isInstanceOf(GpuUnavailableException.class)
-                .hasMessageStartingWith("-Dperceiver.device=gpu, but no GPU can be used: libcudart not found")
-                .hasMessageEndingWith("Use -Dperceiver.device=auto to fall back to the CPU.");
+                .hasMessageStartingWith("device gpu, but no GPU can be used: libcudart not found")
+                .hasMessageEndingWith("Use device auto to fall back to the CPU.");
     }
 
     @Test
@@ -64,7 +64,7 @@ class GpuDetectionTest {
         Files.writeString(dir.resolve("libcudart.so.12"), "would fail to load if anything looked");
         Files.writeString(dir.resolve("libcublas.so.12"), "");
         assertThat(GpuDevice.select(DeviceMode.CPU, GpuOptions.onlyIn(dir)).reason())
-                .isEqualTo("the CPU was chosen with -Dperceiver.device=cpu");
+                .isEqualTo("the CPU was chosen with device cpu");
     }
 
     @Test
@@ -80,7 +80,7 @@ class GpuDetectionTest {
         assertThat(DeviceMode.parse(" GPU ")).isEqualTo(DeviceMode.GPU);
         assertThat(DeviceMode.parse("auto")).isEqualTo(DeviceMode.AUTO);
         assertThatThrownBy(() -> DeviceMode.parse("cuda"))
-                .hasMessage("-Dperceiver.device must be cpu, gpu or auto, not 'cuda'");
+                .hasMessage("device must be cpu, gpu or auto, not 'cuda'");
     }
 
     @Test
@@ -96,23 +96,16 @@ class GpuDetectionTest {
     }
 
     @Test
-    void badOptionPropertiesBecomeReasonsNotExceptions() {
-        String old = System.getProperty(GpuOptions.DEVICE_PROPERTY);
-        System.setProperty(GpuOptions.DEVICE_PROPERTY, "first");
-        try {
-            assertThat(GpuDevice.detect().reason())
-                    .isEqualTo("-Dperceiver.cuda.device must be a device number, not 'first'");
-        } finally {
-            if (old == null) System.clearProperty(GpuOptions.DEVICE_PROPERTY);
-            else System.setProperty(GpuOptions.DEVICE_PROPERTY, old);
-        }
+    void aNegativeDeviceIsRefusedNamingTheOption() {
+        assertThatThrownBy(() -> GpuOptions.defaults().withDevice(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("CUDA device must be >= 0, not -1");
     }
 
     @Test
-    void optionsFromSystemPropertiesDefaultToExactFp32OnDeviceZero() {
-        GpuOptions options = GpuOptions.fromSystemProperties();
-        assertThat(options.searchSystem()).isTrue();
-        assertThat(options.allowTf32()).isFalse();
-        assertThat(options.device()).isZero();
+    void defaultsAreExactFp32OnDeviceZeroAndEachOptionChangesOnlyItself() {
+        GpuOptions options = GpuOptions.defaults();
+        assertThat(options).isEqualTo(new GpuOptions(null, true, 0, false));
+        assertThat(options.withLibraryDir(Path.of("/libs"))).isEqualTo(new GpuOptions(Path.of("/libs"), true, 0, false));
+        assertThat(options.withDevice(2).withTf32(true)).isEqualTo(new GpuOptions(null, true, 2, true));
     }
 }

@@ -10,7 +10,7 @@ import static dev.perceiver.runtime.gpu.ProductChecks.Finish;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Real-GPU tests: they run only where {@link GpuDevice#detect()} (system search and the -Dperceiver.cuda.* options)
+ * Real-GPU tests: they run only where {@link GpuDevice#detect} with the default options (system search)
  * finds a working CUDA device, and are skipped with its reason elsewhere, as on CI. They compare the cuBLAS products
  * with the Java reference and the CPU kernels at 1e-4 relative, which exact FP32 (no TF32) must meet.
  */
@@ -21,7 +21,7 @@ class RealGpuTest {
 
     @BeforeAll
     static void openGpu() {
-        GpuDetection detection = GpuDevice.detect();
+        GpuDetection detection = GpuDevice.detect(GpuOptions.defaults());
         assumeTrue(detection.available(), () -> "no GPU to test on: " + detection.reason());
         gpu = detection.orElseThrow().open();
     }
