@@ -1,15 +1,16 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.cli.Args;
+import dev.perceiver.cli.UsageException;
 import dev.perceiver.loader.CheckpointException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
@@ -19,10 +20,12 @@ import static org.apache.spark.sql.functions.regexp_replace;
 /**
  * The perceiver-spark jobs: classify (a folder of images), classify-text and fill-mask (a text file, one input per
  * line). Each writes JSON Lines part files under --out, one object per input. ./perceiver-spark runs this class in a
- * local Spark; spark-submit runs the same class on a cluster.
+ * local Spark; spark-submit runs the same class on a cluster. Command lines are parsed as the perceiver command's are
+ * ({@link Args}).
  */
 public final class PerceiverSpark {
     static final int OK = 0, FAILED = 1, USAGE = 2, BAD_MODEL = 3;
+    private static final List<String> COMMANDS = List.of("classify", "classify-text", "fill-mask");
     private static final Set<String> VALUED = Set.of("master", "model", "out", "top-k", "batch", "partitions", "device");
     static final String HELP = """
             Usage: perceiver-spark COMMAND [--master URL] --model DIR --out OUT_DIR [options] INPUT
@@ -62,30 +65,28 @@ public final class PerceiverSpark {
         }
         String command = argv[0];
         try {
-            Map<String, String> options = new LinkedHashMap<>();
-            List<String> inputs = new ArrayList<>();
-            parse(argv, options, inputs);
-            if (!Set.of("classify", "classify-text", "fill-mask").contains(command))
-                throw new UsageException("unknown command '" + command + "'; commands: classify, classify-text, fill-mask");
-            if (inputs.size() != 1) throw new UsageException("give one INPUT, got " + inputs.size());
-            for (String required : List.of("model", "out"))
-                if (!options.containsKey(required)) throw new UsageException("--" + required + " is required");
-            int topK = positive(options, "top-k", 5), batch = positive(options, "batch", 8);
-            int partitions = options.containsKey("partitions") ? positive(options, "partitions", 1) : 0;
+            if (!COMMANDS.contains(command))
+                throw new UsageException("unknown command '" + command + "'; commands: " + String.join(", ", COMMANDS));
+            Args args = Args.parse(Arrays.asList(argv).subList(1, argv.length), Set.of(), VALUED,
+                    InputStream.nullInputStream(), err);
+            if (args.positional().size() != 1) throw new UsageException("give one INPUT, got " + args.positional().size());
+            String model = args.require("model"), outDir = args.require("out");
+            int topK = args.getInt("top-k", 5, 1), batch = args.getInt("batch", 8, 1);
+            int partitions = args.getInt("partitions", 0, 1);
+            String device = args.get("device", "cpu");
             long start = System.nanoTime();
-            SparkSession spark = session(options.get("master"), command);
+            SparkSession spark = session(args.get("master", null), command);
             // Throughput is counted from here: Spark's start-up is paid once per application, not per input.
             long up = System.nanoTime();
-            String model = shipModel(spark, options.get("model"));
-            Dataset<Row> result = job(spark, command, inputs.getFirst(), partitions,
-                    transformation(command, model).topK(topK).batchSize(batch).device(options.getOrDefault("device", "cpu")));
-            result.write().json(options.get("out"));
-            Row counts = spark.read().schema(result.schema()).json(options.get("out"))
+            Dataset<Row> result = job(spark, command, args.positional().getFirst(), partitions,
+                    transformation(command, shipModel(spark, model)).topK(topK).batchSize(batch).device(device));
+            result.write().json(outDir);
+            Row counts = spark.read().schema(result.schema()).json(outDir)
                     .selectExpr("count(*)", "count(error)").first();
             double seconds = (System.nanoTime() - up) / 1e9;
             err.printf("perceiver-spark %s: %d inputs, %d errors, %.1f s after %.1f s of Spark start-up (%.1f inputs/s) -> %s%n",
                     command, counts.getLong(0), counts.getLong(1), seconds, (up - start) / 1e9,
-                    counts.getLong(0) / seconds, options.get("out"));
+                    counts.getLong(0) / seconds, outDir);
             return OK;
         } catch (UsageException e) {
             err.println("perceiver-spark " + command + ": " + e.getMessage() + " (see 'perceiver-spark --help')");
@@ -96,28 +97,6 @@ public final class PerceiverSpark {
             String msg = String.valueOf(cause.getMessage());
             err.println("perceiver-spark " + command + ": " + msg.lines().findFirst().orElse(msg));
             return model ? BAD_MODEL : FAILED;
-        }
-    }
-
-    private static void parse(String[] argv, Map<String, String> options, List<String> inputs) {
-        for (int i = 1; i < argv.length; i++) {
-            String a = argv[i];
-            if (!a.startsWith("--")) {
-                inputs.add(a);
-                continue;
-            }
-            String name = a.substring(2), value = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            }
-            if (!VALUED.contains(name)) throw new UsageException("unknown option --" + name);
-            if (value == null) {
-                if (i + 1 >= argv.length) throw new UsageException("--" + name + " needs a value");
-                value = argv[++i];
-            }
-            options.put(name, value);
         }
     }
 
@@ -136,7 +115,7 @@ public final class PerceiverSpark {
         return trimmed.substring(trimmed.lastIndexOf('/') + 1);
     }
 
-    private static PerceiverTransform<?> transformation(String command, String model) {
+    private static TopKTransform<?, ?, ?> transformation(String command, String model) {
         return switch (command) {
             case "classify" -> new ImageClassifier(model).inputCol("path").contentCol("content");
             case "classify-text" -> new TextClassifier(model).inputCol("text");
@@ -145,7 +124,7 @@ public final class PerceiverSpark {
     }
 
     private static Dataset<Row> job(SparkSession spark, String command, String input, int partitions,
-                                    PerceiverTransform<?> t) {
+                                    TopKTransform<?, ?, ?> t) {
         Dataset<Row> in = command.equals("classify")
                 ? spark.read().format("binaryFile").load(input)
                         .filter(lower(col("path")).rlike("\\.(png|jpe?g|bmp|gif)$"))
@@ -159,27 +138,9 @@ public final class PerceiverSpark {
                 regexp_replace(col(PerceiverTransform.ERROR), scheme, "").as(PerceiverTransform.ERROR));
     }
 
-    private static int positive(Map<String, String> options, String name, int fallback) {
-        String v = options.get(name);
-        if (v == null) return fallback;
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 1) return n;
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new UsageException("--" + name + " must be a positive integer, got '" + v + "'");
-    }
-
     private static Throwable rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) t = t.getCause();
         return t;
-    }
-
-    static final class UsageException extends IllegalArgumentException {
-        UsageException(String message) {
-            super(message);
-        }
     }
 }

@@ -123,8 +123,11 @@ class PerceiverSparkTest {
     void badUsageNamesTheProblem() {
         Result r = run("classify", "--model", "m", "--out", "o", "--top-k", "0", "in");
         assertThat(r.code()).isEqualTo(PerceiverSpark.USAGE);
-        assertThat(r.err()).isEqualTo("perceiver-spark classify: --top-k must be a positive integer, got '0' "
+        assertThat(r.err()).isEqualTo("perceiver-spark classify: --top-k must be at least 1, got 0 "
                 + "(see 'perceiver-spark --help')\n");
+        // The perceiver command's parser: its wording, and the options this command takes.
+        assertThat(run("classify", "--overlap", "3", "in").err()).startsWith("perceiver-spark classify: unknown option "
+                + "--overlap (this command takes --batch, --device, --master, --model, --out, --partitions, --top-k)");
         assertThat(run("--help").out()).contains("Usage: perceiver-spark COMMAND");
     }
 }

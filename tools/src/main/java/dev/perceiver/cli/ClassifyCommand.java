@@ -128,7 +128,7 @@ final class ClassifyCommand implements Command {
         }
     }
 
-    private static Tensor stack(List<Tensor> images, Arena arena) {
+    static Tensor stack(List<Tensor> images, Arena arena) {
         Tensor first = images.getFirst();
         Tensor pixels = Tensor.zeros(arena, images.size(), first.dim(0), first.dim(1), first.dim(2));
         for (int i = 0; i < images.size(); i++) pixels.select(0, i).copyFrom(images.get(i));
@@ -136,7 +136,7 @@ final class ClassifyCommand implements Command {
     }
 
     /** One image's pixel values; an image the processor cannot take is bad input, named by its file. */
-    private static Tensor prepare(ImageProcessor processor, Path file, Arena arena) throws IOException {
+    static Tensor prepare(ImageProcessor processor, Path file, Arena arena) throws IOException {
         RgbImage image = ImageInputs.read(file);
         try {
             return processor.preprocess(image, arena);
