@@ -90,6 +90,17 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
                 contentAt < 0 || row.isNullAt(contentAt) ? null : row.getAs(contentAt));
     }
 
+    /** A path (string) or the image's bytes (binary). */
+    @Override
+    Image udfInput(Object argument) {
+        return switch (argument) {
+            case null -> new Image(null, null);
+            case String path -> new Image(path, null);
+            case byte[] bytes -> new Image(null, bytes);
+            default -> throw wrongType("a string (a path) or binary (image bytes)", argument);
+        };
+    }
+
     /** The image's pixel values as perceiver classify prepares them. */
     @Override
     Tensor encode(Perceiver model, Object prepared, Image image, Arena arena) throws IOException {

@@ -29,6 +29,12 @@ abstract sealed class TextTransform<S extends TextTransform<S>> extends TopKTran
         return row.isNullAt(at) ? null : row.getString(at);
     }
 
+    @Override
+    String udfInput(Object argument) {
+        if (argument == null || argument instanceof String) return (String) argument;
+        throw wrongType("a string (the text)", argument);
+    }
+
     /** Refuses a text the task cannot run (an IllegalArgumentException); none by default. */
     void check(int[] tokens) {
     }
