@@ -1,6 +1,7 @@
 package dev.perceiver.cli;
 
 import dev.perceiver.io.ImageProcessor;
+import dev.perceiver.io.RgbImage;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
@@ -14,7 +15,7 @@ import java.util.List;
 import java.util.function.IntFunction;
 
 /**
- * The command-line tool's input preparation, forward passes, top-k and error wording, for the Spark
+ * The command-line tool's input preparation, forward passes, top-k, flow tiling and error wording, for the Spark
  * jobs: one implementation serves both, so a Spark row and the perceiver command agree by construction. (They would
  * belong in the library; until they move there, this class reaches them from inside their package.)
  */
@@ -34,6 +35,11 @@ public final class SparkBridge {
     /** Prepared images as one batch, [images, 3, height, width]. */
     public static Tensor stackImages(List<Tensor> images, Arena arena) {
         return ClassifyCommand.stack(images, arena);
+    }
+
+    /** Decodes an image; a file that is not a readable image is an InvalidInputException naming it. */
+    public static RgbImage readImage(Path file) throws IOException {
+        return ImageInputs.read(file);
     }
 
     /** An I/O failure as the perceiver command words it: the file and the reason. */
@@ -65,5 +71,20 @@ public final class SparkBridge {
     /** The logits of [CLS] tokens [SEP] for each text, padded to length with an attention mask. */
     public static Tensor textLogits(Perceiver model, List<int[]> texts, int length, Arena arena) {
         return TextInputs.forward(model, texts, length, arena);
+    }
+
+    /** perceiver flow's --overlap for this model: requested, or for -1 its default; too large is a UsageException. */
+    public static int flowOverlap(Perceiver model, int requested) {
+        return FlowCommand.overlap(model, requested);
+    }
+
+    /**
+     * The flow in pixels [H, W, 2] that perceiver flow writes for these frames; frames of different sizes or smaller
+     * than the model's tiles are an InvalidInputException naming them.
+     */
+    public static Tensor flow(Perceiver model, String name0, RgbImage frame0, String name1, RgbImage frame1, int overlap,
+                              int batch, Arena arena) {
+        FlowCommand.sameSize(name0, frame0, name1, frame1);
+        return FlowCommand.flow(model, frame0, frame1, FlowCommand.tiles(model, frame0, overlap), batch, arena, () -> {});
     }
 }

@@ -41,10 +41,10 @@ import java.util.stream.IntStream;
  * ({@link ModelCache}) and its tasks share it. Rows go through the model {@code batchSize} at a time.
  *
  * @param <S> the concrete transformation, for chained setters
- * @param <I> what the task reads of one row (a text, an image)
+ * @param <I> what the task reads of one row (a text, an image, a pair of frames)
  */
 public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, I>, I> implements Serializable
-        permits TopKTransform {
+        permits TopKTransform, FlowEstimator {
     private static final long serialVersionUID = 1L;
     /** The column that holds a bad row's one-line reason; null in a good row. */
     public static final String ERROR = "error";
