@@ -1,10 +1,9 @@
 package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.ImageProcessor;
-import dev.perceiver.io.RgbImage;
 import dev.perceiver.model.Head;
+import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.runtime.Tensor;
@@ -15,10 +14,8 @@ import org.apache.spark.sql.types.StructType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -30,12 +27,20 @@ import java.util.Set;
  * bytes such as Spark's {@code binaryFile} source gives for any file system (HDFS, S3, ...); the path column then
  * only names the image in errors, and the bytes column is not copied to the output.
  */
-public final class ImageClassifier extends PerceiverTransform<ImageClassifier> {
+public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageClassifier.Image, Tensor> {
     private static final long serialVersionUID = 1L;
     static final Set<Head> HEADS = Set.of(Head.IMAGE_CLASSIFICATION_LEARNED, Head.IMAGE_CLASSIFICATION_FOURIER,
             Head.IMAGE_CLASSIFICATION_CONV);
 
     private String contentCol;
+
+    /** One row's image: its path or URI (or null), and its bytes where the row holds them. */
+    record Image(String name, byte[] content) {
+        /** How errors name the image. */
+        String label() {
+            return name != null ? name : "image bytes";
+        }
+    }
 
     /** model: a model folder (see {@link ModelCache#resolve}); images from column "path" by default. */
     public ImageClassifier(String model) {
@@ -70,7 +75,7 @@ public final class ImageClassifier extends PerceiverTransform<ImageClassifier> {
     }
 
     @Override
-    Object prepare(Perceiver model, StructType inputSchema) {
+    Object prepare(Perceiver model) {
         try {
             return SparkBridge.imageProcessor(ModelCache.resolve(this.model), model.config(), model.head());
         } catch (IOException e) {
@@ -79,59 +84,51 @@ public final class ImageClassifier extends PerceiverTransform<ImageClassifier> {
     }
 
     @Override
-    List<Object[]> infer(Perceiver model, Object prepared, List<Row> batch, StructType inputSchema) {
-        ImageProcessor processor = (ImageProcessor) prepared;
-        int pathAt = inputSchema.fieldIndex(inputCol), contentAt = contentCol == null ? -1 : inputSchema.fieldIndex(contentCol);
-        List<Object[]> results = new ArrayList<>(batch.size());
-        try (Arena arena = Arena.ofConfined()) {
-            List<Tensor> pixels = new ArrayList<>();
-            List<Integer> good = new ArrayList<>();
-            for (Row row : batch) {
-                String name = row.isNullAt(pathAt) ? null : row.getString(pathAt);
-                try {
-                    pixels.add(processor.preprocess(read(name, contentAt < 0 || row.isNullAt(contentAt) ? null
-                            : row.<byte[]>getAs(contentAt)), arena));
-                    good.add(results.size());
-                    results.add(null);
-                } catch (IOException | IllegalArgumentException e) {
-                    String why = e.getMessage();
-                    results.add(failed(why != null && name != null && why.contains(name) ? why : name + ": " + why));
-                }
-            }
-            if (good.isEmpty()) return results;
-            Tensor x = Tensor.zeros(arena, good.size(), 3, processor.height(), processor.width());
-            for (int i = 0; i < good.size(); i++) x.select(0, i).copyFrom(pixels.get(i));
-            Tensor logits = model.forward(PerceiverInputs.of(x)).logitsTensor();
-            for (int i = 0; i < good.size(); i++)
-                results.set(good.get(i), new Object[] {rows(SparkBridge.topK(logits.select(0, i).toArray(), topK,
-                        model.config()::label)), null});
-        }
-        return results;
+    Image input(Row row, StructType schema) {
+        int pathAt = schema.fieldIndex(inputCol), contentAt = contentCol == null ? -1 : schema.fieldIndex(contentCol);
+        return new Image(row.isNullAt(pathAt) ? null : row.getString(pathAt),
+                contentAt < 0 || row.isNullAt(contentAt) ? null : row.getAs(contentAt));
     }
 
-    /** Decodes an image from its bytes if given, else from its path; errors name the image by its path. */
-    private static RgbImage read(String name, byte[] content) throws IOException {
-        if (content == null) {
-            if (name == null) throw new IOException("no path and no image bytes in this row");
-            return ImageFiles.read(localPath(name));
+    /** A path (string) or the image's bytes (binary). */
+    @Override
+    Image udfInput(Object argument) {
+        return switch (argument) {
+            case null -> new Image(null, null);
+            case String path -> new Image(path, null);
+            case byte[] bytes -> new Image(null, bytes);
+            default -> throw wrongType("a string (a path) or binary (image bytes)", argument);
+        };
+    }
+
+    /** The image's pixel values as perceiver classify prepares them. */
+    @Override
+    Tensor encode(Perceiver model, Object prepared, Image image, Arena arena) throws IOException {
+        ImageProcessor processor = (ImageProcessor) prepared;
+        if (image.content() == null) {
+            if (image.name() == null) throw new InvalidInputException("no path and no image bytes in this row");
+            return SparkBridge.prepareImage(processor, localPath(image.name(), "; read other file systems through a"
+                    + " bytes column (spark.read.format(\"binaryFile\") and contentCol(\"content\"))"), arena);
         }
         // The decoder reads files; a task-local temporary file stands in for the remote one.
         Path tmp = Files.createTempFile("perceiver-image-", ".bin");
         try {
-            Files.write(tmp, content);
-            return ImageFiles.read(tmp);
-        } catch (IOException e) {
-            throw new IOException(String.valueOf(e.getMessage()).replace(tmp.toString(), String.valueOf(name)), e);
+            Files.write(tmp, image.content());
+            return SparkBridge.prepareImage(processor, tmp, arena);
+        } catch (IllegalArgumentException | IOException e) {
+            throw new InvalidInputException(message(e).replace(tmp.toString(), image.label()));
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
-    private static Path localPath(String name) throws IOException {
-        if (!name.contains(":")) return Path.of(name);
-        URI uri = URI.create(name);
-        if ("file".equals(uri.getScheme())) return Path.of(uri);
-        throw new IOException(name + ": only local paths are read directly; read " + uri.getScheme()
-                + " files through a bytes column (spark.read.format(\"binaryFile\") and contentCol(\"content\"))");
+    @Override
+    Tensor logits(Perceiver model, List<Tensor> encoded, Arena arena) {
+        return model.forward(PerceiverInputs.of(SparkBridge.stackImages(encoded, arena))).logitsTensor();
+    }
+
+    @Override
+    Object[] result(Perceiver model, Tensor encoded, Tensor logits) {
+        return ok(rows(SparkBridge.topK(logits.toArray(), topK, model.config()::label)));
     }
 }

@@ -1,29 +1,45 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.cli.Args;
+import dev.perceiver.cli.UsageException;
 import dev.perceiver.loader.CheckpointException;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.regexp_replace;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.split;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * The perceiver-spark jobs: classify (a folder of images), classify-text and fill-mask (a text file, one input per
- * line). Each writes JSON Lines part files under --out, one object per input. ./perceiver-spark runs this class in a
- * local Spark; spark-submit runs the same class on a cluster.
+ * line), flow (a text file, one pair of frames per line). Each writes JSON Lines part files under --out, one object per
+ * input. ./perceiver-spark runs this class in a local Spark; spark-submit runs the same class on a cluster. Command
+ * lines are parsed as the perceiver command's are ({@link Args}).
  */
 public final class PerceiverSpark {
     static final int OK = 0, FAILED = 1, USAGE = 2, BAD_MODEL = 3;
-    private static final Set<String> VALUED = Set.of("master", "model", "out", "top-k", "batch", "partitions", "device");
+    private static final List<String> COMMANDS = List.of("classify", "classify-text", "fill-mask", "flow");
+    private static final Set<String> VALUED = Set.of("master", "model", "out", "batch", "partitions", "device");
     static final String HELP = """
             Usage: perceiver-spark COMMAND [--master URL] --model DIR --out OUT_DIR [options] INPUT
 
@@ -34,15 +50,22 @@ public final class PerceiverSpark {
                                 {"text": ..., "top": [...]}
               fill-mask       INPUT is a text file, one text with [MASK]s per line; one line per text:
                                 {"text": ..., "filled": ..., "masks": [{"position": n, "top": [...]}, ...]}
+              flow            INPUT is a text file, one pair of frames per line: two paths separated by spaces
+                              (by a tab where a path holds spaces); the flow goes to OUT_DIR/flo/ as a .flo file
+                              (as perceiver flow writes it), and one line per pair:
+                                {"frame0": ..., "frame1": ..., "flow": "OUT_DIR/flo/<frame0 name>-<hash>.flo"}
             A bad input gets {..., "error": "..."} instead of its results; the job goes on.
 
             Options:
               --master URL      Spark master (default: spark-submit's, else local[*])
               --model DIR       model folder (config.json plus weights) that every executor can read (local disk,
                                 NFS), or a folder on a Hadoop file system (hdfs://, s3a://), shipped to the executors
-              --out OUT_DIR     output folder for the JSON Lines part files (must not exist)
-              --top-k K         candidates per prediction (default 5)
-              --batch B         inputs per forward pass (default 8)
+              --out OUT_DIR     output folder for the JSON Lines part files (must not exist; for flow, a local or
+                                NFS folder, as the .flo files are written with local file I/O)
+              --top-k K         candidates per prediction (default 5; not flow)
+              --batch B         inputs per forward pass (default 8; flow: tiles per forward pass, default 2)
+              --overlap N       flow: least overlap of neighbouring tiles in pixels (default 20, or the tile's
+                                shorter side less one if that is smaller)
               --partitions N    split the input into N partitions (default: as Spark reads it)
               --device D        cpu, gpu or auto on the executors (default cpu)
             """;
@@ -62,30 +85,39 @@ public final class PerceiverSpark {
         }
         String command = argv[0];
         try {
-            Map<String, String> options = new LinkedHashMap<>();
-            List<String> inputs = new ArrayList<>();
-            parse(argv, options, inputs);
-            if (!Set.of("classify", "classify-text", "fill-mask").contains(command))
-                throw new UsageException("unknown command '" + command + "'; commands: classify, classify-text, fill-mask");
-            if (inputs.size() != 1) throw new UsageException("give one INPUT, got " + inputs.size());
-            for (String required : List.of("model", "out"))
-                if (!options.containsKey(required)) throw new UsageException("--" + required + " is required");
-            int topK = positive(options, "top-k", 5), batch = positive(options, "batch", 8);
-            int partitions = options.containsKey("partitions") ? positive(options, "partitions", 1) : 0;
+            if (!COMMANDS.contains(command))
+                throw new UsageException("unknown command '" + command + "'; commands: " + String.join(", ", COMMANDS));
+            Set<String> valued = new TreeSet<>(VALUED);
+            valued.add(command.equals("flow") ? "overlap" : "top-k");
+            Args args = Args.parse(Arrays.asList(argv).subList(1, argv.length), Set.of(), valued,
+                    InputStream.nullInputStream(), err);
+            if (args.positional().size() != 1) throw new UsageException("give one INPUT, got " + args.positional().size());
+            String model = args.require("model"), outDir = args.require("out");
+            boolean flow = command.equals("flow");
+            if (flow && outDir.contains("://") && !outDir.startsWith("file:"))
+                throw new UsageException("--out " + outDir + ": flow writes its .flo files with local file I/O; give a"
+                        + " local or NFS folder");
+            int topK = args.getInt("top-k", 5, 1), batch = args.getInt("batch", flow ? 2 : 8, 1);
+            int overlap = args.getInt("overlap", -1, 0), partitions = args.getInt("partitions", 0, 1);
+            String device = args.get("device", "cpu");
             long start = System.nanoTime();
-            SparkSession spark = session(options.get("master"), command);
+            SparkSession spark = session(args.get("master", null), command);
             // Throughput is counted from here: Spark's start-up is paid once per application, not per input.
             long up = System.nanoTime();
-            String model = shipModel(spark, options.get("model"));
-            Dataset<Row> result = job(spark, command, inputs.getFirst(), partitions,
-                    transformation(command, model).topK(topK).batchSize(batch).device(options.getOrDefault("device", "cpu")));
-            result.write().json(options.get("out"));
-            Row counts = spark.read().schema(result.schema()).json(options.get("out"))
+            String shipped = shipModel(spark, model);
+            String input = args.positional().getFirst();
+            Dataset<Row> result = flow
+                    ? flowJob(spark, input, partitions, flowEstimator(shipped, overlap).batchSize(batch).device(device)
+                            .outputDir(localFolder(outDir).resolve("flo").toString()))
+                    : job(spark, command, input, partitions, transformation(command, shipped).topK(topK)
+                            .batchSize(batch).device(device));
+            result.write().json(outDir);
+            Row counts = spark.read().schema(result.schema()).json(outDir)
                     .selectExpr("count(*)", "count(error)").first();
             double seconds = (System.nanoTime() - up) / 1e9;
             err.printf("perceiver-spark %s: %d inputs, %d errors, %.1f s after %.1f s of Spark start-up (%.1f inputs/s) -> %s%n",
                     command, counts.getLong(0), counts.getLong(1), seconds, (up - start) / 1e9,
-                    counts.getLong(0) / seconds, options.get("out"));
+                    counts.getLong(0) / seconds, outDir);
             return OK;
         } catch (UsageException e) {
             err.println("perceiver-spark " + command + ": " + e.getMessage() + " (see 'perceiver-spark --help')");
@@ -95,29 +127,7 @@ public final class PerceiverSpark {
             boolean model = cause instanceof ModelCache.ModelNotFoundException || cause instanceof CheckpointException;
             String msg = String.valueOf(cause.getMessage());
             err.println("perceiver-spark " + command + ": " + msg.lines().findFirst().orElse(msg));
-            return model ? BAD_MODEL : FAILED;
-        }
-    }
-
-    private static void parse(String[] argv, Map<String, String> options, List<String> inputs) {
-        for (int i = 1; i < argv.length; i++) {
-            String a = argv[i];
-            if (!a.startsWith("--")) {
-                inputs.add(a);
-                continue;
-            }
-            String name = a.substring(2), value = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            }
-            if (!VALUED.contains(name)) throw new UsageException("unknown option --" + name);
-            if (value == null) {
-                if (i + 1 >= argv.length) throw new UsageException("--" + name + " needs a value");
-                value = argv[++i];
-            }
-            options.put(name, value);
+            return model ? BAD_MODEL : cause instanceof UsageException ? USAGE : FAILED;
         }
     }
 
@@ -136,7 +146,7 @@ public final class PerceiverSpark {
         return trimmed.substring(trimmed.lastIndexOf('/') + 1);
     }
 
-    private static PerceiverTransform<?> transformation(String command, String model) {
+    private static TopKTransform<?, ?, ?> transformation(String command, String model) {
         return switch (command) {
             case "classify" -> new ImageClassifier(model).inputCol("path").contentCol("content");
             case "classify-text" -> new TextClassifier(model).inputCol("text");
@@ -145,7 +155,7 @@ public final class PerceiverSpark {
     }
 
     private static Dataset<Row> job(SparkSession spark, String command, String input, int partitions,
-                                    PerceiverTransform<?> t) {
+                                    TopKTransform<?, ?, ?> t) {
         Dataset<Row> in = command.equals("classify")
                 ? spark.read().format("binaryFile").load(input)
                         .filter(lower(col("path")).rlike("\\.(png|jpe?g|bmp|gif)$"))
@@ -159,27 +169,37 @@ public final class PerceiverSpark {
                 regexp_replace(col(PerceiverTransform.ERROR), scheme, "").as(PerceiverTransform.ERROR));
     }
 
-    private static int positive(Map<String, String> options, String name, int fallback) {
-        String v = options.get(name);
-        if (v == null) return fallback;
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 1) return n;
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new UsageException("--" + name + " must be a positive integer, got '" + v + "'");
+    /**
+     * Pairs from the non-blank lines of a text file: two fields split at a tab if the line has one, else at spaces. A
+     * line of another shape keeps its text in {@code line} and gets its error in place of the transformation's.
+     */
+    private static Dataset<Row> flowJob(SparkSession spark, String input, int partitions, FlowEstimator t) {
+        Column value = col("value"), parts = col("parts"), pair = size(parts).equalTo(2);
+        Dataset<Row> in = spark.read().text(input).filter(trim(value).notEqual(""))
+                .withColumn("parts", when(value.contains("\t"), split(value, "\t")).otherwise(split(trim(value), "\\s+")))
+                .select(when(not(pair), value).as("line"), when(pair, trim(element_at(parts, 1))).as("frame0"),
+                        when(pair, trim(element_at(parts, 2))).as("frame1"),
+                        when(not(pair), concat(lit("expected two frame paths separated by spaces (or a tab), got "),
+                                size(parts).cast("string"))).as("parse_error"));
+        if (partitions > 0) in = in.repartition(partitions);
+        return t.frameCols("frame0", "frame1").transform(in).select(col("line"), col("frame0"), col("frame1"),
+                col("flow"), coalesce(col("parse_error"), col(PerceiverTransform.ERROR)).as(PerceiverTransform.ERROR));
+    }
+
+    /** The flow transformation, with --overlap if given (-1: the transformation's default). */
+    private static FlowEstimator flowEstimator(String model, int overlap) {
+        FlowEstimator t = new FlowEstimator(model);
+        return overlap < 0 ? t : t.overlap(overlap);
+    }
+
+    /** A local folder given as a path or file: URI, absolute: where the executors write. */
+    private static Path localFolder(String dir) {
+        return (dir.startsWith("file:") ? Path.of(URI.create(dir)) : Path.of(dir)).toAbsolutePath();
     }
 
     private static Throwable rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) t = t.getCause();
         return t;
-    }
-
-    static final class UsageException extends IllegalArgumentException {
-        UsageException(String message) {
-            super(message);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
 import org.apache.spark.SparkEnv;
@@ -18,7 +19,10 @@ import org.apache.spark.sql.types.StructType;
 import scala.collection.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -29,7 +33,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * A Dataset transformation that runs one model over one input column: every input row comes out once, with the
+ * A Dataset transformation that runs one model over its input columns: every input row comes out once, with the
  * input's other columns, the task's result columns and an {@code error} column. A bad input fills only its own
  * row's error (its result columns null); a problem with the model itself fails the job.
  *
@@ -37,37 +41,24 @@ import java.util.stream.IntStream;
  * ({@link ModelCache}) and its tasks share it. Rows go through the model {@code batchSize} at a time.
  *
  * @param <S> the concrete transformation, for chained setters
+ * @param <I> what the task reads of one row (a text, an image, a pair of frames)
  */
-public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>> implements Serializable
-        permits ImageClassifier, TextClassifier, MaskFiller {
+public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, I>, I> implements Serializable
+        permits TopKTransform, FlowEstimator {
     private static final long serialVersionUID = 1L;
     /** The column that holds a bad row's one-line reason; null in a good row. */
     public static final String ERROR = "error";
 
     final String model;
-    String inputCol;
-    int topK = 5, batchSize = 8;
+    int batchSize;
     String device = "cpu";
 
-    PerceiverTransform(String model, String inputCol) {
+    PerceiverTransform(String model, int batchSize) {
         this.model = model;
-        this.inputCol = inputCol;
+        this.batchSize = batchSize;
     }
 
-    /** The column to read inputs from. */
-    public S inputCol(String column) {
-        this.inputCol = column;
-        return self();
-    }
-
-    /** Candidates kept per prediction (default 5). */
-    public S topK(int k) {
-        if (k < 1) throw new IllegalArgumentException("topK must be at least 1, got " + k);
-        this.topK = k;
-        return self();
-    }
-
-    /** Inputs per forward pass (default 8). */
+    /** Inputs per forward pass. */
     public S batchSize(int size) {
         if (size < 1) throw new IllegalArgumentException("batchSize must be at least 1, got " + size);
         this.batchSize = size;
@@ -81,9 +72,12 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
     }
 
     @SuppressWarnings("unchecked")
-    private S self() {
+    final S self() {
         return (S) this;
     }
+
+    /** The string columns the task reads. */
+    abstract List<String> inputCols();
 
     /** The input columns that are not copied to the output (e.g. image bytes). */
     Set<String> dropped() {
@@ -96,20 +90,23 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
     /** The heads this transformation runs. */
     abstract Set<Head> heads();
 
-    /** Per partition: what the batches need besides the model (e.g. the image processor), made on the executor. */
-    Object prepare(Perceiver model, StructType inputSchema) {
+    /** Per task: what the batches need besides the model (e.g. the image processor), made on the executor. */
+    Object prepare(Perceiver model) {
         return null;
     }
 
+    /** What the task reads of one row. */
+    abstract I input(Row row, StructType schema);
+
     /**
-     * The result values of each row of batch, in order: the result columns then the error. A bad input gets nulls
-     * and its error; an exception fails the job.
+     * The result values of each input, in order: the result columns then the error ({@link #ok}, {@link #failed}). A
+     * bad input gets nulls and its error; an exception fails the job.
      */
-    abstract List<Object[]> infer(Perceiver model, Object prepared, List<Row> batch, StructType inputSchema);
+    abstract List<Object[]> infer(Perceiver model, Object prepared, List<I> inputs);
 
     /** The schema transform returns for input: input's columns (less dropped ones), the results, then error. */
     public StructType outputSchema(StructType input) {
-        requireColumn(input, inputCol, DataTypes.StringType);
+        for (String column : inputCols()) requireColumn(input, column, DataTypes.StringType);
         StructType out = new StructType();
         for (StructField f : input.fields()) if (!dropped().contains(f.name())) out = out.add(f);
         for (StructField f : resultFields().fields()) out = out.add(f);
@@ -135,18 +132,11 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
     private Iterator<Row> run(Iterator<Row> rows, StructType in) {
         // An empty partition opens nothing.
         if (!rows.hasNext()) return Collections.emptyIterator();
-        TaskContext task = TaskContext.get();
-        int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
-        Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
-        if (!heads().contains(m.head()))
-            throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
-                    + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
-                    .collect(Collectors.joining(" or ")));
-        Object prepared = prepare(m, in);
+        Opened opened = open();
         int[] kept = IntStream.range(0, in.size())
                 .filter(i -> !dropped().contains(in.fields()[i].name())).toArray();
         return Batches.map(rows, batchSize, batch -> {
-            List<Object[]> results = infer(m, prepared, batch, in);
+            List<Object[]> results = infer(opened.model(), opened.prepared(), batch.stream().map(r -> input(r, in)).toList());
             List<Row> out = new ArrayList<>(batch.size());
             for (int r = 0; r < batch.size(); r++) {
                 Object[] res = results.get(r);
@@ -159,11 +149,46 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S>>
         });
     }
 
+    /** The model of this JVM's cache and what the task prepared for it. */
+    record Opened(Perceiver model, Object prepared) {}
+
+    /** In a task: the shared model, with the engine threads spark.task.cpus asks for, checked and prepared. */
+    Opened open() {
+        TaskContext task = TaskContext.get();
+        int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
+        Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
+        if (!heads().contains(m.head()))
+            throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
+                    + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
+                    .collect(Collectors.joining(" or ")));
+        return new Opened(m, prepare(m));
+    }
+
+    /** A good input's result values: the results, then no error. */
+    static Object[] ok(Object... results) {
+        Object[] values = Arrays.copyOf(results, results.length + 1);
+        values[results.length] = null;
+        return values;
+    }
+
     /** A bad input's result values: nulls, then its error. */
     Object[] failed(String error) {
         Object[] values = new Object[resultFields().size() + 1];
         values[values.length - 1] = error;
         return values;
+    }
+
+    /** An input's error as perceiver prints it: an I/O failure as its file and reason. */
+    static String message(Exception e) {
+        return e instanceof IOException io ? SparkBridge.describe(io) : String.valueOf(e.getMessage());
+    }
+
+    /** A local (or NFS) path or file: URI as a path; other schemes are not read directly (hint says how instead). */
+    static Path localPath(String name, String hint) throws IOException {
+        if (!name.contains(":")) return Path.of(name);
+        URI uri = URI.create(name);
+        if ("file".equals(uri.getScheme())) return Path.of(uri);
+        throw new IOException(name + ": only local paths and file: URIs are read directly" + hint);
     }
 
     /** A top-k column's value. */

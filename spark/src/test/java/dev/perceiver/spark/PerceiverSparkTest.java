@@ -123,7 +123,15 @@ class PerceiverSparkTest {
     void badUsageNamesTheProblem() {
         Result r = run("classify", "--model", "m", "--out", "o", "--top-k", "0", "in");
         assertThat(r.code()).isEqualTo(PerceiverSpark.USAGE);
-        assertThat(r.err()).isEqualTo("perceiver-spark classify: --top-k must be a positive integer, got '0' "
+        assertThat(r.err()).isEqualTo("perceiver-spark classify: --top-k must be at least 1, got 0 "
+                + "(see 'perceiver-spark --help')\n");
+        // The perceiver command's parser: its wording, and the options this command takes.
+        assertThat(run("classify", "--overlap", "3", "in").err()).startsWith("perceiver-spark classify: unknown option "
+                + "--overlap (this command takes --batch, --device, --master, --model, --out, --partitions, --top-k)");
+        assertThat(run("flow", "--top-k", "3", "in").err()).startsWith("perceiver-spark flow: unknown option --top-k "
+                + "(this command takes --batch, --device, --master, --model, --out, --overlap, --partitions)");
+        assertThat(run("flow", "--model", "m", "--out", "hdfs://nn/out", "in").err()).isEqualTo("perceiver-spark flow: "
+                + "--out hdfs://nn/out: flow writes its .flo files with local file I/O; give a local or NFS folder "
                 + "(see 'perceiver-spark --help')\n");
         assertThat(run("--help").out()).contains("Usage: perceiver-spark COMMAND");
     }

@@ -11,9 +11,10 @@ import java.util.TreeSet;
 
 /**
  * Command-line arguments: {@code --name value}, {@code --name=value}, boolean {@code --flag}s and positionals; and the
- * standard input that "-" reads and the stream warnings go to.
+ * standard input that "-" reads and the stream warnings go to. Public for the perceiver-spark jobs, which parse their
+ * command lines with it.
  */
-final class Args {
+public final class Args {
     private final List<String> positional = new ArrayList<>();
     private final Map<String, String> options = new LinkedHashMap<>();
     private final InputStream stdin;
@@ -28,7 +29,7 @@ final class Args {
      * flags take no value; valued options do; anything else starting with -- is a usage error. stdin is what an
      * argument or option value "-" reads.
      */
-    static Args parse(List<String> argv, Set<String> flags, Set<String> valued, InputStream stdin, PrintStream err) {
+    public static Args parse(List<String> argv, Set<String> flags, Set<String> valued, InputStream stdin, PrintStream err) {
         Args a = new Args(stdin, err);
         for (int i = 0; i < argv.size(); i++) {
             String s = argv.get(i);
@@ -74,25 +75,25 @@ final class Args {
         err.println("perceiver: warning: " + message);
     }
 
-    List<String> positional() {
+    public List<String> positional() {
         return positional;
     }
 
-    boolean has(String name) {
+    public boolean has(String name) {
         return options.containsKey(name);
     }
 
-    String get(String name, String fallback) {
+    public String get(String name, String fallback) {
         return options.getOrDefault(name, fallback);
     }
 
-    String require(String name) {
+    public String require(String name) {
         String v = options.get(name);
         if (v == null) throw new UsageException("missing --" + name);
         return v;
     }
 
-    int getInt(String name, int fallback, int min) {
+    public int getInt(String name, int fallback, int min) {
         String v = options.get(name);
         if (v == null) return fallback;
         try {

@@ -164,7 +164,7 @@ final class ClassifyCommand implements Command {
         return logits;
     }
 
-    private static Tensor stack(List<Tensor> images, Arena arena) {
+    static Tensor stack(List<Tensor> images, Arena arena) {
         Tensor first = images.getFirst();
         Tensor pixels = Tensor.zeros(arena, images.size(), first.dim(0), first.dim(1), first.dim(2));
         for (int i = 0; i < images.size(); i++) pixels.select(0, i).copyFrom(images.get(i));
@@ -175,7 +175,7 @@ final class ClassifyCommand implements Command {
      * One image's pixel values, at the processor's size or (ownSize) the image's; an image the processor cannot take
      * is bad input, named by its file.
      */
-    private static Tensor prepare(ImageProcessor processor, Path file, boolean ownSize, Arena arena) throws IOException {
+    static Tensor prepare(ImageProcessor processor, Path file, boolean ownSize, Arena arena) throws IOException {
         RgbImage image = ImageInputs.read(file);
         try {
             return ownSize ? processor.preprocessAtOwnSize(image, arena) : processor.preprocess(image, arena);

@@ -77,8 +77,7 @@ final class FillMaskCommand implements Command {
             return TextInputs.run(name(), args, texts, model, out, err, new TextInputs.Task() {
                 @Override
                 public void check(TextInputs.Text text, int[] tokens) {
-                    if (Arrays.stream(tokens).noneMatch(t -> t == PerceiverTokenizer.MASK))
-                        throw new InvalidInputException("the text has no [MASK] to fill in");
+                    requireMask(tokens);
                 }
 
                 @Override
@@ -87,6 +86,12 @@ final class FillMaskCommand implements Command {
                 }
             });
         }
+    }
+
+    /** A text without [MASK] has nothing to fill in: bad input. */
+    static void requireMask(int[] tokens) {
+        if (Arrays.stream(tokens).noneMatch(t -> t == PerceiverTokenizer.MASK))
+            throw new InvalidInputException("the text has no [MASK] to fill in");
     }
 
     /** One text's result: each [MASK]'s candidates and the text filled in with the best ones. */

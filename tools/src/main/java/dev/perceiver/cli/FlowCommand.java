@@ -72,34 +72,11 @@ final class FlowCommand implements Command {
         Path file0 = PathChecks.file(null, args.positional().get(0), Main.BAD_INPUT);
         Path file1 = PathChecks.file(null, args.positional().get(1), Main.BAD_INPUT);
         RgbImage frame0 = ImageInputs.read(file0), frame1 = ImageInputs.read(file1);
-        if (frame0.width() != frame1.width() || frame0.height() != frame1.height())
-            throw new InvalidInputException(file0 + " is " + size(frame0) + " but " + file1 + " is " + size(frame1)
-                    + "; both frames must have the same size");
+        sameSize(file0.toString(), frame0, file1.toString(), frame1);
         try (Perceiver model = ModelArgs.load(args, name(), Head.OPTICAL_FLOW); Arena arena = Arena.ofConfined()) {
-            int tileHeight = model.config().trainSize().get(0), tileWidth = model.config().trainSize().get(1);
-            if (frame0.height() < tileHeight || frame0.width() < tileWidth)
-                throw new InvalidInputException("the frames are " + size(frame0) + " but this model needs at least "
-                        + tileWidth + "x" + tileHeight + " (its train_size); pad or resize them");
-            // The colab's 20 pixels, or less for a model whose tiles are too small for that.
-            int overlap = args.getInt("overlap", Math.min(20, Math.min(tileHeight, tileWidth) - 1), 0);
-            if (overlap >= Math.min(tileHeight, tileWidth))
-                throw new UsageException("--overlap must be less than the tile's shorter side, " + Math.min(tileHeight, tileWidth)
-                        + ", got " + overlap);
-            List<FlowTiling.Tile> tiles = new FlowTiling(tileHeight, tileWidth, overlap).plan(frame0.height(), frame0.width());
-            FlowBlender blender = new FlowBlender(frame0.height(), frame0.width());
+            List<FlowTiling.Tile> tiles = tiles(model, frame0, overlap(model, args.getInt("overlap", -1, 0)));
             Progress progress = new Progress(err, "flow tiles", tiles.size(), args.has("quiet"));
-            for (int start = 0; start < tiles.size(); start += batch) {
-                List<FlowTiling.Tile> chunk = tiles.subList(start, Math.min(tiles.size(), start + batch));
-                try (Arena tileArena = Arena.ofConfined()) {
-                    Tensor patches = FlowInput.tilePatches(frame0, frame1, chunk, tileArena);
-                    Tensor flow = model.forward(PerceiverInputs.of(patches)).logitsTensor();
-                    for (int i = 0; i < chunk.size(); i++) {
-                        blender.add(chunk.get(i), flow.select(0, i));
-                        progress.step("");
-                    }
-                }
-            }
-            Tensor pixels = toPixels(blender.result(arena), arena);
+            Tensor pixels = flow(model, frame0, frame1, tiles, batch, arena, () -> progress.step(""));
             FlowFiles.writeFlo(pixels, flo);
             if (png != null) FlowFiles.writeColorPng(pixels, png);
             if (!args.has("quiet"))
@@ -109,8 +86,54 @@ final class FlowCommand implements Command {
         return Main.OK;
     }
 
+    /** Both frames must have the same size; the message names them. */
+    static void sameSize(String name0, RgbImage frame0, String name1, RgbImage frame1) {
+        if (frame0.width() != frame1.width() || frame0.height() != frame1.height())
+            throw new InvalidInputException(name0 + " is " + size(frame0) + " but " + name1 + " is " + size(frame1)
+                    + "; both frames must have the same size");
+    }
+
+    /**
+     * The least overlap of neighbouring tiles: requested, or for -1 the colab's 20 pixels (less for a model whose
+     * tiles are too small for that); it must be less than the tile's shorter side.
+     */
+    static int overlap(Perceiver model, int requested) {
+        int side = Math.min(model.config().trainSize().get(0), model.config().trainSize().get(1));
+        if (requested < 0) return Math.min(20, side - 1);
+        if (requested >= side)
+            throw new UsageException("--overlap must be less than the tile's shorter side, " + side + ", got " + requested);
+        return requested;
+    }
+
+    /** The model's train_size tiles that cover frame; a frame smaller than one tile is refused. */
+    static List<FlowTiling.Tile> tiles(Perceiver model, RgbImage frame, int overlap) {
+        int tileHeight = model.config().trainSize().get(0), tileWidth = model.config().trainSize().get(1);
+        if (frame.height() < tileHeight || frame.width() < tileWidth)
+            throw new InvalidInputException("the frames are " + size(frame) + " but this model needs at least "
+                    + tileWidth + "x" + tileHeight + " (its train_size); pad or resize them");
+        return new FlowTiling(tileHeight, tileWidth, overlap).plan(frame.height(), frame.width());
+    }
+
+    /** The flow in pixels, [H, W, 2]: the tiles' flows, batch tiles per forward pass, blended; onTile after each. */
+    static Tensor flow(Perceiver model, RgbImage frame0, RgbImage frame1, List<FlowTiling.Tile> tiles, int batch,
+                       Arena arena, Runnable onTile) {
+        FlowBlender blender = new FlowBlender(frame0.height(), frame0.width());
+        for (int start = 0; start < tiles.size(); start += batch) {
+            List<FlowTiling.Tile> chunk = tiles.subList(start, Math.min(tiles.size(), start + batch));
+            try (Arena tileArena = Arena.ofConfined()) {
+                Tensor patches = FlowInput.tilePatches(frame0, frame1, chunk, tileArena);
+                Tensor flow = model.forward(PerceiverInputs.of(patches)).logitsTensor();
+                for (int i = 0; i < chunk.size(); i++) {
+                    blender.add(chunk.get(i), flow.select(0, i));
+                    onTile.run();
+                }
+            }
+        }
+        return toPixels(blender.result(arena), arena);
+    }
+
     /** The model's flow (logits) times FLOW_SCALE_FACTOR: pixels. */
-    static Tensor toPixels(Tensor logits, Arena arena) {
+    private static Tensor toPixels(Tensor logits, Arena arena) {
         float[] f = logits.toArray();
         for (int i = 0; i < f.length; i++) f[i] *= FlowFiles.FLOW_SCALE_FACTOR;
         return Tensor.of(arena, f, logits.shape());

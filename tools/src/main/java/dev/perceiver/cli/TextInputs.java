@@ -150,7 +150,7 @@ final class TextInputs {
     }
 
     /** The text's tokens (UTF-8 bytes and special tokens), refused if they do not fit the model with [CLS] and [SEP]. */
-    private static int[] tokens(String text, int length) {
+    static int[] tokens(String text, int length) {
         int[] tokens = PerceiverTokenizer.tokenize(text);
         if (tokens.length > length - 2)
             throw new InvalidInputException("the text is " + tokens.length + " tokens (UTF-8 bytes, a [MASK] counting one); "
@@ -160,7 +160,7 @@ final class TextInputs {
     }
 
     /** The logits of [CLS] tokens [SEP] for each text, padded to length with an attention mask. */
-    private static Tensor forward(Perceiver model, List<int[]> texts, int length, Arena arena) {
+    static Tensor forward(Perceiver model, List<int[]> texts, int length, Arena arena) {
         long[] ids = new long[texts.size() * length];
         float[] mask = new float[ids.length];
         for (int b = 0; b < texts.size(); b++) {

@@ -1,0 +1,65 @@
+package dev.perceiver.spark;
+
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.model.Head;
+import org.apache.spark.sql.SparkSession;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * SQL functions for Spark SQL users, registered by one call:
+ *
+ * <pre>
+ * PerceiverUdfs.register(spark, "/models/vision-perceiver-conv", "/models/language-perceiver");
+ * spark.sql("SELECT path, perceiver_classify(path).top FROM images");
+ * </pre>
+ *
+ * Each model gets the function of its head: {@value #CLASSIFY}(path or image bytes) for image classifiers,
+ * {@value #CLASSIFY_TEXT}(text) for text classifiers, {@value #FILL_MASK}(text) for masked language models. Each
+ * returns a struct of the matching transformation's result columns and {@code error}, with its defaults (top 5,
+ * cpu); for other settings or names, register a transformation: {@code new TextClassifier(dir).topK(2)
+ * .register(spark, "sentiment")}.
+ */
+public final class PerceiverUdfs {
+    public static final String CLASSIFY = "perceiver_classify", CLASSIFY_TEXT = "perceiver_classify_text",
+            FILL_MASK = "perceiver_fill_mask";
+
+    private PerceiverUdfs() {}
+
+    /**
+     * Registers the function of each model (a folder as {@link ModelCache#resolve} takes it, which the driver reads
+     * to learn the model's head) and returns their names. Two models of the same kind, or a head without a function
+     * (optical flow: {@link FlowEstimator}; multimodal), are refused before anything is registered.
+     */
+    public static List<String> register(SparkSession spark, String... models) {
+        Map<String, TopKTransform<?, ?, ?>> functions = new LinkedHashMap<>();
+        Map<String, String> modelOf = new LinkedHashMap<>();
+        for (String model : models) {
+            Head head = Head.of(PerceiverConfig.load(ModelCache.resolve(model).resolve("config.json")).architecture());
+            String name;
+            TopKTransform<?, ?, ?> function;
+            if (head.isImageClassifier()) {
+                name = CLASSIFY;
+                function = new ImageClassifier(model);
+            } else if (head == Head.SEQUENCE_CLASSIFICATION) {
+                name = CLASSIFY_TEXT;
+                function = new TextClassifier(model);
+            } else if (head == Head.MASKED_LM) {
+                name = FILL_MASK;
+                function = new MaskFiller(model);
+            } else {
+                throw new IllegalArgumentException("model " + model + " is a " + head.architecture()
+                        + "; the SQL functions run image classification, text classification and fill-mask models");
+            }
+            if (modelOf.containsKey(name))
+                throw new IllegalArgumentException("models " + modelOf.get(name) + " and " + model + " would both be "
+                        + name + "; register one under another name with its transformation's register(spark, name)");
+            modelOf.put(name, model);
+            functions.put(name, function);
+        }
+        functions.forEach((name, t) -> t.register(spark, name));
+        return List.copyOf(functions.keySet());
+    }
+}
