@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** perceiver classify-text: the sequence classification head's classes of texts. */
-final class ClassifyTextCommand implements Command {
+final class ClassifyTextCommand implements TextInputs.TextCommand {
     @Override
     public String name() {
         return "classify-text";
@@ -41,21 +41,7 @@ final class ClassifyTextCommand implements Command {
                                     {"line": N (with --input), "text": ..., "top": [{"label", "index",
                                     "probability", "logit"}, ...]}, NaN written as null; a text that fails
                                     gives {"line" or "text": ..., "error": ...}
-                %s%s                  --threads N       worker threads (default: all processors)
-                  --device D        cpu, gpu or auto (default auto)
-                  --quiet           no progress or closing line (the closing line still comes if texts failed)
-                  --verbose         also which kernels and device run
-                """.formatted(TextInputs.OPTIONS_HELP, BatchRun.FLAGS_HELP);
-    }
-
-    @Override
-    public Set<String> flags() {
-        return TextInputs.flags();
-    }
-
-    @Override
-    public Set<String> valued() {
-        return TextInputs.valued();
+                """ + TextInputs.COMMON_HELP;
     }
 
     @Override

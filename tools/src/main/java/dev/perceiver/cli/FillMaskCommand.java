@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** perceiver fill-mask: the masked language model's bytes for the [MASK] tokens of a text. */
-final class FillMaskCommand implements Command {
+final class FillMaskCommand implements TextInputs.TextCommand {
     @Override
     public String name() {
         return "fill-mask";
@@ -51,21 +51,7 @@ final class FillMaskCommand implements Command {
                                     filled, and per mask its position, predicted token_id, byte, text and top
                                     candidates (label, index, probability, logit; NaN is written as null);
                                     a text that fails gives {"line" or "text": ..., "error": ...}
-                %s%s                  --threads N       worker threads (default: all processors)
-                  --device D        cpu, gpu or auto (default auto)
-                  --quiet           no progress or closing line (the closing line still comes if texts failed)
-                  --verbose         also which kernels and device run
-                """.formatted(TextInputs.OPTIONS_HELP, BatchRun.FLAGS_HELP);
-    }
-
-    @Override
-    public Set<String> flags() {
-        return TextInputs.flags();
-    }
-
-    @Override
-    public Set<String> valued() {
-        return TextInputs.valued();
+                """ + TextInputs.COMMON_HELP;
     }
 
     @Override

@@ -60,6 +60,27 @@ final class TextInputs {
     private TextInputs() {}
 
     /** The options of the commands that run texts, beside their own. */
+    /** The options every text command shares, the last lines of its --help. */
+    static final String COMMON_HELP = OPTIONS_HELP + BatchRun.FLAGS_HELP + """
+              --threads N       worker threads (default: all processors)
+              --device D        cpu, gpu or auto (default auto)
+              --quiet           no progress or closing line (the closing line still comes if texts failed)
+              --verbose         also which kernels and device run
+            """;
+
+    /** A command over many texts: the shared options. */
+    interface TextCommand extends Command {
+        @Override
+        default Set<String> flags() {
+            return TextInputs.flags();
+        }
+
+        @Override
+        default Set<String> valued() {
+            return TextInputs.valued();
+        }
+    }
+
     static Set<String> flags() {
         Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
         flags.add("json");
