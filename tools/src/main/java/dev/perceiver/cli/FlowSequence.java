@@ -32,7 +32,7 @@ import java.util.Map;
  * <p>
  * A tile whose two crops equal those of a tile computed earlier (a still region, a repeated frame, a flat border)
  * takes that tile's flow instead of running again: the model sees nothing but the tile, so its flow is the same.
- * Tiles computed for this pair or the one before are remembered.
+ * Tiles computed for this pair or the one before are remembered. An instance runs one sequence.
  */
 final class FlowSequence {
     /** One frame of the sequence: its file and image, or why it has none. */
@@ -134,7 +134,7 @@ final class FlowSequence {
         return in;
     }
 
-    static String size(RgbImage image) {
+    private static String size(RgbImage image) {
         return image.width() + "x" + image.height();
     }
 
