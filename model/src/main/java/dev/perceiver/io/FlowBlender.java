@@ -32,9 +32,15 @@ public final class FlowBlender {
         if (s.length != 3 || s[0] != tile.height() || s[1] != tile.width() || s[2] != 2)
             throw new IllegalArgumentException("flow " + Arrays.toString(flow.shape()) + " does not fit " + tile
                     + "; expected [" + tile.height() + ", " + tile.width() + ", 2]");
+        add(tile, flow.toArray());
+    }
+
+    /** Adds one tile's flow as a dense {@code [h, w, 2]} array. */
+    public void add(Tile tile, float[] f) {
+        if (f.length != tile.height() * tile.width() * 2)
+            throw new IllegalArgumentException(f.length + " values are not the flow of " + tile);
         if (tile.y() < 0 || tile.x() < 0 || tile.y() + tile.height() > height || tile.x() + tile.width() > width)
             throw new IllegalArgumentException(tile + " reaches outside the " + width + "x" + height + " frame");
-        float[] f = flow.toArray();
         for (int y = 0; y < tile.height(); y++) {
             for (int x = 0; x < tile.width(); x++) {
                 int w = FlowTiling.weight(y, x, tile.height(), tile.width());

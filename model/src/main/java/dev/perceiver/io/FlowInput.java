@@ -32,28 +32,49 @@ public final class FlowInput {
     public static Tensor tilePatches(RgbImage frame0, RgbImage frame1, List<Tile> tiles, SegmentAllocator alloc) {
         if (frame0.width() != frame1.width() || frame0.height() != frame1.height())
             throw new IllegalArgumentException("frames differ in size: " + frame0 + " and " + frame1);
+        checkTiles(frame0, tiles);
+        Tile first = tiles.getFirst();
+        float[][] scaled = {scaled(frame0), scaled(frame1)};
+        Tensor out = Tensor.zeros(alloc, tiles.size(), 2, 27, first.height(), first.width());
+        float[] plane = new float[first.height() * first.width()];
+        long at = 0;
+        for (Tile t : tiles) for (float[] frame : scaled) at = writeTile(frame, frame0.width(), t, out, at, plane);
+        return out;
+    }
+
+    /**
+     * One frame's half of {@link #tilePatches}: {@code [tiles, 27, h, w]}, so that a frame of a sequence, which two
+     * pairs share, is patched once; a pair's input is then its two frames' entries side by side.
+     */
+    public static Tensor framePatches(RgbImage frame, List<Tile> tiles, SegmentAllocator alloc) {
+        checkTiles(frame, tiles);
+        Tile first = tiles.getFirst();
+        float[] scaled = scaled(frame), plane = new float[first.height() * first.width()];
+        Tensor out = Tensor.zeros(alloc, tiles.size(), 27, first.height(), first.width());
+        long at = 0;
+        for (Tile t : tiles) at = writeTile(scaled, frame.width(), t, out, at, plane);
+        return out;
+    }
+
+    private static void checkTiles(RgbImage frame, List<Tile> tiles) {
         if (tiles.isEmpty()) throw new IllegalArgumentException("no tiles");
         int h = tiles.getFirst().height(), w = tiles.getFirst().width();
         for (Tile t : tiles) {
             if (t.height() != h || t.width() != w) throw new IllegalArgumentException("tiles differ in size: " + tiles.getFirst() + " and " + t);
-            if (t.y() < 0 || t.x() < 0 || t.y() + h > frame0.height() || t.x() + w > frame0.width())
-                throw new IllegalArgumentException(t + " reaches outside the " + frame0.width() + "x" + frame0.height() + " frame");
+            if (t.y() < 0 || t.x() < 0 || t.y() + h > frame.height() || t.x() + w > frame.width())
+                throw new IllegalArgumentException(t + " reaches outside the " + frame.width() + "x" + frame.height() + " frame");
         }
-        float[][] scaled = {scaled(frame0), scaled(frame1)};
-        Tensor out = Tensor.zeros(alloc, tiles.size(), 2, 27, h, w);
-        float[] plane = new float[h * w];
-        long at = 0;
-        for (Tile t : tiles) {
-            for (float[] frame : scaled) {
-                for (int k = 0; k < 9; k++) {
-                    for (int c = 0; c < 3; c++, at += plane.length) {
-                        neighbourPlane(frame, frame0.width(), t, k / 3 - 1, k % 3 - 1, c, plane);
-                        Floats.write(out, at, plane);
-                    }
-                }
+    }
+
+    /** Writes tile t's 27 planes of one scaled frame into out from flat position at; returns the position after. */
+    private static long writeTile(float[] frame, int frameWidth, Tile t, Tensor out, long at, float[] plane) {
+        for (int k = 0; k < 9; k++) {
+            for (int c = 0; c < 3; c++, at += plane.length) {
+                neighbourPlane(frame, frameWidth, t, k / 3 - 1, k % 3 - 1, c, plane);
+                Floats.write(out, at, plane);
             }
         }
-        return out;
+        return at;
     }
 
     /** The frame as float32 x/255·2 − 1 (the HF test's float32 arithmetic, which the golden patches use). */

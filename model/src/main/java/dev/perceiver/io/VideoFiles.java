@@ -81,6 +81,11 @@ public final class VideoFiles {
      * (the colab truncates instead); NaN becomes 0. Returns the files written.
      */
     public static List<Path> writeFrames(Tensor frames, Path dir) throws IOException {
+        return writeFrames(frames, dir, 0);
+    }
+
+    /** As {@link #writeFrames(Tensor, Path)}, numbering the files from first (a later chunk of a long video). */
+    public static List<Path> writeFrames(Tensor frames, Path dir, int first) throws IOException {
         int[] s = thw3(frames);
         Files.createDirectories(dir);
         float[] v = frames.toArray();
@@ -89,7 +94,7 @@ public final class VideoFiles {
         for (int t = 0; t < s[0]; t++) {
             byte[] px = new byte[frameSize];
             for (int i = 0; i < frameSize; i++) px[i] = (byte) Math.round(Math.clamp(v[t * frameSize + i], 0f, 1f) * 255f);
-            Path file = dir.resolve(String.format(Locale.ROOT, "frame_%05d.png", t));
+            Path file = dir.resolve(String.format(Locale.ROOT, "frame_%05d.png", first + t));
             ImageFiles.writePng(new RgbImage(s[2], s[1], px), file);
             written.add(file);
         }

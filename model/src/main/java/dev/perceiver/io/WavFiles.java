@@ -6,9 +6,11 @@ import java.io.IOException;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
@@ -46,37 +48,20 @@ public final class WavFiles {
     /** Reads an 8/16/24/32-bit PCM or 32/64-bit float WAV file as mono samples {@code [1, N, 1]}. */
     public static Audio read(Path file, Channels channels, SegmentAllocator alloc) throws IOException {
         if (Files.size(file) > Integer.MAX_VALUE) throw new IOException(file + ": WAV files over 2 GiB are not supported");
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.remaining() < 12 || !tag(b, 0).equals("RIFF") || !tag(b, 8).equals("WAVE"))
-            throw new IOException(file + ": not a WAV file (no RIFF/WAVE header)");
-        long riffSize = Integer.toUnsignedLong(b.getInt(4));
-        Format format = null;
-        int pos = 12;
-        while (pos + 8 <= b.limit()) {
-            String id = tag(b, pos);
-            long size = Integer.toUnsignedLong(b.getInt(pos + 4));
-            int body = pos + 8, remain = b.limit() - body;
-            if (id.equals("data")) {
-                if (format == null) throw new IOException(file + ": data chunk comes before the fmt chunk");
-                // A writer that could not seek back (a pipe) leaves the lengths at 0 or 0xFFFFFFFF; a cut-off file
-                // claims more than it has. Either way what is there is the audio.
-                // (A 0 counts as unset only where the RIFF length does not cover the bytes after it either.)
-                boolean unset = size == UNSET || size == 0 && remain > 0 && (riffSize == UNSET || riffSize + 8 <= body);
-                if (unset || size > remain) {
-                    int whole = remain - remain % format.frameBytes();
-                    LOG.log(System.Logger.Level.WARNING, file + ": " + (unset ? "data chunk length is unset (" + size + ")"
-                            : "data chunk declares " + size + " bytes but only " + remain + " remain") + "; reading the "
-                            + whole / format.frameBytes() + " whole frames present");
-                    size = whole;
-                }
-                return new Audio(samples(b, body, (int) size, format, channels, file, alloc), format.sampleRate);
-            }
-            if (size > remain)
-                throw new IOException(file + ": chunk '" + id + "' declares " + size + " bytes but only " + remain + " remain");
-            if (id.equals("fmt ")) format = Format.parse(b, body, (int) size, file);
-            pos = Math.toIntExact(body + size + (size & 1)); // chunks are padded to even sizes
+        try (Reader r = open(file, channels)) {
+            return new Audio(r.read((int) r.samples(), alloc), r.sampleRate());
         }
-        throw new IOException(file + ": no data chunk");
+    }
+
+    /** Opens a WAV file (as {@link #read} takes) to read its samples a block at a time (long recordings). */
+    public static Reader open(Path file, Channels channels) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            return new Reader(file, ch, channels);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     /**
@@ -85,21 +70,165 @@ public final class WavFiles {
      * NaN becomes 0.
      */
     public static void write(Tensor samples, int sampleRate, Path file) throws IOException {
+        try (Writer w = create(file, sampleRate)) {
+            w.write(samples);
+        }
+    }
+
+    /** Starts a 16-bit PCM mono file at sampleRate that samples are appended to; closing it completes the header. */
+    public static Writer create(Path file, int sampleRate) throws IOException {
         if (sampleRate <= 0) throw new IllegalArgumentException("sample rate " + sampleRate + " is not positive");
-        float[] v = samples.toArray();
-        int dataBytes = Math.multiplyExact(v.length, 2);
-        ByteBuffer b = ByteBuffer.allocate(Math.addExact(44, dataBytes)).order(ByteOrder.LITTLE_ENDIAN);
-        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + dataBytes).put("WAVE".getBytes(StandardCharsets.US_ASCII));
-        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) PCM).putShort((short) 1)
-                .putInt(sampleRate).putInt(sampleRate * 2).putShort((short) 2).putShort((short) 16);
-        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(dataBytes);
-        for (float x : v) b.putShort((short) Math.clamp(Math.round(Math.clamp(x, -1f, 1f) * 32768f), -32768, 32767));
-        Files.write(file, b.array());
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING);
+        try {
+            return new Writer(file, ch, sampleRate);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** A WAV file's samples, read in order a block at a time; past the end of its data come zeros. */
+    public static final class Reader implements AutoCloseable {
+        private final Path file;
+        private final FileChannel channel;
+        private final Channels channels;
+        private final Format format;
+        private final long data;
+        private final long frames;
+        private long next;
+
+        private Reader(Path file, FileChannel channel, Channels channels) throws IOException {
+            this.file = file;
+            this.channel = channel;
+            this.channels = channels;
+            long limit = channel.size();
+            ByteBuffer head = bytes(0, (int) Math.min(12, limit));
+            if (head.limit() < 12 || !tag(head, 0).equals("RIFF") || !tag(head, 8).equals("WAVE"))
+                throw new IOException(file + ": not a WAV file (no RIFF/WAVE header)");
+            long riffSize = Integer.toUnsignedLong(head.getInt(4));
+            Format fmt = null;
+            long pos = 12;
+            while (pos + 8 <= limit) {
+                ByteBuffer h = bytes(pos, 8);
+                String id = tag(h, 0);
+                long size = Integer.toUnsignedLong(h.getInt(4));
+                long body = pos + 8, remain = limit - body;
+                if (id.equals("data")) {
+                    if (fmt == null) throw new IOException(file + ": data chunk comes before the fmt chunk");
+                    int frameBytes = fmt.frameBytes();
+                    // A writer that could not seek back (a pipe) leaves the lengths at 0 or 0xFFFFFFFF; a cut-off
+                    // file claims more than it has. Either way what is there is the audio. (A 0 counts as unset
+                    // only where the RIFF length does not cover the bytes after it either.)
+                    boolean unset = size == UNSET || size == 0 && remain > 0 && (riffSize == UNSET || riffSize + 8 <= body);
+                    if (unset || size > remain) {
+                        long whole = remain - remain % frameBytes;
+                        LOG.log(System.Logger.Level.WARNING, file + ": " + (unset ? "data chunk length is unset (" + size
+                                + ")" : "data chunk declares " + size + " bytes but only " + remain + " remain")
+                                + "; reading the " + whole / frameBytes + " whole frames present");
+                        size = whole;
+                    }
+                    if (size % frameBytes != 0)
+                        throw new IOException(file + ": data chunk of " + size + " bytes is not a whole number of " + frameBytes + "-byte frames");
+                    this.format = fmt;
+                    this.data = body;
+                    this.frames = size / frameBytes;
+                    return;
+                }
+                if (size > remain)
+                    throw new IOException(file + ": chunk '" + id + "' declares " + size + " bytes but only " + remain + " remain");
+                // Only a fmt chunk's first 40 bytes are read: the longest layout (extensible) ends there.
+                if (id.equals("fmt ")) fmt = Format.parse(bytes(body, (int) Math.min(size, 40)), 0, size, file);
+                pos = body + size + (size & 1); // chunks are padded to even sizes
+            }
+            throw new IOException(file + ": no data chunk");
+        }
+
+        public int sampleRate() {
+            return format.sampleRate;
+        }
+
+        /** Samples in the file (per channel). */
+        public long samples() {
+            return frames;
+        }
+
+        /** The next n samples as {@code [1, n, 1]}; those past the end of the data are zeros. */
+        public Tensor read(int n, SegmentAllocator alloc) throws IOException {
+            int frameBytes = format.frameBytes(), sampleBytes = format.bits / 8, have = (int) Math.clamp(frames - next, 0, n);
+            ByteBuffer b = bytes(data + next * frameBytes, Math.multiplyExact(have, frameBytes));
+            next += n;
+            int used = channels == Channels.FIRST ? 1 : format.channels;
+            float[] out = new float[n];
+            for (int i = 0; i < have; i++) {
+                double sum = 0;
+                for (int c = 0; c < used; c++) sum += sample(b, i * frameBytes + c * sampleBytes, format);
+                out[i] = (float) (used == 1 ? sum : sum / used);
+            }
+            return Tensor.of(alloc, out, 1, n, 1);
+        }
+
+        /** n bytes at position at, little-endian; the file must hold them. */
+        private ByteBuffer bytes(long at, int n) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining())
+                if (channel.read(b, at + b.position()) < 0) throw new IOException(file + ": ends early (changed while read?)");
+            return b.flip();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    /** A 16-bit PCM mono WAV file being written: samples are appended; close writes the sizes into the header. */
+    public static final class Writer implements AutoCloseable {
+        /** RIFF sizes are 32-bit: the data chunk holds at most this many bytes. */
+        private static final long MAX_DATA = 0xFFFFFFFFL - 36;
+        private final Path file;
+        private final FileChannel channel;
+        private long dataBytes;
+
+        private Writer(Path file, FileChannel channel, int sampleRate) throws IOException {
+            this.file = file;
+            this.channel = channel;
+            ByteBuffer b = ByteBuffer.allocate(44).order(ByteOrder.LITTLE_ENDIAN);
+            b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36).put("WAVE".getBytes(StandardCharsets.US_ASCII));
+            b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) PCM).putShort((short) 1)
+                    .putInt(sampleRate).putInt(sampleRate * 2).putShort((short) 2).putShort((short) 16);
+            b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(0);
+            writeFully(b.flip());
+        }
+
+        /** Appends samples (flat order is time). */
+        public void write(Tensor samples) throws IOException {
+            float[] v = samples.toArray();
+            if (dataBytes + 2L * v.length > MAX_DATA) throw new IOException(file + ": a WAV file holds at most 4 GiB of samples");
+            ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(v.length, 2)).order(ByteOrder.LITTLE_ENDIAN);
+            for (float x : v) b.putShort((short) Math.clamp(Math.round(Math.clamp(x, -1f, 1f) * 32768f), -32768, 32767));
+            writeFully(b.flip());
+            dataBytes += v.length * 2L;
+        }
+
+        private void writeFully(ByteBuffer b) throws IOException {
+            while (b.hasRemaining()) channel.write(b);
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (channel) {
+                ByteBuffer riff = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) (36 + dataBytes)).flip();
+                ByteBuffer data = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) dataBytes).flip();
+                channel.write(riff, 4);
+                channel.write(data, 40);
+            }
+        }
     }
 
     /** The fields of a fmt chunk that matter here; code is PCM or IEEE_FLOAT (extensible files resolved). */
     private record Format(int code, int channels, int sampleRate, int bits) {
-        static Format parse(ByteBuffer b, int at, int size, Path file) throws IOException {
+        static Format parse(ByteBuffer b, int at, long size, Path file) throws IOException {
             if (size < 16) throw new IOException(file + ": fmt chunk of " + size + " bytes is too short");
             int code = Short.toUnsignedInt(b.getShort(at));
             int channels = Short.toUnsignedInt(b.getShort(at + 2));
@@ -135,22 +264,6 @@ public final class WavFiles {
                 default -> String.format("format 0x%04X (compressed or non-PCM)", code);
             };
         }
-    }
-
-    private static Tensor samples(ByteBuffer b, int at, int size, Format f, Channels channels, Path file, SegmentAllocator alloc)
-            throws IOException {
-        int frameBytes = f.frameBytes(), sampleBytes = f.bits / 8;
-        if (size % frameBytes != 0)
-            throw new IOException(file + ": data chunk of " + size + " bytes is not a whole number of " + frameBytes + "-byte frames");
-        int n = size / frameBytes;
-        int used = channels == Channels.FIRST ? 1 : f.channels;
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            double sum = 0;
-            for (int c = 0; c < used; c++) sum += sample(b, at + i * frameBytes + c * sampleBytes, f);
-            out[i] = (float) (used == 1 ? sum : sum / used);
-        }
-        return Tensor.of(alloc, out, 1, n, 1);
     }
 
     /** One little-endian sample at p, in [−1, 1) for PCM: the divisions are exact, so float64 then float32 rounds once. */

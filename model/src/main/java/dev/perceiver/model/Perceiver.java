@@ -366,6 +366,16 @@ public final class Perceiver implements AutoCloseable {
      * outputs of its batch item come out NaN; the other items of the batch are unaffected.
      */
     public PerceiverOutput forward(PerceiverInputs in, Extra... extras) {
+        return forward(in, Arena.ofAuto(), extras);
+    }
+
+    /**
+     * As {@link #forward(PerceiverInputs, Extra...)}, with the output's tensors in results, a shared arena (the
+     * engine's threads write them) that the caller closes when done with them. Their memory is then freed at once
+     * rather than when the garbage collector finds them unreachable, so a long stream of passes stays in bounded
+     * memory.
+     */
+    public PerceiverOutput forward(PerceiverInputs in, Arena results, Extra... extras) {
         if (closed) throw new IllegalStateException("model is closed");
         requireRunnableSizes(in);
         Set<Extra> ex = extras.length == 0 ? EnumSet.noneOf(Extra.class) : EnumSet.copyOf(Arrays.asList(extras));
@@ -379,7 +389,7 @@ public final class Perceiver implements AutoCloseable {
                     + (head.isImageClassifier() ? "; this head's Fourier positions follow any input size without it)" : ")"));
         Scratch scratch = idleScratch.poll();
         if (scratch == null) scratch = new Scratch();
-        Run run = new Run(backend, scratch, Arena.ofAuto(), ex.contains(Extra.ATTENTIONS), ex.contains(Extra.HIDDEN_STATES),
+        Run run = new Run(backend, scratch, results, ex.contains(Extra.ATTENTIONS), ex.contains(Extra.HIDDEN_STATES),
                 ex.contains(Extra.TRACE));
         run.outputPositionEmbeddings = ex.contains(Extra.POSITION_EMBEDDINGS);
         long pass = run.beginSpan();

@@ -77,6 +77,9 @@ class VideoFilesTest {
             List<Path> files = VideoFiles.writeFrames(channelsLast, dir.resolve("out"));
             assertThat(files).extracting(p -> p.getFileName().toString()).containsExactly("frame_00000.png", "frame_00001.png");
             assertThat(ImageFiles.read(files.get(1)).pixels()).isEqualTo(all.pixels());
+            // A later chunk of a long video goes on with the numbering.
+            assertThat(VideoFiles.writeFrames(channelsLast, dir.resolve("out"), 16)).extracting(p -> p.getFileName().toString())
+                    .containsExactly("frame_00016.png", "frame_00017.png");
             Tensor odd = Tensor.of(arena, new float[]{-0.2f, 0.5f, 1.7f, Float.NaN, 0.999f, 0.001f}, 1, 1, 2, 3);
             RgbImage written = ImageFiles.read(VideoFiles.writeFrames(odd, dir.resolve("odd")).getFirst());
             assertThat(PillowResizeTest.pixel(written, 0, 0)).isEqualTo("0 128 255");

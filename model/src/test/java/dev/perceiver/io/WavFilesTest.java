@@ -206,6 +206,47 @@ class WavFilesTest {
         }
     }
 
+    /** A long recording is read a block at a time, from after a chunk the reader skips, with zeros past the end. */
+    @Test
+    void readsBlockByBlockWithZerosPastTheEnd() throws IOException {
+        byte[] fmt = wav(PCM, 2, 8000, 16, shorts(100, -1, 200, -1, 300, -1, 400, -1, 500, -1));
+        // A LIST chunk of odd size (padded to even) between fmt and data, which the reader steps over.
+        byte[] list = {'L', 'I', 'S', 'T', 3, 0, 0, 0, 'a', 'b', 'c', 0};
+        int data = fmt.length - 8 - 20;
+        byte[] file = new byte[fmt.length + list.length];
+        System.arraycopy(fmt, 0, file, 0, data);
+        System.arraycopy(list, 0, file, data, list.length);
+        System.arraycopy(fmt, data, file, data + list.length, fmt.length - data);
+        ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(4, file.length - 8);
+        Path path = Files.write(dir.resolve("long.wav"), file);
+        try (Arena arena = Arena.ofConfined(); WavFiles.Reader r = WavFiles.open(path, Channels.FIRST)) {
+            assertThat(r.sampleRate()).isEqualTo(8000);
+            assertThat(r.samples()).isEqualTo(5);
+            assertThat(r.read(2, arena).toArray()).containsExactly(100f / 32768, 200f / 32768);
+            Tensor next = r.read(4, arena);
+            assertThat(next.shape()).containsExactly(1, 4, 1);
+            assertThat(next.toArray()).containsExactly(300f / 32768, 400f / 32768, 500f / 32768, 0f);
+            assertThat(r.read(3, arena).toArray()).containsExactly(0f, 0f, 0f);
+        }
+    }
+
+    /** Samples appended block by block make the file one write of them all makes. */
+    @Test
+    void writesBlockByBlock() throws IOException {
+        float[] v = {0.1f, -0.2f, 0.3f, 1f, -1f};
+        Path whole = dir.resolve("whole.wav"), blocks = dir.resolve("blocks.wav");
+        try (Arena arena = Arena.ofConfined()) {
+            WavFiles.write(Tensor.of(arena, v, 5), 22050, whole);
+            try (WavFiles.Writer w = WavFiles.create(blocks, 22050)) {
+                w.write(Tensor.of(arena, Arrays.copyOfRange(v, 0, 2), 2));
+                w.write(Tensor.of(arena, new float[0], 0));
+                w.write(Tensor.of(arena, Arrays.copyOfRange(v, 2, 5), 1, 3, 1));
+            }
+            assertThat(Files.readAllBytes(blocks)).isEqualTo(Files.readAllBytes(whole));
+            assertThat(Files.size(whole)).isEqualTo(44 + 5 * 2);
+        }
+    }
+
     @Test
     void refusesOtherEncodingsDepthsAndDamagedFiles() throws IOException {
         try (Arena arena = Arena.ofConfined()) {

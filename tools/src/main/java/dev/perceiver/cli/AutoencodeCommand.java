@@ -1,9 +1,9 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.io.RgbImage;
 import dev.perceiver.io.VideoFiles;
 import dev.perceiver.io.WavFiles;
 import dev.perceiver.loader.PerceiverConfig;
-import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
@@ -19,10 +19,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
-/** perceiver autoencode: the multimodal model's reconstruction of a video with its audio, and its label guess. */
+/**
+ * perceiver autoencode: the multimodal model's reconstruction of a video with its audio, and its label guesses, one
+ * chunk of num_frames frames at a time.
+ */
 final class AutoencodeCommand implements Command {
     static final String AUDIO_FILE = "audio.wav";
 
@@ -42,15 +47,20 @@ final class AutoencodeCommand implements Command {
                 Usage: perceiver autoencode --model DIR --video FRAMES_DIR --audio WAV --out DIR [--top-k K] [--json]
 
                 Runs PerceiverForMultimodalAutoencoding on a video given as a folder of frame images (PNG, JPEG,
-                BMP or GIF, in file-name order) and its sound as a WAV file (8/16/24/32-bit PCM or 32/64-bit float,
+                BMP or GIF, in file-name order) and its sound as a WAV file (8/16/24/32-bit PCM or 32/64-bit float;
                 the first channel of a stereo file; a streamed file with no data length is read to its end, with a
-                warning). The video must have num_frames frames of the size the model
-                reconstructs (output_shape: 16 frames of 224x224 for deepmind/multimodal-perceiver); the audio
-                should have num_frames x audio_samples_per_frame samples (30720) and is padded with zeros or cut
-                to that length otherwise. The label input is zeros (the model masks it anyway).
-                Every output point is decoded in one pass, in chunks of bounded memory. Writes the reconstructed
-                frames as DIR/frame_00000.png, ... and the audio as DIR/audio.wav (16-bit, at the input's sample
-                rate), and prints the K most likely labels (softmax of the label logits, names from id2label).
+                warning). The model takes num_frames frames of the size it reconstructs
+                (output_shape: 16 frames of 224x224 for deepmind/multimodal-perceiver) with num_frames x
+                audio_samples_per_frame samples of sound (30720); a longer video is taken that many frames at a
+                time, so its frame count must be a multiple of num_frames. The audio should have as many samples
+                per chunk and is padded with zeros or cut to the clip's length otherwise. The label input is zeros
+                (the model masks it anyway).
+                It streams: each chunk is read, run and written before the next is read, so memory does not grow
+                with the clip, and every output point of a chunk is decoded in pieces of bounded memory. Writes the
+                reconstructed frames as DIR/frame_00000.png, ... (numbered through the clip) and the audio as
+                DIR/audio.wav (16-bit, at the input's sample rate), and prints each chunk's K most likely labels
+                (softmax of the label logits, names from id2label). A chunk whose frames cannot be read gets an
+                error line and silence in audio.wav (later chunks stay in time); the other chunks still run.
 
                 Options:
                   --model DIR       config.json plus model.safetensors or pytorch_model.bin
@@ -58,16 +68,19 @@ final class AutoencodeCommand implements Command {
                   --audio FILE      the sound track
                   --out DIR         where to write the reconstruction (created if missing; its parent must exist)
                   --top-k K         labels to show (default 5)
-                  --json            one JSON object: frames, audio, sample_rate, samples, top
+                  --json            a JSON object a line per chunk: chunk, frames, audio, sample_rate, samples
+                                    (the chunk's), top
                   --threads N       worker threads (default: all processors)
                   --device D        cpu, gpu or auto (default auto)
                   --quiet           no progress line or notes
-                """;
+                """ + BatchRun.FLAGS_HELP.replace("input", "chunk");
     }
 
     @Override
     public Set<String> flags() {
-        return Set.of("json");
+        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
+        flags.add("json");
+        return flags;
     }
 
     @Override
@@ -85,84 +98,112 @@ final class AutoencodeCommand implements Command {
         if (!args.positional().isEmpty()) throw new UsageException("unexpected argument '" + args.positional().getFirst() + "'");
         if (Files.isDirectory(outDir) && Files.isSameFile(outDir, videoDir))
             throw new UsageException("--out must not be the --video folder: the reconstruction would overwrite the frames");
-        try (Perceiver model = ModelArgs.load(args, name(), Head.MULTIMODAL_AUTOENCODING); Arena arena = Arena.ofConfined()) {
+        List<Path> files = badInput(() -> VideoFiles.listFrames(videoDir));
+        try (Perceiver model = ModelArgs.load(args, name(), Head.MULTIMODAL_AUTOENCODING);
+             WavFiles.Reader audio = badInput(() -> WavFiles.open(audioFile, WavFiles.Channels.FIRST))) {
             PerceiverConfig config = model.config();
-            Tensor video = readVideo(videoDir, config, arena);
-            WavFiles.Audio audio = readAudio(audioFile, config.numFrames() * config.audioSamplesPerFrame(), quiet, err, arena);
-            Progress progress = new Progress(err, "decoding output points", 0, quiet);
-            PerceiverInputs inputs = PerceiverInputs.ofModalities(Map.of("image", video, "audio", audio.samples(),
-                            "label", Tensor.zeros(arena, 1, config.numLabels())))
-                    .onProgress((done, total) -> progress.update(done, total, ""));
-            PerceiverOutput result = model.forward(inputs);
             List<Integer> shape = config.outputShape();
+            int frames = config.numFrames(), height = shape.get(2), width = shape.get(3);
+            if (files.size() % frames != 0)
+                throw new InvalidInputException(videoDir + " has " + files.size() + " frame images; this model takes num_frames "
+                        + frames + " frames of " + width + "x" + height + " at a time: give a multiple of " + frames);
+            // The usual mistake, frames of another size, fails the run at once rather than every chunk.
+            RgbImage first = ImageInputs.read(files.getFirst());
+            requireSize(first.width(), first.height(), videoDir, shape);
+            int chunks = files.size() / frames, samples = frames * config.audioSamplesPerFrame();
+            long clipSamples = (long) chunks * samples;
+            if (audio.samples() != clipSamples && !quiet)
+                err.printf("perceiver autoencode: %s has %d samples, the model takes %d: %s%n", audioFile, audio.samples(),
+                        clipSamples, audio.samples() < clipSamples ? "padded with " + (clipSamples - audio.samples()) + " zeros"
+                                : "cut after " + clipSamples);
             Files.createDirectories(outDir);
-            List<Path> frames = VideoFiles.writeFrames(result.logits().get("image")
-                    .reshape(shape.get(1), shape.get(2), shape.get(3), 3), outDir);
-            Tensor sound = result.logits().get("audio");
             Path wav = outDir.resolve(AUDIO_FILE);
-            WavFiles.write(sound, audio.sampleRate(), wav);
-            List<Predictions.Prediction> top = Predictions.topK(result.logits().get("label").select(0, 0).toArray(), topK,
-                    config::label);
-            if (args.has("json")) {
-                Map<String, Object> o = new LinkedHashMap<>();
-                o.put("frames", frames.stream().map(Path::toString).toList());
-                o.put("audio", wav.toString());
-                o.put("sample_rate", audio.sampleRate());
-                o.put("samples", sound.size());
-                o.put("top", Predictions.json(top));
-                out.println(Json.write(o));
-            } else {
-                out.printf("video   %d frames of %dx%d: %s ... %s%n", frames.size(), shape.get(3), shape.get(2),
-                        frames.getFirst(), frames.getLast().getFileName());
-                out.printf("audio   %d samples at %d Hz: %s%n", sound.size(), audio.sampleRate(), wav);
-                out.println("label");
-                top.forEach(p -> out.println("  " + p.line()));
+            try (WavFiles.Writer sound = WavFiles.create(wav, audio.sampleRate())) {
+                BatchRun run = new BatchRun(name(), "chunks", chunks, args, out, err);
+                Clip clip = new Clip(model, files, videoDir, audio, sound, outDir, wav, topK, run);
+                for (int c = 0; c < chunks && !run.stopped(); c++) clip.chunk(c);
+                return run.finish();
             }
         }
-        return Main.OK;
     }
 
-    /** The frames as [1, T, 3, H, W]: num_frames of them, each of the size the model reconstructs. */
-    private static Tensor readVideo(Path dir, PerceiverConfig config, Arena arena) throws IOException {
-        List<Integer> shape = config.outputShape();
-        int frames = config.numFrames(), height = shape.get(2), width = shape.get(3);
-        Tensor video;
-        try {
-            List<Path> files = VideoFiles.listFrames(dir);
-            if (files.size() != frames)
-                throw new InvalidInputException(dir + " has " + files.size() + " frame images; this model takes num_frames "
-                        + frames + " frames of " + width + "x" + height);
-            video = VideoFiles.readFrames(files, arena);
-        } catch (NoSuchFileException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new InvalidInputException(e.getMessage());
+    /** A clip on its way through the model, num_frames frames (a chunk) at a time. */
+    private record Clip(Perceiver model, List<Path> files, Path videoDir, WavFiles.Reader audio, WavFiles.Writer sound,
+                        Path outDir, Path wav, int topK, BatchRun run) {
+        /** Reads, runs and writes chunk c; its memory is freed before the next. */
+        void chunk(int c) throws IOException {
+            PerceiverConfig config = model.config();
+            List<Integer> shape = config.outputShape();
+            int frames = config.numFrames(), samples = frames * config.audioSamplesPerFrame();
+            try (Arena arena = Arena.ofConfined(); Arena results = Arena.ofShared()) {
+                Tensor input = audio.read(samples, arena), video;
+                try {
+                    video = readChunk(files.subList(c * frames, (c + 1) * frames), videoDir, shape, arena);
+                } catch (InvalidInputException e) {
+                    sound.write(Tensor.zeros(arena, samples));
+                    run.error("chunk", c, e.getMessage());
+                    return;
+                }
+                PerceiverInputs inputs = PerceiverInputs.ofModalities(Map.of("image", video, "audio", input,
+                                "label", Tensor.zeros(arena, 1, config.numLabels())))
+                        .onProgress((done, total) -> run.working(String.format(Locale.ROOT, "decoding %d%%", done * 100 / total)));
+                PerceiverOutput result = model.forward(inputs, results);
+                List<Path> written = VideoFiles.writeFrames(result.logits().get("image").reshape(frames, shape.get(2),
+                        shape.get(3), 3), outDir, c * frames);
+                Tensor reconstructed = result.logits().get("audio");
+                sound.write(reconstructed);
+                report(c, written, reconstructed.size(), Predictions.topK(result.logits().get("label").select(0, 0).toArray(),
+                        topK, config::label));
+            }
         }
-        if (video.dim(3) != height || video.dim(4) != width)
-            throw new InvalidInputException(dir + ": frames are " + video.dim(4) + "x" + video.dim(3) + "; this model takes "
-                    + width + "x" + height + " frames (output_shape " + shape + ")");
+
+        private void report(int c, List<Path> written, long samples, List<Predictions.Prediction> top) {
+            int chunks = files.size() / written.size();
+            List<Integer> shape = model.config().outputShape();
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("chunk", c);
+            o.put("frames", written.stream().map(Path::toString).toList());
+            o.put("audio", wav.toString());
+            o.put("sample_rate", audio.sampleRate());
+            o.put("samples", samples);
+            o.put("top", Predictions.json(top));
+            StringBuilder text = new StringBuilder();
+            if (chunks > 1)
+                text.append(String.format("chunk   %d of %d: frames %d-%d%n", c + 1, chunks, c * written.size(),
+                        (c + 1) * written.size() - 1));
+            text.append(String.format("video   %d frames of %dx%d: %s ... %s%n", written.size(), shape.get(3), shape.get(2),
+                    written.getFirst(), written.getLast().getFileName()));
+            text.append(String.format("audio   %d samples at %d Hz: %s%n", samples, audio.sampleRate(), wav));
+            text.append(String.format("label%n"));
+            top.forEach(p -> text.append(String.format("  %s%n", p.line())));
+            run.result(text.toString(), o, "");
+        }
+    }
+
+    /** A chunk's frames as [1, T, 3, H, W]; frames that cannot be read, or not of the model's size, are bad input. */
+    private static Tensor readChunk(List<Path> files, Path dir, List<Integer> shape, Arena arena) {
+        Tensor video = badInput(() -> VideoFiles.readFrames(files, arena));
+        requireSize(video.dim(4), video.dim(3), dir, shape);
         return video;
     }
 
-    /** Mono samples [1, samples, 1]: the file's, padded with zeros or cut to the model's length (saying so). */
-    private static WavFiles.Audio readAudio(Path file, int samples, boolean quiet, PrintStream err, Arena arena)
-            throws IOException {
-        WavFiles.Audio audio;
+    /** Frames must be of the size the model reconstructs, output_shape [1, T, H, W]. */
+    private static void requireSize(int width, int height, Path dir, List<Integer> shape) {
+        if (height != shape.get(2) || width != shape.get(3))
+            throw new InvalidInputException(dir + ": frames are " + width + "x" + height + "; this model takes "
+                    + shape.get(3) + "x" + shape.get(2) + " frames (output_shape " + shape + ")");
+    }
+
+    /** Reading that may fail on the input's contents; such a failure is bad input (exit code 4), a missing file too. */
+    private interface Read<T> {
+        T get() throws IOException;
+    }
+
+    private static <T> T badInput(Read<T> read) {
         try {
-            audio = WavFiles.read(file, WavFiles.Channels.FIRST, arena);
-        } catch (NoSuchFileException e) {
-            throw e;
+            return read.get();
         } catch (IOException e) {
-            throw new InvalidInputException(e.getMessage());
+            throw new InvalidInputException(e instanceof NoSuchFileException ? PathChecks.describe(e) : e.getMessage());
         }
-        int n = audio.samples().dim(1);
-        if (n == samples) return audio;
-        if (!quiet)
-            err.printf("perceiver autoencode: %s has %d samples, the model takes %d: %s%n", file, n, samples,
-                    n < samples ? "padded with " + (samples - n) + " zeros" : "cut after " + samples);
-        Tensor fitted = Tensor.zeros(arena, 1, samples, 1);
-        int keep = Math.min(n, samples);
-        fitted.slice(1, 0, keep).copyFrom(audio.samples().slice(1, 0, keep));
-        return new WavFiles.Audio(fitted, audio.sampleRate());
     }
 }

@@ -48,6 +48,11 @@ final class BatchRun {
         return closed;
     }
 
+    /** Redraws the progress line with a note on the input under way (a long input's own progress). */
+    void working(String note) {
+        progress.update(done, total, note);
+    }
+
     /** One input's result: text mode's lines, or the JSON object of one line. */
     void result(String textLines, Map<String, Object> jsonLine, String note) {
         progress.clear();
@@ -89,9 +94,12 @@ final class BatchRun {
                     done, total, unit);
             return Main.FAILED;
         }
-        if (!quiet || errors > 0)
-            err.printf(Locale.ROOT, "%d %s in %.1f s (%.1f/s), %d error%s%n", done, unit, seconds,
-                    done / Math.max(seconds, 1e-9), errors, errors == 1 ? "" : "s");
+        if (!quiet || errors > 0) {
+            double rate = done / Math.max(seconds, 1e-9);
+            // Three significant digits below one a second (optical flow at full size), where %.1f would say 0.0.
+            err.printf(Locale.ROOT, "%d %s in %.1f s (%s/s), %d error%s%n", done, unit, seconds,
+                    String.format(Locale.ROOT, rate >= 1 ? "%.1f" : "%.3g", rate), errors, errors == 1 ? "" : "s");
+        }
         return errors == 0 ? Main.OK : Main.BAD_INPUT;
     }
 }

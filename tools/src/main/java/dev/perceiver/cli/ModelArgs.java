@@ -67,6 +67,20 @@ final class ModelArgs {
         return Perceiver.load(dir, options);
     }
 
+    /**
+     * As {@link #load(Args, String, Head...)}, where --model may also name an official configuration of head, with
+     * random weights (as bench takes them), to time a command at the real model's size; a folder of that name wins.
+     */
+    static Perceiver loadOrOfficial(Args args, String command, Head head) {
+        ModelSource source = ModelSource.of(args);
+        if (!source.official()) return load(args, command, head);
+        if (!source.config().architecture().equals(head.architecture()))
+            throw new Failure(Main.BAD_MODEL, "--model " + source.name() + " is a " + source.config().architecture() + "; "
+                    + command + " runs " + head.architecture() + suggestion(source.config().architecture()));
+        Perceiver.Options options = options(args);
+        return source.open(options.openBackend());
+    }
+
     /** The command that does run a head, for the wrong-model message. */
     private static String suggestion(String architecture) {
         Head head = Arrays.stream(Head.values()).filter(h -> h.architecture().equals(architecture)).findFirst().orElse(null);
