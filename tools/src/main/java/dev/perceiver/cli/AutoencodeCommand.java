@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * perceiver autoencode: the multimodal model's reconstruction of a video with its audio, and its label guesses, one
@@ -78,9 +77,7 @@ final class AutoencodeCommand implements Command {
 
     @Override
     public Set<String> flags() {
-        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.add("json");
-        return flags;
+        return BatchRun.flagsWith("json");
     }
 
     @Override

@@ -16,6 +16,13 @@ import java.util.Set;
  */
 final class BatchRun {
     static final Set<String> FLAGS = Set.of("fail-fast");
+
+    /** A batch command's flags: --fail-fast and its own. */
+    static Set<String> flagsWith(String... own) {
+        Set<String> flags = new java.util.TreeSet<>(FLAGS);
+        flags.addAll(Set.of(own));
+        return flags;
+    }
     static final String FLAGS_HELP = """
               --fail-fast       stop at the first input that fails (by default its error is reported, the
                                 other inputs still run, and the exit code is 4 with the count at the end)

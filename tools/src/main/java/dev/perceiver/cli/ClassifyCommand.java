@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /** perceiver classify: ImageNet-style top-k classes of image files. */
 final class ClassifyCommand implements Command {
@@ -78,9 +77,7 @@ final class ClassifyCommand implements Command {
 
     @Override
     public Set<String> flags() {
-        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.addAll(Set.of("json", "recursive", "no-resize"));
-        return flags;
+        return BatchRun.flagsWith("json", "recursive", "no-resize");
     }
 
     @Override

@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /** perceiver flow: optical flow between two frames, or of every consecutive pair of a sequence, tiled and blended. */
 final class FlowCommand implements Command {
@@ -83,9 +82,7 @@ final class FlowCommand implements Command {
 
     @Override
     public Set<String> flags() {
-        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.add("json");
-        return flags;
+        return BatchRun.flagsWith("json");
     }
 
     @Override

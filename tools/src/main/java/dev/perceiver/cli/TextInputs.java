@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The texts of the language commands, many per JVM: the arguments, or the lines of --input FILE (- for stdin), each
@@ -82,9 +81,7 @@ final class TextInputs {
     }
 
     static Set<String> flags() {
-        Set<String> flags = new TreeSet<>(BatchRun.FLAGS);
-        flags.add("json");
-        return flags;
+        return BatchRun.flagsWith("json");
     }
 
     static Set<String> valued() {
