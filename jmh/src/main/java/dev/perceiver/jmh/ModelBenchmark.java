@@ -20,7 +20,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * inputs of its usual size, as {@code perceiver bench --model NAME} times it, but under JMH's forks, warm-up and
  * statistics. Score: passes per second; the {@code gflop} counter: GFLOP/s, counted as the reference counts them.
  * A pass takes seconds, so an iteration of 1 s runs one pass or more. Other models:
- * {@code -p model=vision-fourier,optical-flow,...}.
+ * {@code -p model=vision-fourier,optical-flow,...}. {@code -p pollute=0,1000} compares a fresh JVM with one that ran
+ * the tiny golden models 1,000 times each first (run from the repository's root, or give {@code -p testdata=DIR}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -50,16 +53,25 @@ public class ModelBenchmark {
     @Param({"vector"})
     public String kernels;
 
+    /** Runs of each tiny model in {@code testdata/golden} first (a long-lived JVM's history, as bench --pollute). */
+    @Param({"0"})
+    public int pollute;
+
+    /** Where pollute finds golden/: the repository's testdata, from the folder the benchmark runs in. */
+    @Param({"testdata"})
+    public String testdata;
+
     private Arena arena;
     private Perceiver perceiver;
     private PerceiverInputs inputs;
 
     @Setup
-    public void setUp() {
+    public void setUp() throws IOException {
         if (!OfficialModels.has(model))
             throw new IllegalArgumentException("model: one of " + OfficialModels.names() + ", not " + model);
-        perceiver = Perceiver.random(OfficialModels.config(model),
-                new CpuBackend(BenchData.kernels(kernels), new ThreadPool(threads)), true);
+        CpuBackend backend = new CpuBackend(BenchData.kernels(kernels), new ThreadPool(threads));
+        if (pollute > 0) SampleInputs.runEach(Path.of(testdata, "golden"), backend, pollute);
+        perceiver = Perceiver.random(OfficialModels.config(model), backend, true);
         arena = Arena.ofShared();
         inputs = SampleInputs.of(perceiver.head(), perceiver.config(), batch, arena, 42);
     }

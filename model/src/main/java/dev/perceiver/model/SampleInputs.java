@@ -1,10 +1,17 @@
 package dev.perceiver.model;
 
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.runtime.Backend;
 import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -15,6 +22,27 @@ import java.util.TreeMap;
  * num_frames video with its audio, decoding one 1/128 chunk of the outputs as the reference's example does.
  */
 public final class SampleInputs {
+    /**
+     * Runs every model folder under golden (the tiny test models) passes times on its sample inputs, on backend: the
+     * history of a long-lived JVM that has seen other shapes and files, before a model is timed in it
+     * ({@code bench --pollute}, the JMH model benchmark's {@code pollute}). Returns the model folders run.
+     */
+    public static List<Path> runEach(Path golden, Backend backend, int passes) throws IOException {
+        List<Path> models;
+        try (var dirs = Files.list(golden)) {
+            models = dirs.filter(d -> Files.exists(d.resolve("config.json"))).sorted().toList();
+        }
+        for (Path dir : models) {
+            PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
+            try (Perceiver m = Perceiver.create(config, Checkpoints.open(dir), backend, false);
+                 Arena arena = Arena.ofConfined()) {
+                PerceiverInputs inputs = of(m.head(), config, 1, arena, 7);
+                for (int i = 0; i < passes; i++) m.forward(inputs);
+            }
+        }
+        return models;
+    }
+
     /** The reference's multimodal example decodes the video in this many chunks. */
     public static final int MULTIMODAL_CHUNKS = 128;
 

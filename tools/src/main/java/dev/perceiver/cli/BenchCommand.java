@@ -1,6 +1,5 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.OfficialModels;
@@ -194,21 +193,9 @@ final class BenchCommand implements Command {
      * seconds it took.
      */
     private static double pollute(Args args, Backend backend, int passes, PrintStream err) throws IOException {
-        Path golden = DemoCommand.testdata(args).resolve("golden");
-        List<Path> models;
-        try (var dirs = Files.list(golden)) {
-            models = dirs.filter(d -> Files.exists(d.resolve("config.json"))).sorted().toList();
-        }
-        err.println("running " + models.size() + " tiny models " + passes + " times each first...");
+        err.println("running the tiny models " + passes + " times each first...");
         long t0 = System.nanoTime();
-        for (Path dir : models) {
-            PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
-            try (Perceiver m = Perceiver.create(config, Checkpoints.open(dir), backend, false);
-                 Arena arena = Arena.ofConfined()) {
-                PerceiverInputs inputs = SampleInputs.of(m.head(), config, 1, arena, 7);
-                for (int i = 0; i < passes; i++) m.forward(inputs);
-            }
-        }
+        SampleInputs.runEach(DemoCommand.testdata(args).resolve("golden"), backend, passes);
         return (System.nanoTime() - t0) / 1e9;
     }
 

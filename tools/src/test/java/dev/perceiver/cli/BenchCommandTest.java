@@ -172,6 +172,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void polluteRunsEveryGoldenModelFirstAndReportsItsTime() {
+        String model = Cli.golden("masked_lm");
+        String testdata = java.nio.file.Path.of(model).getParent().getParent().toString();
+        Cli.Result r = Cli.run("bench", "--model", model, "--runs", "1", "--warmup", "0", "--threads", "1",
+                "--pollute", "1", "--testdata", testdata, "--json");
+        Map<?, ?> o = json(r);
+        assertThat(number(o, "pollute_s")).isPositive();
+        assertThat(number(o, "median_s")).isPositive();
+        long goldenModels;
+        try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of(testdata, "golden"))) {
+            goldenModels = dirs.filter(d -> java.nio.file.Files.exists(d.resolve("config.json"))).count();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(goldenModels).isGreaterThanOrEqualTo(7);
+        assertThat(r.err()).contains("running the tiny models 1 times each first");
+    }
+
+    @Test
     void anOfficialNameBuildsThatConfigWithoutAFolder() {
         Cli.Result r = Cli.run("bench", "--model", "nonexistent-model", "--runs", "1");
         assertThat(r.code()).isNotZero();
