@@ -84,58 +84,92 @@ final class FactoredCrossAttention {
 
     /**
      * One batch item: x [N, C] (the preprocessed input), ctx [nq, v] the heads' output, probs [heads·nq, N] or null.
+     * The tokens are taken a block at a time (see {@link #blockTokens}), their softmax merged exactly across blocks,
+     * so a pass never holds the scores or values of the whole input; with probs, in one block.
      */
     void attend(Run run, Matrix x, InputLayout layout, Matrix maskBias, Matrix ctx, Matrix probs) {
         Tables t = tables(run, layout, x);
         Kernels k = run.kernels();
         Parallel p = run.parallel();
-        int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
-        int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
+        int n = x.rows(), heads = layer.numHeads, nq = queries.rows(), v = layer.vChannels, dv = v / heads;
         float[] mean = new float[n], rstd = new float[n];
         k.layerNormStats(p, x, PerceiverConfig.LAYER_NORM_EPS, mean, rstd);  // layernorm2's own, bit for bit
-        Matrix scores = run.matrix(heads * nq, n), values = run.matrix(n, v);
-        for (int si = 0; si < t.segments().size(); si++) {
-            Segment s = t.segments().get(si);
-            int start = s.span().start(), end = s.span().end(), vc = s.span().variable();
-            Matrix valueRows = values.rows(start, end);
-            Matrix scoreCols = scores.cols(start, end);
-            if (vc > 0) {
-                Matrix centered = run.matrix(end - start, vc);
-                for (int r = start; r < end; r++)
-                    for (int ch = 0; ch < vc; ch++) centered.set(r - start, ch, x.get(r, ch) - mean[r]);
-                k.gemm(p, centered, s.gV(), valueRows, Epilogue.NONE);
-                PackedMatrix centeredT = k.packTransposed(centered);
-                for (int h = 0; h < heads; h++)
-                    k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, scoreCols.rows(h * nq, (h + 1) * nq),
-                            Epilogue.NONE);
-            } else {
-                valueRows.fill(0f);
-                scoreCols.fill(0f);
+        int block = probs != null ? n : blockTokens();
+        Matrix lse = run.matrix(heads * nq, 1);
+        for (int k0 = 0; k0 < n; k0 += block) {
+            int k1 = Math.min(n, k0 + block);
+            long mark = run.scratch().mark();
+            if (block < n) layer.keyBlocks.increment();
+            Matrix scores = run.matrix(heads * nq, k1 - k0), values = run.matrix(k1 - k0, v);
+            for (int si = 0; si < t.segments().size(); si++) {
+                InputLayout.Segment span = t.segments().get(si).span();
+                int a = Math.max(k0, span.start()), b = Math.min(k1, span.end());
+                if (a < b) blockScoresAndValues(run, t, si, x, mean, rstd, a, b,
+                        scores.cols(a - k0, b - k0), values.rows(a - k0, b - k0));
             }
-            float[] sums = s.fixedSums(), fmean = t.fixedMean(), qsum = t.queryFixedSum()[si], qc = t.queryConstant();
-            float scale = (float) Math.sqrt(dqk);
-            Matrix valuesFixed = t.valuesFixed(), scoresFixed = t.scoresFixed();
-            p.forRange(end - start, 64, (a, b) -> {
-                for (int r = start + a; r < start + b; r++) {
-                    float delta = fmean[r] - mean[r];
-                    for (int o = 0; o < v; o++)
-                        values.set(r, o, rstd[r] * (values.get(r, o) + valuesFixed.get(r, o) + delta * sums[qk + o])
-                                + c0[qk + o]);
-                }
-            });
-            p.forRange(heads * nq, 1, (a, b) -> {
-                for (int row = a; row < b; row++)
-                    for (int r = start; r < end; r++)
-                        scores.set(row, r, (rstd[r] * (scores.get(row, r) + scoresFixed.get(row, r)
-                                + (fmean[r] - mean[r]) * qsum[row]) + qc[row]) / scale);
-            });
+            boolean first = k0 == 0;
+            Matrix out = first ? ctx : run.matrix(nq, v), outLse = first ? lse : run.matrix(heads * nq, 1);
+            k.softmaxRows(p, scores, maskBias == null ? null : maskBias.cols(k0, k1), outLse);
+            if (probs != null) probs.copyFrom(scores);
+            for (int h = 0; h < heads; h++) {
+                PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv));
+                k.gemm(p, scores.rows(h * nq, (h + 1) * nq), vh, out.cols(h * dv, (h + 1) * dv), Epilogue.NONE);
+            }
+            if (!first) k.mergeAttention(p, ctx, lse, out, outLse, heads);
+            run.scratch().release(mark);
         }
-        k.softmaxRows(p, scores, maskBias);
-        if (probs != null) probs.copyFrom(scores);
-        for (int h = 0; h < heads; h++) {
-            PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv));
-            k.gemm(p, scores.rows(h * nq, (h + 1) * nq), vh, ctx.cols(h * dv, (h + 1) * dv), Epilogue.NONE);
+    }
+
+    /** Tokens a block of {@link #attend} takes: its scores and values together within the key-block budget. */
+    private int blockTokens() {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+                layer.keyBlockFloats / ((long) layer.numHeads * queries.rows() + layer.vChannels)));
+    }
+
+    /**
+     * Scaled scores [heads·nq, b - a] and values [b - a, v] of tokens [a, b), all of segment si: the varying
+     * channels' products plus the segment's precomputed fixed parts, normalised as layernorm2 would.
+     */
+    private void blockScoresAndValues(Run run, Tables t, int si, Matrix x, float[] mean, float[] rstd, int a, int b,
+                                      Matrix scores, Matrix values) {
+        Kernels k = run.kernels();
+        Parallel p = run.parallel();
+        Segment s = t.segments().get(si);
+        int qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads, nq = queries.rows();
+        int vc = s.span().variable();
+        if (vc > 0) {
+            long mark = run.scratch().mark();
+            Matrix centered = run.matrix(b - a, vc);
+            for (int r = a; r < b; r++)
+                for (int ch = 0; ch < vc; ch++) centered.set(r - a, ch, x.get(r, ch) - mean[r]);
+            k.gemm(p, centered, s.gV(), values, Epilogue.NONE);
+            PackedMatrix centeredT = k.packTransposed(centered);
+            for (int h = 0; h < heads; h++)
+                k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, scores.rows(h * nq, (h + 1) * nq),
+                        Epilogue.NONE);
+            run.scratch().release(mark);
+        } else {
+            values.fill(0f);
+            scores.fill(0f);
         }
+        float[] sums = s.fixedSums(), fmean = t.fixedMean(), qsum = t.queryFixedSum()[si], qc = t.queryConstant();
+        float scale = (float) Math.sqrt(qk / heads);
+        Matrix valuesFixed = t.valuesFixed(), scoresFixed = t.scoresFixed();
+        p.forRange(b - a, 64, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int r = a + i;
+                float delta = fmean[r] - mean[r];
+                for (int o = 0; o < v; o++)
+                    values.set(i, o, rstd[r] * (values.get(i, o) + valuesFixed.get(r, o) + delta * sums[qk + o])
+                            + c0[qk + o]);
+            }
+        });
+        p.forRange(heads * nq, 1, (i0, i1) -> {
+            for (int row = i0; row < i1; row++)
+                for (int r = a; r < b; r++)
+                    scores.set(row, r - a, (rstd[r] * (scores.get(row, r - a) + scoresFixed.get(row, r)
+                            + (fmean[r] - mean[r]) * qsum[row]) + qc[row]) / scale);
+        });
     }
 
     private synchronized Tables tables(Run run, InputLayout layout, Matrix sample) {
@@ -159,24 +193,34 @@ final class FactoredCrossAttention {
         float[] fixedMean = new float[n];
         List<Segment> segments = new java.util.ArrayList<>();
         float[][] queryFixedSum = new float[layout.segments().size()][];
-        long mark = run.scratch().mark();
+        int block = blockTokens();
         for (InputLayout.Segment span : layout.segments()) {
             int start = span.start(), end = span.end(), vc = span.variable(), fc = c - vc;
-            // P = (f − m_f)·G_fᵀ for the segment's tokens: keys into scratch, values kept.
-            Matrix keysFixed = run.matrix(end - start, qk);
-            if (fc > 0) {
-                Matrix centered = run.matrix(end - start, fc);
-                for (int r = start; r < end; r++) {
-                    double s = 0;
-                    for (int ch = vc; ch < c; ch++) s += x.get(r, ch);
-                    fixedMean[r] = (float) (s / fc);
-                    for (int ch = vc; ch < c; ch++) centered.set(r - start, ch - vc, x.get(r, ch) - fixedMean[r]);
+            // P = (f − m_f)·G_fᵀ, a block of the segment's tokens at a time: keys go straight into Q·Pᵀ, values stay.
+            PackedMatrix keyG = fc > 0 ? k.packTransposed(g.rows(0, qk).cols(vc, c)) : null;
+            PackedMatrix valueG = fc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(vc, c)) : null;
+            for (int k0 = start; k0 < end; k0 += block) {
+                int k1 = Math.min(end, k0 + block);
+                long mark = run.scratch().mark();
+                Matrix keysFixed = run.matrix(k1 - k0, qk);
+                if (fc > 0) {
+                    Matrix centered = run.matrix(k1 - k0, fc);
+                    for (int r = k0; r < k1; r++) {
+                        double s = 0;
+                        for (int ch = vc; ch < c; ch++) s += x.get(r, ch);
+                        fixedMean[r] = (float) (s / fc);
+                        for (int ch = vc; ch < c; ch++) centered.set(r - k0, ch - vc, x.get(r, ch) - fixedMean[r]);
+                    }
+                    k.gemm(p, centered, keyG, keysFixed, Epilogue.NONE);
+                    k.gemm(p, centered, valueG, valuesFixed.rows(k0, k1), Epilogue.NONE);
+                } else {
+                    keysFixed.fill(0f);
                 }
-                k.gemm(p, centered, k.packTransposed(g.rows(0, qk).cols(vc, c)), keysFixed, Epilogue.NONE);
-                k.gemm(p, centered, k.packTransposed(g.rows(qk, qk + v).cols(vc, c)),
-                        valuesFixed.rows(start, end), Epilogue.NONE);
-            } else {
-                keysFixed.fill(0f);
+                for (int h = 0; h < heads; h++)
+                    k.gemm(p, queries.cols(h * dqk, (h + 1) * dqk),
+                            k.packTransposed(keysFixed.cols(h * dqk, (h + 1) * dqk)),
+                            scoresFixed.rows(h * nq, (h + 1) * nq).cols(k0, k1), Epilogue.NONE);
+                run.scratch().release(mark);
             }
             float[] sums = new float[qk + v];
             for (int o = 0; o < qk + v; o++) {
@@ -188,9 +232,7 @@ final class FactoredCrossAttention {
             float[] qsum = new float[heads * nq];
             for (int h = 0; h < heads; h++) {
                 Matrix qh = queries.cols(h * dqk, (h + 1) * dqk);
-                // Q_h·P_hᵀ and Q_h·G_v,hᵀ, and Q_h·s_f,h.
-                k.gemm(p, qh, k.packTransposed(keysFixed.cols(h * dqk, (h + 1) * dqk)),
-                        scoresFixed.rows(h * nq, (h + 1) * nq).cols(start, end), Epilogue.NONE);
+                // Q_h·G_v,hᵀ and Q_h·s_f,h.
                 if (vc > 0)
                     k.gemm(p, qh, k.pack(g.rows(h * dqk, (h + 1) * dqk).cols(0, vc)),
                             queryG.rows(h * nq, (h + 1) * nq), Epilogue.NONE);
@@ -211,7 +253,6 @@ final class FactoredCrossAttention {
                 for (int d = 0; d < dqk; d++) s += (double) queries.get(q, h * dqk + d) * c0[h * dqk + d];
                 queryConstant[h * nq + q] = (float) s;
             }
-        run.scratch().release(mark);
         return new Tables(segments, scoresFixed, valuesFixed, fixedMean, queryFixedSum, queryConstant);
     }
 }

@@ -175,7 +175,8 @@ public final class Perceiver implements AutoCloseable {
      *                                that never change ({@link FactoredCrossAttention}); off runs the direct
      *                                computation, which agrees to rounding
      * @param keyBlockFloats          keys and values (floats) above which a cross-attention works a block of keys
-     *                                of this size at a time, merging the blocks' softmax exactly
+     *                                of this size at a time, merging the blocks' softmax exactly; the factored
+     *                                cross-attention's blocks of scores and values take at most this many
      */
     public record Options(int threads, String device, KernelChoice kernels, GpuOptions gpu,
                           boolean factoredCrossAttention, long keyBlockFloats) {

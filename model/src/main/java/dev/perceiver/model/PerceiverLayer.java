@@ -25,7 +25,7 @@ final class PerceiverLayer {
      * time, merging the blocks' softmax exactly, instead of holding all of them (the flow encoder: 182,528 x 644):
      * {@link Perceiver.Options#keyBlockFloats()}.
      */
-    private final long keyBlockFloats;
+    final long keyBlockFloats;
     /** Key blocks attended so far (tests read it to see that the block path ran). */
     final LongAdder keyBlocks = new LongAdder();
 

@@ -68,6 +68,30 @@ class FactoredCrossAttentionTest {
         }
     }
 
+    /**
+     * Without attention probabilities to return, a pass takes the tokens a block at a time; blocks of 20 tokens,
+     * which cut across the multimodal input's three segments, give what the direct computation gives.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"fourier", "learned", "conv", "multimodal"})
+    void blocksOfTokensGiveWhatTheDirectComputationGives(String head) {
+        PerceiverConfig c = config(head);
+        try (Arena arena = Arena.ofShared()) {
+            PerceiverOutput blocks, direct;
+            Perceiver.Options small = Perceiver.Options.DEFAULT.withKeyBlockFloats(20L * (24 + 64));
+            try (Perceiver m = Perceiver.random(c, new CpuBackend(Kernels.best(), new ThreadPool(2)), true, small)) {
+                PerceiverInputs in = inputs(m.head(), c, arena);
+                blocks = m.forward(in);
+                assertThat(m.factoredCrossAttentionPasses()).isEqualTo(1);
+                assertThat(m.encoderKeyBlocks()).as("token blocks of 2 items of 97 to 1600 tokens").isGreaterThanOrEqualTo(2L * 5);
+                direct = run(c, false, arena);
+            }
+            assertClose("latents", blocks.lastHiddenState(), direct.lastHiddenState());
+            for (Map.Entry<String, Tensor> e : direct.logits().entrySet())
+                assertClose("logits " + e.getKey(), blocks.logits().get(e.getKey()), e.getValue());
+        }
+    }
+
     private static void assertClose(String what, Tensor got, Tensor want) {
         GoldenCase.Agreement a = GoldenCase.compare(what, got, want);
         assertThat(a.relative()).as(a.toString()).isLessThan(2e-6);

@@ -51,8 +51,9 @@ final class BenchCommand implements Command {
                 as the reference's example does. NAME is an official checkpoint's config with random weights (speed
                 does not depend on the values): %s.
                 Reports median and p90 seconds per pass and each timed pass's seconds, GFLOP per pass as the
-                reference computes it, GFLOP/s, items per second, peak resident memory, the time of each stage,
-                and what the figures depend on: JDK, CPU model, vector width, kernels and git commit.
+                reference computes it, GFLOP/s, items per second, peak resident memory and the scratch memory a
+                pass needs, the time of each stage, and what the figures depend on: JDK, CPU model, vector width,
+                kernels and git commit.
 
                 Options:
                   --model NAME|DIR  an official model name or a model folder
@@ -158,6 +159,7 @@ final class BenchCommand implements Command {
             if (peak > 0) report.put("fraction_of_peak", round(gflop / median / peak));
             report.put("items_per_s", round(batch / median));
             report.put("peak_rss_mb", round(peakRssMb()));
+            report.put("scratch_mb", round(m.scratchBytes() / 1048576.0));
             Map<String, Object> stageReport = new LinkedHashMap<>();
             for (String stage : STAGES) {
                 double[] v = stages.stream().mapToDouble(st -> st.getOrDefault(stage, 0L) / 1e9).toArray();

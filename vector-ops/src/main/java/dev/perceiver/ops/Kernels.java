@@ -35,7 +35,15 @@ public interface Kernels {
     void layerNormStats(Parallel p, Matrix x, float eps, float[] mean, float[] rstd);
 
     /** Softmax of each row in place, after adding maskBias (1 x cols, or null) to every row. */
-    void softmaxRows(Parallel p, Matrix x, Matrix maskBias);
+    default void softmaxRows(Parallel p, Matrix x, Matrix maskBias) {
+        softmaxRows(p, x, maskBias, null);
+    }
+
+    /**
+     * {@link #softmaxRows} that also stores, if lse (rows x 1) is non-null, each row's log Σ_j e^{x_j} (mask added):
+     * what {@link #mergeAttention} needs to combine probabilities over separate blocks of columns.
+     */
+    void softmaxRows(Parallel p, Matrix x, Matrix maskBias, Matrix lse);
 
     /** x = act(x) in place. */
     void activation(Parallel p, Matrix x, Activation act);

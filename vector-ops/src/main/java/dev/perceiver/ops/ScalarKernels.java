@@ -107,14 +107,19 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmaxRows(Parallel p, Matrix x, Matrix maskBias) {
+    public void softmaxRows(Parallel p, Matrix x, Matrix maskBias, Matrix lse) {
         if (maskBias != null) Matrix.requireShape(maskBias, 1, x.cols(), "softmax mask");
+        if (lse != null) Matrix.requireShape(lse, x.rows(), 1, "softmax log-sum-exp");
         p.forRange(x.rows(), 1, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) softmaxRow(x, r, maskBias);
+            for (int r = r0; r < r1; r++) {
+                double logSum = softmaxRow(x, r, maskBias);
+                if (lse != null) lse.set(r, 0, (float) logSum);
+            }
         });
     }
 
-    private static void softmaxRow(Matrix x, int r, Matrix maskBias) {
+    /** Returns the row's log Σ e^x. */
+    private static double softmaxRow(Matrix x, int r, Matrix maskBias) {
         int n = x.cols();
         float max = Float.NEGATIVE_INFINITY;
         for (int c = 0; c < n; c++) {
@@ -130,6 +135,7 @@ public class ScalarKernels implements Kernels {
         }
         float inv = (float) (1.0 / sum);
         for (int c = 0; c < n; c++) x.set(r, c, x.get(r, c) * inv);
+        return max + Math.log(sum);
     }
 
     @Override

@@ -121,24 +121,26 @@ public final class VectorKernels extends ScalarKernels {
     }
 
     @Override
-    public void softmaxRows(Parallel p, Matrix x, Matrix maskBias) {
+    public void softmaxRows(Parallel p, Matrix x, Matrix maskBias, Matrix lse) {
         if (maskBias != null) Matrix.requireShape(maskBias, 1, x.cols(), "softmax mask");
+        if (lse != null) Matrix.requireShape(lse, x.rows(), 1, "softmax log-sum-exp");
         p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
             Rows rows = Rows.get(x.cols());
             float[] mask = maskBias == null ? null : rows.load(1, maskBias, 0, 0f);
             for (int r = r0; r < r1; r++) {
                 float[] row = rows.load(0, x, r, Float.NEGATIVE_INFINITY);
-                softmaxRow(row, mask);
+                double logSum = softmaxRow(row, mask);
+                if (lse != null) lse.set(r, 0, (float) logSum);
                 x.setRow(r, row, 0);
             }
         });
     }
 
     /**
-     * As the scalar twin: add the mask, subtract the row max, exponentiate, sum in double, scale by 1/sum. The row's
-     * padding is -inf: it never wins the max and its e^x adds 0.
+     * As the scalar twin: add the mask, subtract the row max, exponentiate, sum in double, scale by 1/sum; returns
+     * log Σ e^x. The row's padding is -inf: it never wins the max and its e^x adds 0.
      */
-    private static void softmaxRow(float[] x, float[] mask) {
+    private static double softmaxRow(float[] x, float[] mask) {
         int n = F.loopBound(x.length);
         FloatVector maxv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int c = 0; c < n; c += F.length()) {
@@ -152,8 +154,10 @@ public final class VectorKernels extends ScalarKernels {
         float max = maxv.reduceLanes(VectorOperators.MAX);
         for (int c = 0; c < n; c += F.length()) FloatVector.fromArray(F, x, c).sub(max).intoArray(x, c);
         VectorMath.exp(x, 0, n);
-        float inv = (float) (1.0 / rowSum(x, n));
+        double sum = rowSum(x, n);
+        float inv = (float) (1.0 / sum);
         for (int c = 0; c < n; c += F.length()) FloatVector.fromArray(F, x, c).mul(inv).intoArray(x, c);
+        return max + Math.log(sum);
     }
 
     @Override

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** The row kernels against their scalar twins on odd shapes, strided views and aliased outputs. */
 class RowKernelsTest {
@@ -64,6 +65,26 @@ class RowKernelsTest {
                 SCALAR.softmaxRows(Parallel.SERIAL, want, m);
                 VECTOR.softmaxRows(Parallel.SERIAL, x, m);
                 assertNear(x, want, 2, 1e-30f);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void softmaxLogSumExpIsTheRowsLogSumOfExpsWithTheMask(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows * 7L + cols)) {
+            Matrix mask = t.zeros(1, cols);
+            for (int c = 0; c < cols; c += 3) mask.set(0, c, -5f);
+            Matrix x = t.random(rows, cols);
+            t.fillRandom(x, 20f);
+            Matrix scalarX = t.copy(x), vectorX = t.copy(x), scalarLse = t.zeros(rows, 1), vectorLse = t.zeros(rows, 1);
+            SCALAR.softmaxRows(Parallel.SERIAL, scalarX, mask, scalarLse);
+            VECTOR.softmaxRows(Parallel.SERIAL, vectorX, mask, vectorLse);
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                for (int c = 0; c < cols; c++) sum += Math.exp((double) x.get(r, c) + mask.get(0, c));
+                assertThat((double) scalarLse.get(r, 0)).isCloseTo(Math.log(sum), within(1e-5 * Math.max(1, Math.abs(Math.log(sum)))));
+                assertThat(vectorLse.get(r, 0)).isCloseTo(scalarLse.get(r, 0), within(1e-5f * Math.max(1, Math.abs(scalarLse.get(r, 0)))));
             }
         }
     }
