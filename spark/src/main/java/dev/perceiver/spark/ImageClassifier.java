@@ -12,6 +12,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
     }
 
     @Override
-    Object prepare(Perceiver model) {
+    Object prepare(Perceiver model, Serializable session) {
         try {
             return SparkBridge.imageProcessor(ModelCache.resolve(this.model), model.config(), model.head());
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.perceiver.spark;
 import dev.perceiver.cli.Args;
 import dev.perceiver.cli.UsageException;
 import dev.perceiver.loader.CheckpointException;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -10,8 +11,6 @@ import org.apache.spark.sql.SparkSession;
 
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -60,8 +59,9 @@ public final class PerceiverSpark {
               --master URL      Spark master (default: spark-submit's, else local[*])
               --model DIR       model folder (config.json plus weights) that every executor can read (local disk,
                                 NFS), or a folder on a Hadoop file system (hdfs://, s3a://), shipped to the executors
-              --out OUT_DIR     output folder for the JSON Lines part files (must not exist; for flow, a local or
-                                NFS folder, as the .flo files are written with local file I/O)
+              --out OUT_DIR     output folder for the JSON Lines part files (must not exist), on any file system
+                                Spark writes (a path, or an hdfs://, s3a:// or file: URI); flow's .flo files go
+                                to OUT_DIR/flo/ on the same file system
               --top-k K         candidates per prediction (default 5; not flow)
               --batch B         inputs per forward pass (default 8; flow: tiles per forward pass, default 2)
               --overlap N       flow: least overlap of neighbouring tiles in pixels (default 20, or the tile's
@@ -94,9 +94,6 @@ public final class PerceiverSpark {
             if (args.positional().size() != 1) throw new UsageException("give one INPUT, got " + args.positional().size());
             String model = args.require("model"), outDir = args.require("out");
             boolean flow = command.equals("flow");
-            if (flow && outDir.contains("://") && !outDir.startsWith("file:"))
-                throw new UsageException("--out " + outDir + ": flow writes its .flo files with local file I/O; give a"
-                        + " local or NFS folder");
             int topK = args.getInt("top-k", 5, 1), batch = args.getInt("batch", flow ? 2 : 8, 1);
             int overlap = args.getInt("overlap", -1, 0), partitions = args.getInt("partitions", 0, 1);
             String device = args.get("device", "cpu");
@@ -108,7 +105,7 @@ public final class PerceiverSpark {
             String input = args.positional().getFirst();
             Dataset<Row> result = flow
                     ? flowJob(spark, input, partitions, flowEstimator(shipped, overlap).batchSize(batch).device(device)
-                            .outputDir(localFolder(outDir).resolve("flo").toString()))
+                            .outputDir(new Path(outDir, "flo").toString()))
                     : job(spark, command, input, partitions, transformation(command, shipped).topK(topK)
                             .batchSize(batch).device(device));
             result.write().json(outDir);
@@ -190,11 +187,6 @@ public final class PerceiverSpark {
     private static FlowEstimator flowEstimator(String model, int overlap) {
         FlowEstimator t = new FlowEstimator(model);
         return overlap < 0 ? t : t.overlap(overlap);
-    }
-
-    /** A local folder given as a path or file: URI, absolute: where the executors write. */
-    private static Path localFolder(String dir) {
-        return (dir.startsWith("file:") ? Path.of(URI.create(dir)) : Path.of(dir)).toAbsolutePath();
     }
 
     private static Throwable rootCause(Throwable e) {

@@ -130,9 +130,6 @@ class PerceiverSparkTest {
                 + "--overlap (this command takes --batch, --device, --master, --model, --out, --partitions, --top-k)");
         assertThat(run("flow", "--top-k", "3", "in").err()).startsWith("perceiver-spark flow: unknown option --top-k "
                 + "(this command takes --batch, --device, --master, --model, --out, --overlap, --partitions)");
-        assertThat(run("flow", "--model", "m", "--out", "hdfs://nn/out", "in").err()).isEqualTo("perceiver-spark flow: "
-                + "--out hdfs://nn/out: flow writes its .flo files with local file I/O; give a local or NFS folder "
-                + "(see 'perceiver-spark --help')\n");
         assertThat(run("--help").out()).contains("Usage: perceiver-spark COMMAND");
     }
 }
