@@ -8,12 +8,10 @@ import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
@@ -27,11 +25,13 @@ import java.util.Set;
 
 /**
  * Optical flow (PerceiverForOpticalFlow) between pairs of frames, as {@code perceiver flow} computes it (the same
- * tiles, batches and blending): reads two path columns (default {@code frame0} and {@code frame1}: local or NFS paths,
- * or file: URIs), writes each pair's flow in pixels as a Middlebury .flo file under {@link #outputDir} (on any file
- * system Spark writes, through Hadoop's FileSystem API), and adds {@code flow} (the file's path) and {@code error}.
- * As a SQL function it takes the output folder as its third argument: {@code perceiver_flow(frame0, frame1, dir)}. {@code batchSize} is tiles per forward pass (default 2, as in
- * {@code perceiver flow}; each tile of the official model needs about 0.8 GB of scratch memory).
+ * tiles, batches and blending): reads two path columns (default {@code frame0} and {@code frame1}: local or NFS paths
+ * or file: URIs, read directly, or URIs of other file systems Spark reads, read through Hadoop's FileSystem API),
+ * writes each pair's flow in pixels as a Middlebury .flo file under {@link #outputDir} (on any file system Spark
+ * writes, through Hadoop's FileSystem API), and adds {@code flow} (the file's path) and {@code error}. As a SQL
+ * function it takes the output folder as a third argument: {@code perceiver_flow(frame0, frame1, dir)}.
+ * {@code batchSize} is tiles per forward pass (default 2, as in {@code perceiver flow}; each tile of the official
+ * model needs about 0.8 GB of scratch memory).
  *
  * <p>A pair's file is named {@code <frame0's name less its extension>-<16 hex digits>.flo}, the digits a hash of both
  * paths as given: pairs from different folders with the same frame names get different files, and a retried task
@@ -103,19 +103,12 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         return Set.of(Head.OPTICAL_FLOW);
     }
 
-    /** The session's Hadoop configuration, for writing the .flo files. */
-    @Override
-    Serializable fromSession(SparkSession spark) {
-        return HadoopFiles.of(spark);
-    }
-
     private record Prepared(int overlap, HadoopFiles files, String dir) {}
 
     /** The overlap checked against this model's tiles, and the output folder (none for a SQL function), made if missing. */
     @Override
-    Object prepare(Perceiver model, Serializable session) {
+    Object prepare(Perceiver model, HadoopFiles files) {
         int checked = SparkBridge.flowOverlap(model, overlap);
-        HadoopFiles files = (HadoopFiles) session;
         try {
             return new Prepared(checked, files, outputDir == null ? null : files.mkdirs(outputDir));
         } catch (IOException e) {
@@ -152,7 +145,8 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
             try (Arena arena = Arena.ofConfined()) {
                 String dir = pair.outputDir() != null ? pair.outputDir() : p.dir();
                 if (dir == null) throw new InvalidInputException("no output folder (null)");
-                RgbImage frame0 = read(pair.frame0(), frame0Col), frame1 = read(pair.frame1(), frame1Col);
+                RgbImage frame0 = read(pair.frame0(), frame0Col, p.files());
+                RgbImage frame1 = read(pair.frame1(), frame1Col, p.files());
                 Tensor flow = SparkBridge.flow(model, pair.frame0(), frame0, pair.frame1(), frame1, p.overlap(),
                         batchSize, arena);
                 results.add(ok(p.files().write(dir, fileName(pair), FlowFiles.floBytes(flow))));
@@ -163,9 +157,9 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         return results;
     }
 
-    private static RgbImage read(String name, String column) throws IOException {
+    private static RgbImage read(String name, String column, HadoopFiles files) throws IOException {
         if (name == null) throw new InvalidInputException("no " + column + " path (null)");
-        return SparkBridge.readImage(localPath(name, ""));
+        return readFile(name, null, files, SparkBridge::readImage);
     }
 
     /** frame0's name less its extension, a dash, and 64 bits of SHA-256 of both paths. */

@@ -2,6 +2,7 @@ package dev.perceiver.spark;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -14,7 +15,7 @@ import java.io.Serial;
 import java.io.Serializable;
 
 /**
- * Writes files on any file system Spark writes (HDFS, S3 through s3a://, the local disk) with Hadoop's FileSystem API
+ * Reads and writes files on any file system Spark writes (HDFS, S3 through s3a://, the local disk) with Hadoop's FileSystem API
  * and the driver's Hadoop configuration, which travels to the executors with the task as Spark's own file writers
  * send it. A path without a scheme is resolved as Spark resolves its output paths (against fs.defaultFS).
  */
@@ -30,6 +31,14 @@ final class HadoopFiles implements Serializable {
     /** On the driver: the session's Hadoop configuration, copied (later changes to it are not seen). */
     static HadoopFiles of(SparkSession spark) {
         return new HadoopFiles(new Configuration(spark.sparkContext().hadoopConfiguration()));
+    }
+
+    /** The whole file at path (a URI such as hdfs://... or s3a://..., or a path against fs.defaultFS). */
+    byte[] read(String path) throws IOException {
+        Path file = new Path(path);
+        try (FSDataInputStream in = file.getFileSystem(conf).open(file)) {
+            return in.readAllBytes();
+        }
     }
 
     /** Creates the folder (and its parents) if missing; returns it as given. */

@@ -2,6 +2,7 @@ package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.model.Head;
+import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -30,6 +31,7 @@ import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,18 +101,11 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     abstract Set<Head> heads();
 
     /**
-     * On the driver, once per {@link #transform} or {@link #register}: what the tasks need of the Spark session (e.g.
-     * its Hadoop configuration), handed to {@link #prepare}; none by default.
+     * Per task: what the batches need besides the model (e.g. the image processor), made on the executor; files
+     * reads and writes other file systems with the session's Hadoop configuration (taken on the driver when the
+     * transformation or function was set up).
      */
-    Serializable fromSession(SparkSession spark) {
-        return null;
-    }
-
-    /**
-     * Per task: what the batches need besides the model (e.g. the image processor), made on the executor from the
-     * model and what {@link #fromSession} took of the session.
-     */
-    Object prepare(Perceiver model, Serializable session) {
+    Object prepare(Perceiver model, HadoopFiles files) {
         return null;
     }
 
@@ -145,14 +140,14 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     /** Adds the result and error columns to every row of input. */
     public Dataset<Row> transform(Dataset<Row> input) {
         StructType in = input.schema(), out = outputSchema(in);
-        Serializable session = fromSession(input.sparkSession());
-        return input.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> run(rows, in, session), Encoders.row(out));
+        HadoopFiles files = HadoopFiles.of(input.sparkSession());
+        return input.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> run(rows, in, files), Encoders.row(out));
     }
 
-    private Iterator<Row> run(Iterator<Row> rows, StructType in, Serializable session) {
+    private Iterator<Row> run(Iterator<Row> rows, StructType in, HadoopFiles files) {
         // An empty partition opens nothing.
         if (!rows.hasNext()) return Collections.emptyIterator();
-        Opened opened = open(session);
+        Opened opened = open(files);
         int[] kept = IntStream.range(0, in.size())
                 .filter(i -> !dropped().contains(in.fields()[i].name())).toArray();
         return Batches.map(rows, batchSize, batch -> {
@@ -173,7 +168,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     record Opened(Perceiver model, Object prepared) {}
 
     /** In a task: the shared model, with the engine threads spark.task.cpus asks for, checked and prepared. */
-    Opened open(Serializable session) {
+    Opened open(HadoopFiles files) {
         TaskContext task = TaskContext.get();
         int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
         Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
@@ -181,7 +176,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
             throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
                     + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
                     .collect(Collectors.joining(" or ")));
-        return new Opened(m, prepare(m, session));
+        return new Opened(m, prepare(m, files));
     }
 
     /** How many arguments the SQL function takes (1 or 3). */
@@ -204,7 +199,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
      * forward pass (the Dataset transformation batches).
      */
     public void register(SparkSession spark, String name) {
-        Udf<I> udf = new Udf<>(name, copy(), fromSession(spark));
+        Udf<I> udf = new Udf<>(name, copy(), HadoopFiles.of(spark));
         StructType type = resultFields().add(ERROR, DataTypes.StringType, true);
         if (udfArity() == 1) spark.udf().register(name, (UDF1<Object, Row>) udf, type);
         else spark.udf().register(name, (UDF3<Object, Object, Object, Row>) udf, type);
@@ -233,13 +228,13 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         private static final long serialVersionUID = 1L;
         private final String name;
         private final PerceiverTransform<?, I> transform;
-        private final Serializable session;
+        private final HadoopFiles files;
         private transient Opened opened;
 
-        Udf(String name, PerceiverTransform<?, I> transform, Serializable session) {
+        Udf(String name, PerceiverTransform<?, I> transform, HadoopFiles files) {
             this.name = name;
             this.transform = transform;
-            this.session = session;
+            this.files = files;
         }
 
         @Override
@@ -253,7 +248,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         }
 
         private Row apply(Object... arguments) {
-            if (opened == null) opened = transform.open(session);
+            if (opened == null) opened = transform.open(files);
             I input;
             try {
                 input = transform.udfInput(arguments);
@@ -284,12 +279,37 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         return e instanceof IOException io ? SparkBridge.describe(io) : String.valueOf(e.getMessage());
     }
 
-    /** A local (or NFS) path or file: URI as a path; other schemes are not read directly (hint says how instead). */
-    static Path localPath(String name, String hint) throws IOException {
-        if (!name.contains(":")) return Path.of(name);
-        URI uri = URI.create(name);
-        if ("file".equals(uri.getScheme())) return Path.of(uri);
-        throw new IOException(name + ": only local paths and file: URIs are read directly" + hint);
+    /** Whether name is a local (or NFS) path or a file: URI, read directly; other URIs are read through Hadoop. */
+    static boolean isLocal(String name) {
+        return !name.contains(":") || name.startsWith("file:");
+    }
+
+    /** A local path or file: URI ({@link #isLocal}) as a path. */
+    static Path localPath(String name) {
+        return name.startsWith("file:") ? Path.of(URI.create(name)) : Path.of(name);
+    }
+
+    /** What a file reader makes of the file at name (see {@link #isLocal}). */
+    interface FileReader<T> {
+        T read(Path file) throws IOException;
+    }
+
+    /**
+     * reader's result for the file at name, or for bytes where they are given (a row's image bytes): a file elsewhere
+     * is read through files and, as the decoders read files, stands in a task-local temporary file, which errors do
+     * not name.
+     */
+    static <T> T readFile(String name, byte[] bytes, HadoopFiles files, FileReader<T> reader) throws IOException {
+        if (bytes == null && isLocal(name)) return reader.read(localPath(name));
+        Path tmp = Files.createTempFile("perceiver-input-", ".bin");
+        try {
+            Files.write(tmp, bytes != null ? bytes : files.read(name));
+            return reader.read(tmp);
+        } catch (IllegalArgumentException | IOException e) {
+            throw new InvalidInputException(message(e).replace(tmp.toString(), name));
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** A top-k column's value. */
