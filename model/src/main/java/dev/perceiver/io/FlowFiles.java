@@ -33,12 +33,17 @@ public final class FlowFiles {
 
     /** Writes flow {@code [H, W, 2]} (or {@code [1, H, W, 2]}) as a .flo file. */
     public static void writeFlo(Tensor flow, Path file) throws IOException {
+        Files.write(file, floBytes(flow));
+    }
+
+    /** The bytes of a .flo file of flow {@code [H, W, 2]} (or {@code [1, H, W, 2]}), for writers of other storage. */
+    public static byte[] floBytes(Tensor flow) {
         int[] hw = heightWidth(flow);
         float[] f = flow.toArray();
         ByteBuffer b = ByteBuffer.allocate(12 + f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.putFloat(FLO_MAGIC).putInt(hw[1]).putInt(hw[0]);
         b.asFloatBuffer().put(f);
-        Files.write(file, b.array());
+        return b.array();
     }
 
     /** Reads a .flo file into {@code [H, W, 2]}. */

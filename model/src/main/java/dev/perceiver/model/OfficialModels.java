@@ -46,9 +46,14 @@ public final class OfficialModels {
     }
 
     public static PerceiverConfig config(String name) {
+        return PerceiverConfig.fromJson(json(name));
+    }
+
+    /** The config as config.json text, for a model folder of this size. */
+    public static String json(String name) {
         String json = CONFIGS.get(name);
         if (json == null)
             throw new IllegalArgumentException("unknown model '" + name + "'; official ones are " + String.join(", ", names()));
-        return PerceiverConfig.fromJson(json);
+        return json;
     }
 }

@@ -15,8 +15,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -27,10 +25,13 @@ import java.util.Set;
 
 /**
  * Optical flow (PerceiverForOpticalFlow) between pairs of frames, as {@code perceiver flow} computes it (the same
- * tiles, batches and blending): reads two path columns (default {@code frame0} and {@code frame1}: local or NFS paths,
- * or file: URIs), writes each pair's flow in pixels as a Middlebury .flo file under {@link #outputDir}, and adds
- * {@code flow} (the file's path) and {@code error}. {@code batchSize} is tiles per forward pass (default 2, as in
- * {@code perceiver flow}; each tile of the official model needs about 0.8 GB of scratch memory).
+ * tiles, batches and blending): reads two path columns (default {@code frame0} and {@code frame1}: local or NFS paths
+ * or file: URIs, read directly, or URIs of other file systems Spark reads, read through Hadoop's FileSystem API),
+ * writes each pair's flow in pixels as a Middlebury .flo file under {@link #outputDir} (on any file system Spark
+ * writes, through Hadoop's FileSystem API), and adds {@code flow} (the file's path) and {@code error}. As a SQL
+ * function it takes the output folder as a third argument: {@code perceiver_flow(frame0, frame1, dir)}.
+ * {@code batchSize} is tiles per forward pass (default 2, as in {@code perceiver flow}; each tile of the official
+ * model needs about 0.8 GB of scratch memory).
  *
  * <p>A pair's file is named {@code <frame0's name less its extension>-<16 hex digits>.flo}, the digits a hash of both
  * paths as given: pairs from different folders with the same frame names get different files, and a retried task
@@ -42,8 +43,15 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
     private String frame0Col = "frame0", frame1Col = "frame1", outputDir;
     private int overlap = -1;
 
-    /** One row's frames, as their columns name them (null where a column is null). */
-    record Pair(String frame0, String frame1) {}
+    /**
+     * One row's frames, as their columns name them (null where a column is null), and for a SQL function's call the
+     * folder its flow goes to (null: {@link #outputDir}).
+     */
+    record Pair(String frame0, String frame1, String outputDir) {
+        Pair(String frame0, String frame1) {
+            this(frame0, frame1, null);
+        }
+    }
 
     /** model: a model folder (see {@link ModelCache#resolve}). */
     public FlowEstimator(String model) {
@@ -57,7 +65,11 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         return this;
     }
 
-    /** The folder the .flo files go to (local or NFS, created if missing); required. */
+    /**
+     * The folder the .flo files go to, created if missing; required. A URI of any file system Spark writes
+     * ({@code hdfs://}, {@code s3a://}, {@code file:}), or a path resolved as Spark resolves output paths (against
+     * fs.defaultFS: the local disk in a local Spark, usually HDFS on a cluster).
+     */
     public FlowEstimator outputDir(String dir) {
         this.outputDir = dir;
         return this;
@@ -91,14 +103,14 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         return Set.of(Head.OPTICAL_FLOW);
     }
 
-    private record Prepared(int overlap, Path dir) {}
+    private record Prepared(int overlap, HadoopFiles files, String dir) {}
 
-    /** The overlap checked against this model's tiles, and the output folder, made if missing. */
+    /** The overlap checked against this model's tiles, and the output folder (none for a SQL function), made if missing. */
     @Override
-    Object prepare(Perceiver model) {
+    Object prepare(Perceiver model, HadoopFiles files) {
         int checked = SparkBridge.flowOverlap(model, overlap);
         try {
-            return new Prepared(checked, Files.createDirectories(localPath(outputDir, "")));
+            return new Prepared(checked, files, outputDir == null ? null : files.mkdirs(outputDir));
         } catch (IOException e) {
             throw new UncheckedIOException("outputDir " + outputDir + ": " + message(e), e);
         }
@@ -110,6 +122,20 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         return new Pair(row.isNullAt(at0) ? null : row.getString(at0), row.isNullAt(at1) ? null : row.getString(at1));
     }
 
+    @Override
+    int udfArity() {
+        return 3;
+    }
+
+    /** The two frames' paths and the output folder. */
+    @Override
+    Pair udfInput(Object[] arguments) {
+        for (Object a : arguments)
+            if (a != null && !(a instanceof String))
+                throw wrongType("strings (the two frames' paths and the output folder)", a);
+        return new Pair((String) arguments[0], (String) arguments[1], (String) arguments[2]);
+    }
+
     /** One pair at a time: a pair's tiles are the batch. */
     @Override
     List<Object[]> infer(Perceiver model, Object prepared, List<Pair> pairs) {
@@ -117,12 +143,13 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         List<Object[]> results = new ArrayList<>(pairs.size());
         for (Pair pair : pairs) {
             try (Arena arena = Arena.ofConfined()) {
-                RgbImage frame0 = read(pair.frame0(), frame0Col), frame1 = read(pair.frame1(), frame1Col);
+                String dir = pair.outputDir() != null ? pair.outputDir() : p.dir();
+                if (dir == null) throw new InvalidInputException("no output folder (null)");
+                RgbImage frame0 = read(pair.frame0(), frame0Col, p.files());
+                RgbImage frame1 = read(pair.frame1(), frame1Col, p.files());
                 Tensor flow = SparkBridge.flow(model, pair.frame0(), frame0, pair.frame1(), frame1, p.overlap(),
                         batchSize, arena);
-                Path file = p.dir().resolve(fileName(pair));
-                FlowFiles.writeFlo(flow, file);
-                results.add(ok(file.toString()));
+                results.add(ok(p.files().write(dir, fileName(pair), FlowFiles.floBytes(flow))));
             } catch (IllegalArgumentException | IOException e) { // InvalidInputException among them
                 results.add(failed(message(e)));
             }
@@ -130,9 +157,9 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         return results;
     }
 
-    private static RgbImage read(String name, String column) throws IOException {
+    private static RgbImage read(String name, String column, HadoopFiles files) throws IOException {
         if (name == null) throw new InvalidInputException("no " + column + " path (null)");
-        return SparkBridge.readImage(localPath(name, ""));
+        return readFile(name, null, files, SparkBridge::readImage);
     }
 
     /** frame0's name less its extension, a dash, and 64 bits of SHA-256 of both paths. */

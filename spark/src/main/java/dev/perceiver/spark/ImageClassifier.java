@@ -14,8 +14,6 @@ import org.apache.spark.sql.types.StructType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -23,9 +21,10 @@ import java.util.Set;
  * Image classification of a Dataset of images, as {@code perceiver classify} does it (same preparation, same
  * softmax): adds {@code top} (array of {index, label, logit, score}, most likely first) and {@code error}.
  *
- * <p>Images come from a path column (a local or NFS path, or a file: URI) or, with {@link #contentCol}, from image
- * bytes such as Spark's {@code binaryFile} source gives for any file system (HDFS, S3, ...); the path column then
- * only names the image in errors, and the bytes column is not copied to the output.
+ * <p>Images come from a path column (a local or NFS path or file: URI, read directly, or a URI of another file system
+ * Spark reads, such as hdfs:// or s3a://, read through Hadoop's FileSystem API) or, with {@link #contentCol}, from
+ * image bytes such as Spark's {@code binaryFile} source gives; the path column then only names the image in errors,
+ * and the bytes column is not copied to the output.
  */
 public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageClassifier.Image, Tensor> {
     private static final long serialVersionUID = 1L;
@@ -74,10 +73,13 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
         return HEADS;
     }
 
+    private record Prepared(ImageProcessor processor, HadoopFiles files) {}
+
     @Override
-    Object prepare(Perceiver model) {
+    Object prepare(Perceiver model, HadoopFiles files) {
         try {
-            return SparkBridge.imageProcessor(ModelCache.resolve(this.model), model.config(), model.head());
+            return new Prepared(SparkBridge.imageProcessor(ModelCache.resolve(this.model), model.config(), model.head()),
+                    files);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -104,22 +106,11 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
     /** The image's pixel values as perceiver classify prepares them. */
     @Override
     Tensor encode(Perceiver model, Object prepared, Image image, Arena arena) throws IOException {
-        ImageProcessor processor = (ImageProcessor) prepared;
-        if (image.content() == null) {
-            if (image.name() == null) throw new InvalidInputException("no path and no image bytes in this row");
-            return SparkBridge.prepareImage(processor, localPath(image.name(), "; read other file systems through a"
-                    + " bytes column (spark.read.format(\"binaryFile\") and contentCol(\"content\"))"), arena);
-        }
-        // The decoder reads files; a task-local temporary file stands in for the remote one.
-        Path tmp = Files.createTempFile("perceiver-image-", ".bin");
-        try {
-            Files.write(tmp, image.content());
-            return SparkBridge.prepareImage(processor, tmp, arena);
-        } catch (IllegalArgumentException | IOException e) {
-            throw new InvalidInputException(message(e).replace(tmp.toString(), image.label()));
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Prepared p = (Prepared) prepared;
+        if (image.name() == null && image.content() == null)
+            throw new InvalidInputException("no path and no image bytes in this row");
+        return readFile(image.label(), image.content(), p.files(),
+                file -> SparkBridge.prepareImage(p.processor(), file, arena));
     }
 
     @Override

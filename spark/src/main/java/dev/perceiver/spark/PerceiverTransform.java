@@ -2,6 +2,7 @@ package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.model.Head;
+import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -10,6 +11,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -19,9 +23,15 @@ import org.apache.spark.sql.types.StructType;
 import scala.collection.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,8 +100,12 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     /** The heads this transformation runs. */
     abstract Set<Head> heads();
 
-    /** Per task: what the batches need besides the model (e.g. the image processor), made on the executor. */
-    Object prepare(Perceiver model) {
+    /**
+     * Per task: what the batches need besides the model (e.g. the image processor), made on the executor; files
+     * reads and writes other file systems with the session's Hadoop configuration (taken on the driver when the
+     * transformation or function was set up).
+     */
+    Object prepare(Perceiver model, HadoopFiles files) {
         return null;
     }
 
@@ -126,13 +140,14 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     /** Adds the result and error columns to every row of input. */
     public Dataset<Row> transform(Dataset<Row> input) {
         StructType in = input.schema(), out = outputSchema(in);
-        return input.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> run(rows, in), Encoders.row(out));
+        HadoopFiles files = HadoopFiles.of(input.sparkSession());
+        return input.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> run(rows, in, files), Encoders.row(out));
     }
 
-    private Iterator<Row> run(Iterator<Row> rows, StructType in) {
+    private Iterator<Row> run(Iterator<Row> rows, StructType in, HadoopFiles files) {
         // An empty partition opens nothing.
         if (!rows.hasNext()) return Collections.emptyIterator();
-        Opened opened = open();
+        Opened opened = open(files);
         int[] kept = IntStream.range(0, in.size())
                 .filter(i -> !dropped().contains(in.fields()[i].name())).toArray();
         return Batches.map(rows, batchSize, batch -> {
@@ -153,7 +168,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     record Opened(Perceiver model, Object prepared) {}
 
     /** In a task: the shared model, with the engine threads spark.task.cpus asks for, checked and prepared. */
-    Opened open() {
+    Opened open(HadoopFiles files) {
         TaskContext task = TaskContext.get();
         int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
         Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
@@ -161,7 +176,88 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
             throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
                     + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
                     .collect(Collectors.joining(" or ")));
-        return new Opened(m, prepare(m));
+        return new Opened(m, prepare(m, files));
+    }
+
+    /** How many arguments the SQL function takes (1 or 3). */
+    int udfArity() {
+        return 1;
+    }
+
+    /** The SQL function's arguments as an input; an argument of another type is refused ({@link #wrongType}). */
+    abstract I udfInput(Object[] arguments);
+
+    /** The refusal of a SQL function's argument: "takes WANTED, got a TYPE". */
+    static IllegalArgumentException wrongType(String wanted, Object argument) {
+        return new IllegalArgumentException("takes " + wanted + ", got a " + argument.getClass().getSimpleName());
+    }
+
+    /**
+     * Registers this transformation, as it is now set up, as the SQL function name(x) (or name(x, y, z), as
+     * {@link #udfArity} says): x is what the input column holds, and the function returns struct&lt;result columns,
+     * error&gt;, a bad input giving its error. Spark calls a Java function row by row, so each call is one input's
+     * forward pass (the Dataset transformation batches).
+     */
+    public void register(SparkSession spark, String name) {
+        Udf<I> udf = new Udf<>(name, copy(), HadoopFiles.of(spark));
+        StructType type = resultFields().add(ERROR, DataTypes.StringType, true);
+        if (udfArity() == 1) spark.udf().register(name, (UDF1<Object, Row>) udf, type);
+        else spark.udf().register(name, (UDF3<Object, Object, Object, Row>) udf, type);
+    }
+
+    /** A copy, so that later setters do not change a registered function. */
+    @SuppressWarnings("unchecked")
+    private PerceiverTransform<?, I> copy() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(this);
+            }
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+                return (PerceiverTransform<?, I>) in.readObject();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A registered SQL function: each task gets its own copy, which opens the JVM's shared model on first use. */
+    private static final class Udf<I> implements UDF1<Object, Row>, UDF3<Object, Object, Object, Row> {
+        private static final long serialVersionUID = 1L;
+        private final String name;
+        private final PerceiverTransform<?, I> transform;
+        private final HadoopFiles files;
+        private transient Opened opened;
+
+        Udf(String name, PerceiverTransform<?, I> transform, HadoopFiles files) {
+            this.name = name;
+            this.transform = transform;
+            this.files = files;
+        }
+
+        @Override
+        public Row call(Object argument) {
+            return apply(argument);
+        }
+
+        @Override
+        public Row call(Object first, Object second, Object third) {
+            return apply(first, second, third);
+        }
+
+        private Row apply(Object... arguments) {
+            if (opened == null) opened = transform.open(files);
+            I input;
+            try {
+                input = transform.udfInput(arguments);
+            } catch (IllegalArgumentException e) {
+                return RowFactory.create(transform.failed(name + " " + e.getMessage()));
+            }
+            return RowFactory.create(transform.infer(opened.model(), opened.prepared(),
+                    Collections.singletonList(input)).getFirst());
+        }
     }
 
     /** A good input's result values: the results, then no error. */
@@ -183,12 +279,37 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         return e instanceof IOException io ? SparkBridge.describe(io) : String.valueOf(e.getMessage());
     }
 
-    /** A local (or NFS) path or file: URI as a path; other schemes are not read directly (hint says how instead). */
-    static Path localPath(String name, String hint) throws IOException {
-        if (!name.contains(":")) return Path.of(name);
-        URI uri = URI.create(name);
-        if ("file".equals(uri.getScheme())) return Path.of(uri);
-        throw new IOException(name + ": only local paths and file: URIs are read directly" + hint);
+    /** Whether name is a local (or NFS) path or a file: URI, read directly; other URIs are read through Hadoop. */
+    static boolean isLocal(String name) {
+        return !name.contains(":") || name.startsWith("file:");
+    }
+
+    /** A local path or file: URI ({@link #isLocal}) as a path. */
+    static Path localPath(String name) {
+        return name.startsWith("file:") ? Path.of(URI.create(name)) : Path.of(name);
+    }
+
+    /** What a file reader makes of the file at name (see {@link #isLocal}). */
+    interface FileReader<T> {
+        T read(Path file) throws IOException;
+    }
+
+    /**
+     * reader's result for the file at name, or for bytes where they are given (a row's image bytes): a file elsewhere
+     * is read through files and, as the decoders read files, stands in a task-local temporary file, which errors do
+     * not name.
+     */
+    static <T> T readFile(String name, byte[] bytes, HadoopFiles files, FileReader<T> reader) throws IOException {
+        if (bytes == null && isLocal(name)) return reader.read(localPath(name));
+        Path tmp = Files.createTempFile("perceiver-input-", ".bin");
+        try {
+            Files.write(tmp, bytes != null ? bytes : files.read(name));
+            return reader.read(tmp);
+        } catch (IllegalArgumentException | IOException e) {
+            throw new InvalidInputException(message(e).replace(tmp.toString(), name));
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** A top-k column's value. */

@@ -17,29 +17,30 @@ import java.util.Map;
  * </pre>
  *
  * Each model gets the function of its head: {@value #CLASSIFY}(path or image bytes) for image classifiers,
- * {@value #CLASSIFY_TEXT}(text) for text classifiers, {@value #FILL_MASK}(text) for masked language models. Each
- * returns a struct of the matching transformation's result columns and {@code error}, with its defaults (top 5,
- * cpu); for other settings or names, register a transformation: {@code new TextClassifier(dir).topK(2)
+ * {@value #CLASSIFY_TEXT}(text) for text classifiers, {@value #FILL_MASK}(text) for masked language models,
+ * {@value #FLOW}(frame0, frame1, output folder) for optical flow. Each returns a struct of the matching
+ * transformation's result columns and {@code error}, with its defaults (top 5, cpu; flow: overlap 20, 2 tiles per
+ * pass); for other settings or names, register a transformation: {@code new TextClassifier(dir).topK(2)
  * .register(spark, "sentiment")}.
  */
 public final class PerceiverUdfs {
     public static final String CLASSIFY = "perceiver_classify", CLASSIFY_TEXT = "perceiver_classify_text",
-            FILL_MASK = "perceiver_fill_mask";
+            FILL_MASK = "perceiver_fill_mask", FLOW = "perceiver_flow";
 
     private PerceiverUdfs() {}
 
     /**
      * Registers the function of each model (a folder as {@link ModelCache#resolve} takes it, which the driver reads
      * to learn the model's head) and returns their names. Two models of the same kind, or a head without a function
-     * (optical flow: {@link FlowEstimator}; multimodal), are refused before anything is registered.
+     * (multimodal), are refused before anything is registered.
      */
     public static List<String> register(SparkSession spark, String... models) {
-        Map<String, TopKTransform<?, ?, ?>> functions = new LinkedHashMap<>();
+        Map<String, PerceiverTransform<?, ?>> functions = new LinkedHashMap<>();
         Map<String, String> modelOf = new LinkedHashMap<>();
         for (String model : models) {
             Head head = Head.of(PerceiverConfig.load(ModelCache.resolve(model).resolve("config.json")).architecture());
             String name;
-            TopKTransform<?, ?, ?> function;
+            PerceiverTransform<?, ?> function;
             if (head.isImageClassifier()) {
                 name = CLASSIFY;
                 function = new ImageClassifier(model);
@@ -49,9 +50,12 @@ public final class PerceiverUdfs {
             } else if (head == Head.MASKED_LM) {
                 name = FILL_MASK;
                 function = new MaskFiller(model);
+            } else if (head == Head.OPTICAL_FLOW) {
+                name = FLOW;
+                function = new FlowEstimator(model);
             } else {
-                throw new IllegalArgumentException("model " + model + " is a " + head.architecture()
-                        + "; the SQL functions run image classification, text classification and fill-mask models");
+                throw new IllegalArgumentException("model " + model + " is a " + head.architecture() + "; the SQL"
+                        + " functions run image classification, text classification, fill-mask and optical flow models");
             }
             if (modelOf.containsKey(name))
                 throw new IllegalArgumentException("models " + modelOf.get(name) + " and " + model + " would both be "

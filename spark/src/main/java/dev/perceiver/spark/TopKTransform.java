@@ -2,27 +2,16 @@ package dev.perceiver.spark;
 
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.types.DataTypes;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
  * A transformation of one input column into top-k predictions, batched: each input is encoded alone (a bad one costs
  * only its row), the good ones go through the model together, and each gets its results from its row of the logits.
- * It also serves as a SQL function ({@link #register}).
+ * It also serves as a SQL function of one argument ({@link #register}).
  *
  * @param <P> an encoded input (an image's pixels, a text's tokens)
  */
@@ -88,64 +77,11 @@ abstract sealed class TopKTransform<S extends TopKTransform<S, I, P>, I, P> exte
         return results;
     }
 
-    /** The SQL function's argument as an input; an argument of another type is refused ({@link #wrongType}). */
+    /** The SQL function's one argument as an input; an argument of another type is refused ({@link #wrongType}). */
     abstract I udfInput(Object argument);
 
-    /** The refusal of a SQL function's argument: "takes WANTED, got a TYPE". */
-    static IllegalArgumentException wrongType(String wanted, Object argument) {
-        return new IllegalArgumentException("takes " + wanted + ", got a " + argument.getClass().getSimpleName());
-    }
-
-    /**
-     * Registers this transformation, as it is now set up, as the SQL function name(x): x is what the input column
-     * holds, and the function returns struct&lt;result columns, error&gt;, a bad input giving its error. Spark calls a
-     * Java function row by row, so each call is one forward pass (the Dataset transformation batches).
-     */
-    public void register(SparkSession spark, String name) {
-        spark.udf().register(name, new Udf<>(name, copy()), resultFields().add(ERROR, DataTypes.StringType, true));
-    }
-
-    /** A copy, so that later setters do not change a registered function. */
-    @SuppressWarnings("unchecked")
-    private TopKTransform<?, I, P> copy() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-                out.writeObject(this);
-            }
-            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-                return (TopKTransform<?, I, P>) in.readObject();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A registered SQL function: each task gets its own copy, which opens the JVM's shared model on first use. */
-    private static final class Udf<I, P> implements UDF1<Object, Row> {
-        private static final long serialVersionUID = 1L;
-        private final String name;
-        private final TopKTransform<?, I, P> transform;
-        private transient Opened opened;
-
-        Udf(String name, TopKTransform<?, I, P> transform) {
-            this.name = name;
-            this.transform = transform;
-        }
-
-        @Override
-        public Row call(Object argument) {
-            if (opened == null) opened = transform.open();
-            I input;
-            try {
-                input = transform.udfInput(argument);
-            } catch (IllegalArgumentException e) {
-                return RowFactory.create(transform.failed(name + " " + e.getMessage()));
-            }
-            return RowFactory.create(transform.infer(opened.model(), opened.prepared(),
-                    Collections.singletonList(input)).getFirst());
-        }
+    @Override
+    final I udfInput(Object[] arguments) {
+        return udfInput(arguments[0]);
     }
 }

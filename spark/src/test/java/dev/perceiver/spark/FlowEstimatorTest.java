@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.URI;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +115,51 @@ class FlowEstimatorTest {
     }
 
     @Test
+    void flowFilesGoThroughHadoopsFileSystemToAUri() throws IOException {
+        Path out = dir.resolve("hadoop-out");
+        String uri = out.toUri().toString();
+        assertThat(uri).startsWith("file:///");
+        Dataset<Row> in = pairs(List.<String[]>of(new String[] {frame0.toString(), frame1.toString()}), 1);
+        List<Row> rows = new FlowEstimator(MODEL.toString()).outputDir(uri).transform(in).collectAsList();
+
+        assertThat(rows).hasSize(1);
+        assertThat(rows.getFirst().isNullAt(3)).as(rows.toString()).isTrue();
+        String flow = rows.getFirst().getString(2);
+        assertThat(flow).matches("file:" + out.resolve("frame0_16x12-") + "[0-9a-f]{16}\\.flo");
+        assertSameFlow(Path.of(URI.create(flow)), frame0, frame1);
+        try (var files = Files.list(out)) {
+            assertThat(files).as("no .crc beside the .flo").hasSize(1);
+        }
+    }
+
+    @Test
+    void theSqlFunctionTakesTheOutputFolderAsItsThirdArgument() throws IOException {
+        assertThat(PerceiverUdfs.register(SparkTests.spark(), MODEL.toString())).containsExactly("perceiver_flow");
+        Path out = dir.resolve("sql-out"), missing = dir.resolve("missing.png");
+        pairs(List.of(new String[] {frame0.toString(), frame1.toString()}, new String[] {"file:" + big0, big1.toString()},
+                new String[] {missing.toString(), frame1.toString()}), 2).createOrReplaceTempView("frame_pairs");
+        Map<String, Row> rows = new HashMap<>();
+        for (Row r : SparkTests.spark().sql("SELECT frame0, perceiver_flow(frame0, frame1, '" + out.toUri()
+                + "') AS r FROM frame_pairs").collectAsList())
+            rows.put(r.getString(0), r.getStruct(1));
+
+        assertThat(rows).hasSize(3);
+        Row one = rows.get(frame0.toString()), big = rows.get("file:" + big0);
+        assertThat(one.schema().fieldNames()).containsExactly("flow", "error");
+        for (Row good : List.of(one, big)) assertThat(good.isNullAt(1)).as(good.toString()).isTrue();
+        assertSameFlow(Path.of(URI.create(one.getString(0))), frame0, frame1);
+        assertSameFlow(Path.of(URI.create(big.getString(0))), big0, big1);
+        assertThat(rows.get(missing.toString()).getString(1)).isEqualTo(missing + ": no such file or folder");
+        assertThat(rows.get(missing.toString()).isNullAt(0)).isTrue();
+
+        Row bad = SparkTests.spark().sql("SELECT perceiver_flow(frame0, 3, 'x'), perceiver_flow(frame0, frame1,"
+                + " CAST(NULL AS STRING)) FROM frame_pairs LIMIT 1").first();
+        assertThat(bad.getStruct(0).getString(1)).isEqualTo("perceiver_flow takes strings (the two frames' paths and"
+                + " the output folder), got a Integer");
+        assertThat(bad.getStruct(1).getString(1)).isEqualTo("no output folder (null)");
+    }
+
+    @Test
     void filesOfPairsFromDifferentFoldersDoNotCollide() {
         FlowEstimator.Pair a = new FlowEstimator.Pair("/a/frame_0001.png", "/a/frame_0002.png");
         FlowEstimator.Pair b = new FlowEstimator.Pair("/b/frame_0001.png", "/b/frame_0002.png");
@@ -155,5 +201,20 @@ class FlowEstimatorTest {
             assertThat(flo.getParent()).isEqualTo(out.resolve("flo"));
             assertSameFlow(flo, pair[0], pair[1]);
         }
+    }
+
+    @Test
+    void theFlowJobWritesItsFlowsBesideItsPartFilesAtAUri() throws IOException {
+        Path list = Files.writeString(dir.resolve("one-pair.txt"), frame0 + " " + frame1 + "\n");
+        Path out = dir.resolve("job-uri");
+        PerceiverSparkTest.Result r = PerceiverSparkTest.run("flow", "--model", MODEL.toString(), "--out",
+                out.toUri().toString(), list.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        List<Map<?, ?>> lines = PerceiverSparkTest.lines(out);
+        assertThat(lines).hasSize(1);
+        String flow = (String) lines.getFirst().get("flow");
+        assertThat(flow).startsWith("file:" + out.resolve("flo").resolve("frame0_16x12-"));
+        assertSameFlow(Path.of(URI.create(flow)), frame0, frame1);
     }
 }

@@ -163,9 +163,9 @@ class PerceiverUdfsTest {
 
     @Test
     void refusesModelsWithoutAFunctionAndTwoOfAKind() {
-        assertThatThrownBy(() -> PerceiverUdfs.register(spark, SparkTests.GOLDEN.resolve("optical_flow").toString()))
-                .hasMessageEndingWith("is a PerceiverForOpticalFlow; the SQL functions run image classification, text "
-                        + "classification and fill-mask models");
+        assertThatThrownBy(() -> PerceiverUdfs.register(spark, SparkTests.GOLDEN.resolve("multimodal").toString()))
+                .hasMessageEndingWith("is a PerceiverForMultimodalAutoencoding; the SQL functions run image "
+                        + "classification, text classification, fill-mask and optical flow models");
         String conv = SparkTests.GOLDEN.resolve("image_conv").toString();
         assertThatThrownBy(() -> PerceiverUdfs.register(spark, conv, SparkTests.IMAGE_MODEL.toString()))
                 .hasMessage("models " + conv + " and " + SparkTests.IMAGE_MODEL + " would both be perceiver_classify; "
