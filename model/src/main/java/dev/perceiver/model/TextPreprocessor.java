@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
@@ -12,9 +13,9 @@ final class TextPreprocessor {
     final Tensor embeddings;
     final Tensor positionEmbeddings;
 
-    TextPreprocessor(Weights w, int vocabSize, int maxPositions, int dModel) {
-        this.embeddings = w.at("embeddings").tensor("weight", vocabSize, dModel);
-        this.positionEmbeddings = w.at("position_embeddings").tensor("weight", maxPositions, dModel);
+    TextPreprocessor(Weights w, PerceiverConfig c) {
+        this.embeddings = w.at("embeddings").tensor("weight", c.vocabSize(), c.dModel());
+        this.positionEmbeddings = w.at("position_embeddings").tensor("weight", c.maxPositionEmbeddings(), c.dModel());
     }
 
     int numChannels() {
