@@ -24,10 +24,10 @@ public enum Head {
             MultimodalAutoencodingHead::new);
 
     private final String architecture;
-    private final String task;
+    private final Task task;
     private final TaskHead.Builder builder;
 
-    Head(String architecture, String task, TaskHead.Builder builder) {
+    Head(String architecture, Task task, TaskHead.Builder builder) {
         this.architecture = architecture;
         this.task = task;
         this.builder = builder;
@@ -37,8 +37,8 @@ public enum Head {
         return architecture;
     }
 
-    /** The {@code perceiver} command, and the task of the library's {@code dev.perceiver.task} API, that runs it. */
-    public String task() {
+    /** What this head does: the {@code perceiver} command and the {@code dev.perceiver.task} class that run it. */
+    public Task task() {
         return task;
     }
 

@@ -12,7 +12,7 @@ import java.util.Map;
  * ({@code perceiver.decoder.decoder}), logits [B, num_labels]; the classifiers' problem_type losses.
  */
 final class ImageClassificationHead implements TaskHead {
-    static final String TASK = "classify";
+    static final Task TASK = Task.CLASSIFY;
 
     private final Head head;
     private final PerceiverConfig config;

@@ -12,7 +12,7 @@ import java.util.Map;
  * embeddings tied as the output projection: logits [B, max_position_embeddings, vocab_size]; cross-entropy loss.
  */
 final class MaskedLanguageModelHead implements TaskHead {
-    static final String TASK = "fill-mask";
+    static final Task TASK = Task.FILL_MASK;
 
     private final Head head;
     private final PerceiverConfig config;

@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * logits.image [B, points, 3], logits.label [B, num_labels]. No loss.
  */
 final class MultimodalAutoencodingHead implements TaskHead {
-    static final String TASK = "autoencode";
+    static final Task TASK = Task.AUTOENCODE;
     /** Decoder queries built and decoded at once when every output point is decoded. */
     private static final int QUERY_CHUNK = 8192;
     private static final List<String> SUBSAMPLED = List.of("audio", "image");

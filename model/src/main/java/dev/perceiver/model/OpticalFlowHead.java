@@ -14,7 +14,7 @@ import java.util.Map;
  * ({@code perceiver.decoder.decoder}), flow [B, H, W, 2] divided by the reference's rescale factor 100. No loss.
  */
 final class OpticalFlowHead implements TaskHead {
-    static final String TASK = "flow";
+    static final Task TASK = Task.FLOW;
     /** The reference's PerceiverOpticalFlowDecoder rescale_factor. */
     private static final float RESCALE_FACTOR = 100f;
 

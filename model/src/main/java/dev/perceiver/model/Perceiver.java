@@ -42,6 +42,8 @@ public final class Perceiver implements AutoCloseable {
 
     /** torch.finfo(float32).min: the additive bias of a masked key (−∞ would turn fully masked rows into NaN). */
     static final float MASKED = -3.4028234663852886e38f;
+    /** The model folder's configuration file, as the hub publishes it. */
+    public static final String CONFIG_FILE = "config.json";
 
     private final PerceiverConfig config;
     private final Head head;
@@ -168,7 +170,16 @@ public final class Perceiver implements AutoCloseable {
      * pytorch_model.bin.
      */
     public static Perceiver load(Path dir, Options options) {
-        PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
+        return load(dir, PerceiverConfig.load(dir.resolve(CONFIG_FILE)), options);
+    }
+
+    /** {@link #load(Path, Options)} with the default options: one thread per processor, the GPU if one works. */
+    public static Perceiver load(Path dir) {
+        return load(dir, Options.DEFAULT);
+    }
+
+    /** {@link #load(Path, Options)} for a folder whose config.json the caller has read already (config). */
+    public static Perceiver load(Path dir, PerceiverConfig config, Options options) {
         Checkpoint checkpoint = Checkpoints.open(dir);
         Backend backend;
         try {

@@ -12,7 +12,7 @@ import java.util.Map;
  * [B, num_labels]; the classifiers' problem_type losses.
  */
 final class SequenceClassificationHead implements TaskHead {
-    static final String TASK = "classify-text";
+    static final Task TASK = Task.CLASSIFY_TEXT;
 
     private final Head head;
     private final PerceiverConfig config;

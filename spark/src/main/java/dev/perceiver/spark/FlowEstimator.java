@@ -1,12 +1,13 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.io.FlowFiles;
+import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.RgbImage;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.OpticalFlow;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Optical flow (PerceiverForOpticalFlow) between pairs of frames, as {@code perceiver flow} computes it (the same
@@ -87,18 +87,19 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
     }
 
     @Override
-    Set<Head> heads() {
-        return Set.of(Head.OPTICAL_FLOW);
+    Task task() {
+        return Task.FLOW;
     }
 
-    private record Prepared(int overlap, Path dir) {}
+    private record Prepared(OpticalFlow flow, int overlap, Path dir) {}
 
     /** The overlap checked against this model's tiles, and the output folder, made if missing. */
     @Override
     Object prepare(Perceiver model) {
-        int checked = SparkBridge.flowOverlap(model, overlap);
+        OpticalFlow flow = OpticalFlow.of(model);
+        int checked = flow.overlap(overlap);
         try {
-            return new Prepared(checked, Files.createDirectories(localPath(outputDir, "")));
+            return new Prepared(flow, checked, Files.createDirectories(localPath(outputDir, "")));
         } catch (IOException e) {
             throw new UncheckedIOException("outputDir " + outputDir + ": " + message(e), e);
         }
@@ -118,8 +119,7 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
         for (Pair pair : pairs) {
             try (Arena arena = Arena.ofConfined()) {
                 RgbImage frame0 = read(pair.frame0(), frame0Col), frame1 = read(pair.frame1(), frame1Col);
-                Tensor flow = SparkBridge.flow(model, pair.frame0(), frame0, pair.frame1(), frame1, p.overlap(),
-                        batchSize, arena);
+                Tensor flow = p.flow().flow(pair.frame0(), frame0, pair.frame1(), frame1, p.overlap(), batchSize, arena);
                 Path file = p.dir().resolve(fileName(pair));
                 FlowFiles.writeFlo(flow, file);
                 results.add(ok(file.toString()));
@@ -132,7 +132,7 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
 
     private static RgbImage read(String name, String column) throws IOException {
         if (name == null) throw new InvalidInputException("no " + column + " path (null)");
-        return SparkBridge.readImage(localPath(name, ""));
+        return ImageFiles.readInput(localPath(name, ""));
     }
 
     /** frame0's name less its extension, a dash, and 64 bits of SHA-256 of both paths. */

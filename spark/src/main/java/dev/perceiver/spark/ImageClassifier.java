@@ -1,12 +1,11 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.io.ImageProcessor;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.ModelFolder;
+import dev.perceiver.task.Prediction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -29,8 +28,6 @@ import java.util.Set;
  */
 public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageClassifier.Image, Tensor> {
     private static final long serialVersionUID = 1L;
-    static final Set<Head> HEADS = Set.of(Head.IMAGE_CLASSIFICATION_LEARNED, Head.IMAGE_CLASSIFICATION_FOURIER,
-            Head.IMAGE_CLASSIFICATION_CONV);
 
     private String contentCol;
 
@@ -70,14 +67,15 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
     }
 
     @Override
-    Set<Head> heads() {
-        return HEADS;
+    Task task() {
+        return Task.CLASSIFY;
     }
 
     @Override
     Object prepare(Perceiver model) {
         try {
-            return SparkBridge.imageProcessor(ModelCache.resolve(this.model), model.config(), model.head());
+            return dev.perceiver.task.ImageClassifier.of(model,
+                    new ModelFolder(ModelCache.resolve(this.model), model.config()).imageProcessor());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -104,17 +102,17 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
     /** The image's pixel values as perceiver classify prepares them. */
     @Override
     Tensor encode(Perceiver model, Object prepared, Image image, Arena arena) throws IOException {
-        ImageProcessor processor = (ImageProcessor) prepared;
+        dev.perceiver.task.ImageClassifier classifier = (dev.perceiver.task.ImageClassifier) prepared;
         if (image.content() == null) {
             if (image.name() == null) throw new InvalidInputException("no path and no image bytes in this row");
-            return SparkBridge.prepareImage(processor, localPath(image.name(), "; read other file systems through a"
-                    + " bytes column (spark.read.format(\"binaryFile\") and contentCol(\"content\"))"), arena);
+            return classifier.pixels(localPath(image.name(), "; read other file systems through a"
+                    + " bytes column (spark.read.format(\"binaryFile\") and contentCol(\"content\"))"), false, arena);
         }
         // The decoder reads files; a task-local temporary file stands in for the remote one.
         Path tmp = Files.createTempFile("perceiver-image-", ".bin");
         try {
             Files.write(tmp, image.content());
-            return SparkBridge.prepareImage(processor, tmp, arena);
+            return classifier.pixels(tmp, false, arena);
         } catch (IllegalArgumentException | IOException e) {
             throw new InvalidInputException(message(e).replace(tmp.toString(), image.label()));
         } finally {
@@ -123,12 +121,12 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
     }
 
     @Override
-    Tensor logits(Perceiver model, List<Tensor> encoded, Arena arena) {
-        return model.forward(PerceiverInputs.of(SparkBridge.stackImages(encoded, arena))).logitsTensor();
+    Tensor logits(Perceiver model, Object prepared, List<Tensor> encoded, Arena arena) {
+        return ((dev.perceiver.task.ImageClassifier) prepared).logits(encoded, false, arena);
     }
 
     @Override
     Object[] result(Perceiver model, Tensor encoded, Tensor logits) {
-        return ok(rows(SparkBridge.topK(logits.toArray(), topK, model.config()::label)));
+        return ok(rows(Prediction.topK(logits.toArray(), topK, model.config()::label)));
     }
 }

@@ -3,6 +3,8 @@ package dev.perceiver.spark;
 import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
+import dev.perceiver.task.Prediction;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -16,9 +18,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import scala.collection.Seq;
-import scala.jdk.javaapi.CollectionConverters;
-
 import java.io.IOException;
 import java.io.Serializable;
 import java.net.URI;
@@ -31,6 +30,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import scala.collection.Seq;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * A Dataset transformation that runs one model over its input columns: every input row comes out once, with the
@@ -88,7 +89,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     abstract StructType resultFields();
 
     /** The heads this transformation runs. */
-    abstract Set<Head> heads();
+    abstract Task task();
 
     /** Per task: what the batches need besides the model (e.g. the image processor), made on the executor. */
     Object prepare(Perceiver model) {
@@ -157,9 +158,9 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         TaskContext task = TaskContext.get();
         int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
         Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
-        if (!heads().contains(m.head()))
+        if (m.head().task() != task())
             throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
-                    + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
+                    + getClass().getSimpleName() + " runs " + task().heads().stream().map(Head::architecture)
                     .collect(Collectors.joining(" or ")));
         return new Opened(m, prepare(m));
     }
@@ -191,9 +192,9 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         throw new IOException(name + ": only local paths and file: URIs are read directly" + hint);
     }
 
-    /** A top-k column's value. */
+    /** A top-k column's value: each candidate as {index, label, logit, score}, score its softmax probability. */
     static Seq<Row> rows(List<Prediction> top) {
-        return seq(top.stream().map(Prediction::row).toList());
+        return seq(top.stream().map(p -> RowFactory.create(p.index(), p.label(), p.logit(), p.probability())).toList());
     }
 
     /** An array column's value: Spark's row encoder takes Scala sequences. */
@@ -201,6 +202,13 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         return CollectionConverters.asScala(list).toSeq();
     }
 
+    /** The struct of each candidate of a {@code top} column. */
+    public static final StructType PREDICTION = new StructType()
+            .add("index", DataTypes.IntegerType, false)
+            .add("label", DataTypes.StringType, true)
+            .add("logit", DataTypes.FloatType, false)
+            .add("score", DataTypes.DoubleType, false);
+
     /** A column of candidates, most likely first. */
-    static final ArrayType TOP = DataTypes.createArrayType(Prediction.SCHEMA, false);
+    static final ArrayType TOP = DataTypes.createArrayType(PREDICTION, false);
 }

@@ -2,6 +2,7 @@ package dev.perceiver.spark;
 
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
+import dev.perceiver.model.Perceiver;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.LinkedHashMap;
@@ -37,20 +38,23 @@ public final class PerceiverUdfs {
         Map<String, TopKTransform<?, ?, ?>> functions = new LinkedHashMap<>();
         Map<String, String> modelOf = new LinkedHashMap<>();
         for (String model : models) {
-            Head head = Head.of(PerceiverConfig.load(ModelCache.resolve(model).resolve("config.json")).architecture());
+            Head head = Head.of(PerceiverConfig.load(ModelCache.resolve(model).resolve(Perceiver.CONFIG_FILE)).architecture());
             String name;
             TopKTransform<?, ?, ?> function;
-            if (head.isImageClassifier()) {
-                name = CLASSIFY;
-                function = new ImageClassifier(model);
-            } else if (head == Head.SEQUENCE_CLASSIFICATION) {
-                name = CLASSIFY_TEXT;
-                function = new TextClassifier(model);
-            } else if (head == Head.MASKED_LM) {
-                name = FILL_MASK;
-                function = new MaskFiller(model);
-            } else {
-                throw new IllegalArgumentException("model " + model + " is a " + head.architecture()
+            switch (head.task()) {
+                case CLASSIFY -> {
+                    name = CLASSIFY;
+                    function = new ImageClassifier(model);
+                }
+                case CLASSIFY_TEXT -> {
+                    name = CLASSIFY_TEXT;
+                    function = new TextClassifier(model);
+                }
+                case FILL_MASK -> {
+                    name = FILL_MASK;
+                    function = new MaskFiller(model);
+                }
+                default -> throw new IllegalArgumentException("model " + model + " is a " + head.architecture()
                         + "; the SQL functions run image classification, text classification and fill-mask models");
             }
             if (modelOf.containsKey(name))
