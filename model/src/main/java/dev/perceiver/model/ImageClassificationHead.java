@@ -47,9 +47,9 @@ final class ImageClassificationHead implements TaskHead {
 
     @Override
     public void check(PerceiverInputs in) {
-        TaskHead.refuseSubsampling(in);
-        if (!interpolatesPositions())
-            TaskHead.refuseInterpolation(head, in, "; this head's Fourier positions follow any input size without it");
+        if (interpolatesPositions()) TaskHead.refuseSubsampling(in);
+        else TaskHead.refuseSubsamplingAndInterpolation(head, in,
+                "; this head's Fourier positions follow any input size without it");
     }
 
     @Override

@@ -41,13 +41,12 @@ final class MaskedLanguageModelHead implements TaskHead {
 
     @Override
     public void check(PerceiverInputs in) {
-        TaskHead.refuseSubsampling(in);
-        TaskHead.refuseInterpolation(head, in, "");
+        TaskHead.refuseSubsamplingAndInterpolation(head, in, "");
     }
 
     @Override
     public Preprocessed preprocess(Run run, PerceiverInputs in) {
-        return preprocessor.apply(run, TaskHead.tokenIds(head, in));
+        return preprocessor.apply(run, head, in);
     }
 
     @Override

@@ -45,8 +45,7 @@ final class OpticalFlowHead implements TaskHead {
     @Override
     public void check(PerceiverInputs in) {
         TaskHead.refuseLabels(head, in);
-        TaskHead.refuseSubsampling(in);
-        TaskHead.refuseInterpolation(head, in, "");
+        TaskHead.refuseSubsamplingAndInterpolation(head, in, "");
     }
 
     @Override

@@ -49,6 +49,15 @@ sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, Mult
         if (in.hasLabels()) throw new InvalidInputException("labels: " + head.architecture() + " has no training loss");
     }
 
+    /**
+     * The checks of a head that decodes all of its outputs and has no trainable image position table: refuses
+     * subsampled output points and interpolate_pos_encoding (why adds the reason to the latter).
+     */
+    static void refuseSubsamplingAndInterpolation(Head head, PerceiverInputs in, String why) {
+        refuseSubsampling(in);
+        refuseInterpolation(head, in, why);
+    }
+
     /** Output points asked of a head that always decodes all of its outputs. */
     static void refuseSubsampling(PerceiverInputs in) {
         if (!in.subsampledOutputPoints().isEmpty())
@@ -69,10 +78,4 @@ sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, Mult
         return in.inputs();
     }
 
-    /** The token ids of a language head, refused when absent. */
-    static dev.perceiver.runtime.LongTensor tokenIds(Head head, PerceiverInputs in) {
-        if (in.inputIds() == null)
-            throw new InvalidInputException("inputs: " + head.architecture() + " takes token ids [batch, sequence] (int64)");
-        return in.inputIds();
-    }
 }

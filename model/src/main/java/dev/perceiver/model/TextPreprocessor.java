@@ -22,7 +22,14 @@ final class TextPreprocessor {
         return embeddings.dim(1);
     }
 
-    Preprocessed apply(Run run, LongTensor ids) {
+    /** The token ids of in embedded for head, refused when absent. */
+    Preprocessed apply(Run run, Head head, PerceiverInputs in) {
+        if (in.inputIds() == null)
+            throw new InvalidInputException("inputs: " + head.architecture() + " takes token ids [batch, sequence] (int64)");
+        return apply(run, in.inputIds());
+    }
+
+    private Preprocessed apply(Run run, LongTensor ids) {
         if (ids.rank() != 2)
             throw new InvalidInputException("inputs (token ids) must be [batch, sequence], got shape " + Arrays.toString(ids.shape()));
         int batch = ids.dim(0), n = ids.dim(1), vocab = embeddings.dim(0), c = numChannels();

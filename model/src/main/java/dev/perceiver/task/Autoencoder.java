@@ -21,14 +21,13 @@ import java.util.Map;
  * reconstructed frames and sound and the most likely labels come out. The label input is zeros (the model masks it
  * anyway). Every output point is decoded, in pieces of bounded memory.
  */
-public final class Autoencoder implements AutoCloseable {
-    private final Perceiver model;
+public final class Autoencoder extends TaskModel {
 
     /** frames [T, H, W, 3] and audio [samples] reconstructed, in the caller's arena; the k most likely labels. */
     public record Reconstruction(Tensor frames, Tensor audio, List<Prediction> labels) {}
 
     private Autoencoder(Perceiver model) {
-        this.model = model;
+        super(model, Task.AUTOENCODE);
     }
 
     public static Autoencoder open(Path dir) {
@@ -37,12 +36,11 @@ public final class Autoencoder implements AutoCloseable {
 
     /** The model in folder dir; a model of another task is refused before its weights are read. */
     public static Autoencoder open(Path dir, Perceiver.Options options) {
-        return of(ModelFolder.read(dir).require(Task.AUTOENCODE, dir.toString()).load(options));
+        return new Autoencoder(load(dir, options, Task.AUTOENCODE));
     }
 
     /** A loaded multimodal autoencoder, which closing this closes. */
     public static Autoencoder of(Perceiver model) {
-        ModelFolder.require(model.config(), Task.AUTOENCODE, "the model");
         return new Autoencoder(model);
     }
 
@@ -89,14 +87,5 @@ public final class Autoencoder implements AutoCloseable {
                     out.logits().get("audio").reshape(-1), Prediction.topK(out.logits().get("label").select(0, 0)
                     .toArray(), k, config::label));
         }
-    }
-
-    public Perceiver model() {
-        return model;
-    }
-
-    @Override
-    public void close() {
-        model.close();
     }
 }

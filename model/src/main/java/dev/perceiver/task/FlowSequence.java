@@ -48,11 +48,15 @@ public final class FlowSequence {
         /** A pair's flow; its tensor is freed when this returns. */
         void flow(Flow flow) throws IOException;
 
-        /** Pair index failed: one of its frames gave no image (message names it). */
-        void error(int index, Path from, Path to, String message);
+        /** Pair index failed: one of its frames gave no image (message names it). By default that stops the run. */
+        default void error(int index, Path from, Path to, String message) {
+            throw new InvalidInputException(message);
+        }
 
-        /** Whether to stop early (the reader of the results went away). */
-        boolean stopped();
+        /** Whether to stop early (the reader of the results went away); never by default. */
+        default boolean stopped() {
+            return false;
+        }
 
         /** The model has just run n more tiles (for a progress line). */
         default void ran(int n) {

@@ -21,12 +21,11 @@ import java.util.List;
  * prepared as HF's PerceiverImageProcessor prepares them (the folder's preprocessor_config.json, else the
  * checkpoints' defaults), classes labelled from the config's id2label.
  */
-public final class ImageClassifier implements AutoCloseable {
-    private final Perceiver model;
+public final class ImageClassifier extends TaskModel {
     private final ImageProcessor processor;
 
     private ImageClassifier(Perceiver model, ImageProcessor processor) {
-        this.model = model;
+        super(model, Task.CLASSIFY);
         this.processor = processor;
     }
 
@@ -37,7 +36,7 @@ public final class ImageClassifier implements AutoCloseable {
 
     /** The model in folder dir; a model of another task is refused before its weights are read. */
     public static ImageClassifier open(Path dir, Perceiver.Options options) throws IOException {
-        return open(ModelFolder.read(dir).require(Task.CLASSIFY, dir.toString()), options);
+        return open(ModelFolder.read(dir), options);
     }
 
     /** The model of a folder already read, its image processor from the same folder. */
@@ -47,9 +46,11 @@ public final class ImageClassifier implements AutoCloseable {
         return new ImageClassifier(folder.load(options), processor);
     }
 
-    /** A loaded image classifier and the processor its images need (see {@link ModelFolder#imageProcessor}); closing this closes the model. */
+    /**
+     * A loaded image classifier and the processor its images need (see {@link ModelFolder#imageProcessor}); closing
+     * this closes the model.
+     */
     public static ImageClassifier of(Perceiver model, ImageProcessor processor) {
-        ModelFolder.require(model.config(), Task.CLASSIFY, "the model");
         return new ImageClassifier(model, processor);
     }
 
@@ -114,17 +115,7 @@ public final class ImageClassifier implements AutoCloseable {
         return out;
     }
 
-    /** The model beneath, for what this class does not do (extra outputs, other batching). */
-    public Perceiver model() {
-        return model;
-    }
-
     public ImageProcessor processor() {
         return processor;
-    }
-
-    @Override
-    public void close() {
-        model.close();
     }
 }

@@ -16,10 +16,9 @@ import java.util.List;
  * Fill-mask with PerceiverForMaskedLM. The model works on UTF-8 bytes: each [MASK] hides one byte, so a text has as
  * many [MASK]s as the hidden text has bytes.
  */
-public final class MaskFiller implements AutoCloseable {
-    private final Perceiver model;
+public final class MaskFiller extends TaskModel {
 
-    /** One [MASK]: its token position ([CLS] being 0) and its most likely tokens, labelled as {@link #tokenText} gives them. */
+    /** One [MASK]: its token position ([CLS] being 0) and its most likely tokens, labelled by {@link #tokenText}. */
     public record Mask(int position, List<Prediction> top) {
         /** The most likely token id. */
         public int best() {
@@ -31,7 +30,7 @@ public final class MaskFiller implements AutoCloseable {
     public record Filled(String text, List<Mask> masks) {}
 
     private MaskFiller(Perceiver model) {
-        this.model = model;
+        super(model, Task.FILL_MASK);
     }
 
     public static MaskFiller open(Path dir) {
@@ -40,12 +39,11 @@ public final class MaskFiller implements AutoCloseable {
 
     /** The model in folder dir; a model of another task is refused before its weights are read. */
     public static MaskFiller open(Path dir, Perceiver.Options options) {
-        return of(ModelFolder.read(dir).require(Task.FILL_MASK, dir.toString()).load(options));
+        return new MaskFiller(load(dir, options, Task.FILL_MASK));
     }
 
     /** A loaded model of this task, which closing this closes. */
     public static MaskFiller of(Perceiver model) {
-        ModelFolder.require(model.config(), Task.FILL_MASK, "the model");
         return new MaskFiller(model);
     }
 
@@ -66,7 +64,7 @@ public final class MaskFiller implements AutoCloseable {
         }
     }
 
-    /** The [MASK]s of tokens (from {@link TextBatch#tokens}) filled from their text's logits [positions, vocabulary]. */
+    /** The [MASK]s of tokens (from {@link TextBatch#tokens}) filled from the text's logits [positions, vocabulary]. */
     public static Filled fill(int[] tokens, Tensor logits, int k) {
         int[] filled = tokens.clone();
         List<Mask> masks = new ArrayList<>();
@@ -88,14 +86,5 @@ public final class MaskFiller implements AutoCloseable {
     /** A token as the tokenizer decodes it alone: a special token's name, a byte's character or U+FFFD. */
     public static String tokenText(int id) {
         return PerceiverTokenizer.decode(new int[] {id}, false, false);
-    }
-
-    public Perceiver model() {
-        return model;
-    }
-
-    @Override
-    public void close() {
-        model.close();
     }
 }

@@ -24,7 +24,7 @@ public record ModelFolder(Path dir, PerceiverConfig config) {
         return new ModelFolder(dir, PerceiverConfig.load(dir.resolve(Perceiver.CONFIG_FILE)));
     }
 
-    /** This folder, if its model does task; else a CheckpointException naming the folder as what (see {@link #require(PerceiverConfig, Task, String)}). */
+    /** This folder, if its model does task; else a CheckpointException naming the folder as what. */
     public ModelFolder require(Task task, String what) {
         require(config, task, what);
         return this;

@@ -18,15 +18,13 @@ import java.util.List;
  * into overlapping train_size tiles, run {@code batch} tiles per forward pass, and blended as the reference's colab
  * does. A pair at a time ({@link #flow}) or a whole frame sequence, streamed ({@link #sequence}).
  */
-public final class OpticalFlow implements AutoCloseable {
+public final class OpticalFlow extends TaskModel {
     /** The colab's least overlap of neighbouring tiles, in pixels. */
     private static final int DEFAULT_OVERLAP = 20;
     private static final int DEFAULT_BATCH = 2;
 
-    private final Perceiver model;
-
     private OpticalFlow(Perceiver model) {
-        this.model = model;
+        super(model, Task.FLOW);
     }
 
     public static OpticalFlow open(Path dir) {
@@ -35,12 +33,11 @@ public final class OpticalFlow implements AutoCloseable {
 
     /** The model in folder dir; a model of another task is refused before its weights are read. */
     public static OpticalFlow open(Path dir, Perceiver.Options options) {
-        return of(ModelFolder.read(dir).require(Task.FLOW, dir.toString()).load(options));
+        return new OpticalFlow(load(dir, options, Task.FLOW));
     }
 
     /** A loaded optical flow model, which closing this closes. */
     public static OpticalFlow of(Perceiver model) {
-        ModelFolder.require(model.config(), Task.FLOW, "the model");
         return new OpticalFlow(model);
     }
 
@@ -74,22 +71,8 @@ public final class OpticalFlow implements AutoCloseable {
         Tensor[] out = new Tensor[1];
         try {
             sequence(overlap, batch).run(List.of(new FlowSequence.Input(Path.of(name0), frame0, null),
-                    new FlowSequence.Input(Path.of(name1), frame1, null)).iterator(), new FlowSequence.Sink() {
-                @Override
-                public void flow(FlowSequence.Flow f) {
-                    out[0] = f.pixels().copy(alloc);
-                }
-
-                @Override
-                public void error(int index, Path from, Path to, String message) {
-                    throw new InvalidInputException(message);
-                }
-
-                @Override
-                public boolean stopped() {
-                    return false;
-                }
-            });
+                    new FlowSequence.Input(Path.of(name1), frame1, null)).iterator(),
+                    f -> out[0] = f.pixels().copy(alloc));
         } catch (IOException e) {
             throw new UncheckedIOException(e); // the sink above writes nothing
         }
@@ -100,15 +83,6 @@ public final class OpticalFlow implements AutoCloseable {
     public FlowSequence sequence(int overlap, int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         return new FlowSequence(model, overlap, batch);
-    }
-
-    public Perceiver model() {
-        return model;
-    }
-
-    @Override
-    public void close() {
-        model.close();
     }
 
     /** Refuses a frame smaller than one of the model's tiles; what starts the message ("the frames are"). */

@@ -7,7 +7,7 @@ import java.util.function.IntFunction;
 /** One candidate class: its index, label, softmax probability and raw logit. */
 public record Prediction(int index, String label, double probability, float logit) {
 
-    /** The k most likely classes of one row of logits, most likely first; ties keep the lower index first, as argmax does. */
+    /** The k most likely classes of a row of logits, most likely first; a tie keeps the lower index first (argmax). */
     public static List<Prediction> topK(float[] logits, int k, IntFunction<String> label) {
         if (k < 1) throw new IllegalArgumentException("k must be at least 1, got " + k);
         double[] p = softmax(logits);

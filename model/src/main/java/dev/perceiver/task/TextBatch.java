@@ -18,7 +18,7 @@ import java.util.List;
 public final class TextBatch {
     private TextBatch() {}
 
-    /** The text's tokens (UTF-8 bytes, [MASK]s), refused if they do not fit a model of length positions with [CLS] and [SEP]. */
+    /** The text's tokens (UTF-8 bytes, [MASK]s), refused unless they fit length positions with [CLS] and [SEP]. */
     public static int[] tokens(String text, int length) {
         if (text == null) throw new InvalidInputException("no text (null)");
         int[] tokens = PerceiverTokenizer.tokenize(text);

@@ -10,11 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Text classification with PerceiverForSequenceClassification, classes labelled from the config's id2label. */
-public final class TextClassifier implements AutoCloseable {
-    private final Perceiver model;
+public final class TextClassifier extends TaskModel {
 
     private TextClassifier(Perceiver model) {
-        this.model = model;
+        super(model, Task.CLASSIFY_TEXT);
     }
 
     public static TextClassifier open(Path dir) {
@@ -23,12 +22,11 @@ public final class TextClassifier implements AutoCloseable {
 
     /** The model in folder dir; a model of another task is refused before its weights are read. */
     public static TextClassifier open(Path dir, Perceiver.Options options) {
-        return of(ModelFolder.read(dir).require(Task.CLASSIFY_TEXT, dir.toString()).load(options));
+        return new TextClassifier(load(dir, options, Task.CLASSIFY_TEXT));
     }
 
     /** A loaded model of this task, which closing this closes. */
     public static TextClassifier of(Perceiver model) {
-        ModelFolder.require(model.config(), Task.CLASSIFY_TEXT, "the model");
         return new TextClassifier(model);
     }
 
@@ -50,14 +48,5 @@ public final class TextClassifier implements AutoCloseable {
     /** The k most likely classes of one row of logits, labelled from the config's id2label. */
     public List<Prediction> top(float[] logits, int k) {
         return Prediction.topK(logits, k, model.config()::label);
-    }
-
-    public Perceiver model() {
-        return model;
-    }
-
-    @Override
-    public void close() {
-        model.close();
     }
 }

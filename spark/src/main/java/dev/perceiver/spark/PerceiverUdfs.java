@@ -1,8 +1,7 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.Perceiver;
+import dev.perceiver.task.ModelFolder;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.LinkedHashMap;
@@ -38,7 +37,7 @@ public final class PerceiverUdfs {
         Map<String, TopKTransform<?, ?, ?>> functions = new LinkedHashMap<>();
         Map<String, String> modelOf = new LinkedHashMap<>();
         for (String model : models) {
-            Head head = Head.of(PerceiverConfig.load(ModelCache.resolve(model).resolve(Perceiver.CONFIG_FILE)).architecture());
+            Head head = Head.of(ModelFolder.read(ModelCache.resolve(model)).config().architecture());
             String name;
             TopKTransform<?, ?, ?> function;
             switch (head.task()) {

@@ -115,16 +115,6 @@ final class FlowCommand implements Command {
                 }
 
                 @Override
-                public void error(int index, Path from, Path to, String message) {
-                    throw new InvalidInputException(message);
-                }
-
-                @Override
-                public boolean stopped() {
-                    return false;
-                }
-
-                @Override
                 public void ran(int n) {
                     ran += n;
                     progress.update(ran, sequence.tiles(), "");
