@@ -24,12 +24,14 @@ final class MultimodalAutoencodingHead implements TaskHead {
     private static final int QUERY_CHUNK = 8192;
     private static final List<String> SUBSAMPLED = List.of("audio", "image");
 
+    private final Head head;
     private final PerceiverConfig config;
     private final MultimodalPreprocessor preprocessor;
     private final MultimodalDecoder decoder;
     private final Map<String, Linear> outputPostprocessor = new TreeMap<>();
 
     MultimodalAutoencodingHead(Head head, Weights root, PerceiverConfig config, Activation act) {
+        this.head = head;
         this.config = config;
         Weights p = root.at("perceiver");
         this.preprocessor = preprocessor(p.at("input_preprocessor"), config);
@@ -81,8 +83,8 @@ final class MultimodalAutoencodingHead implements TaskHead {
 
     @Override
     public void check(PerceiverInputs in) {
-        TaskHead.refuseLabels(Head.MULTIMODAL_AUTOENCODING, in);
-        TaskHead.refuseInterpolation(Head.MULTIMODAL_AUTOENCODING, in, "");
+        TaskHead.refuseLabels(head, in);
+        TaskHead.refuseInterpolation(head, in, "");
     }
 
     @Override
