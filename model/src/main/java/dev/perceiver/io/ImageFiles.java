@@ -1,5 +1,7 @@
 package dev.perceiver.io;
 
+import dev.perceiver.model.InvalidInputException;
+
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -114,6 +116,20 @@ public final class ImageFiles {
 
     private static IOException decodeError(Path file, String format, String why, Exception cause) {
         return new IOException(file + ": cannot decode " + format + " image (truncated or corrupt): " + why, cause);
+    }
+
+    /**
+     * {@link #read}, for a caller's input: a file that is not a readable image is bad input, an
+     * {@link InvalidInputException} naming it; a missing file stays a NoSuchFileException.
+     */
+    public static RgbImage readInput(Path file) throws IOException {
+        try {
+            return read(file);
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new InvalidInputException(e.getMessage());
+        }
     }
 
     /** Writes image as an 8-bit RGB PNG, replacing file. */

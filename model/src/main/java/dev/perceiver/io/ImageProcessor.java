@@ -21,8 +21,10 @@ import java.util.List;
  */
 public final class ImageProcessor {
     /** ImageNet statistics (IMAGENET_DEFAULT_MEAN / _STD), as HF uses them. */
-    private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
-    private static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+    static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+    /** The checkpoints' size and crop_size: the crop keeps 224/256 of the shorter side. */
+    static final int SIZE = 224, CROP = 256;
 
     private static final double RESCALE = 1 / 255.0;
 
@@ -69,7 +71,13 @@ public final class ImageProcessor {
 
     /** size 224, crop_size 256, ImageNet mean/std: the config of every official vision checkpoint. */
     public static ImageProcessor perceiverDefaults() {
-        return new ImageProcessor(224, 224, 256, 256, IMAGENET_MEAN, IMAGENET_STD);
+        return perceiverDefaults(SIZE);
+    }
+
+    /** The checkpoints' processor for size x size images: the same crop ratio and statistics. */
+    public static ImageProcessor perceiverDefaults(int size) {
+        int crop = (int) Math.round(size * (double) CROP / SIZE);
+        return new ImageProcessor(size, size, crop, crop, IMAGENET_MEAN, IMAGENET_STD);
     }
 
     public int height() {

@@ -7,6 +7,7 @@ import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * transformers' PerceiverBasicDecoder: queries from a position encoding ({@code output_position_encodings}) of the
@@ -99,6 +100,21 @@ final class BasicDecoder {
                 }
             });
         }
+    }
+
+    /** PerceiverClassificationDecoder: one trainable query, query residual on, logits [B, num_labels]. */
+    static BasicDecoder classification(Weights w, PerceiverConfig c, Activation act) {
+        return new BasicDecoder(w, c, Spec.of(c.numLabels(), new int[] {1}, c.dLatents())
+                .attention(null, null, 1, true).trainable(c.dLatents()), act);
+    }
+
+    /** A classification decoder's logits [B, num_labels] from the latents z, in result memory. */
+    Map<String, Tensor> classify(Run run, Tensor z) {
+        int batch = z.dim(0);
+        return run.stage("decoder", () -> {
+            Tensor out = forward(run, query(run, batch, null, null), z);
+            return Map.of("", run.keep(out.reshape(batch, out.dim(2))));
+        });
     }
 
     int numQueryChannels() {

@@ -1,37 +1,49 @@
 package dev.perceiver.model;
 
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.ops.Activation;
+
 import java.util.Arrays;
 
-/** The seven task heads of transformers' modeling_perceiver, named as in a config's architectures[0]. */
+/**
+ * The seven task heads of transformers' modeling_perceiver, named as in a config's architectures[0], each with the
+ * head family that builds and runs it (one class per family) and the {@code perceiver} command of that family.
+ */
 public enum Head {
-    MASKED_LM("PerceiverForMaskedLM"),
-    SEQUENCE_CLASSIFICATION("PerceiverForSequenceClassification"),
-    IMAGE_CLASSIFICATION_LEARNED("PerceiverForImageClassificationLearned"),
-    IMAGE_CLASSIFICATION_FOURIER("PerceiverForImageClassificationFourier"),
-    IMAGE_CLASSIFICATION_CONV("PerceiverForImageClassificationConvProcessing"),
-    OPTICAL_FLOW("PerceiverForOpticalFlow"),
-    MULTIMODAL_AUTOENCODING("PerceiverForMultimodalAutoencoding");
+    MASKED_LM("PerceiverForMaskedLM", MaskedLanguageModelHead.TASK, MaskedLanguageModelHead::new),
+    SEQUENCE_CLASSIFICATION("PerceiverForSequenceClassification", SequenceClassificationHead.TASK,
+            SequenceClassificationHead::new),
+    IMAGE_CLASSIFICATION_LEARNED("PerceiverForImageClassificationLearned", ImageClassificationHead.TASK,
+            ImageClassificationHead::new),
+    IMAGE_CLASSIFICATION_FOURIER("PerceiverForImageClassificationFourier", ImageClassificationHead.TASK,
+            ImageClassificationHead::new),
+    IMAGE_CLASSIFICATION_CONV("PerceiverForImageClassificationConvProcessing", ImageClassificationHead.TASK,
+            ImageClassificationHead::new),
+    OPTICAL_FLOW("PerceiverForOpticalFlow", OpticalFlowHead.TASK, OpticalFlowHead::new),
+    MULTIMODAL_AUTOENCODING("PerceiverForMultimodalAutoencoding", MultimodalAutoencodingHead.TASK,
+            MultimodalAutoencodingHead::new);
 
     private final String architecture;
+    private final Task task;
+    private final TaskHead.Builder builder;
 
-    Head(String architecture) {
+    Head(String architecture, Task task, TaskHead.Builder builder) {
         this.architecture = architecture;
+        this.task = task;
+        this.builder = builder;
     }
 
     public String architecture() {
         return architecture;
     }
 
-    public boolean isImageClassifier() {
-        return this == IMAGE_CLASSIFICATION_LEARNED || this == IMAGE_CLASSIFICATION_FOURIER || this == IMAGE_CLASSIFICATION_CONV;
+    /** What this head does: the {@code perceiver} command and the {@code dev.perceiver.task} class that run it. */
+    public Task task() {
+        return task;
     }
 
-    public boolean isClassifier() {
-        return isImageClassifier() || this == SEQUENCE_CLASSIFICATION;
-    }
-
-    public boolean takesTokens() {
-        return this == MASKED_LM || this == SEQUENCE_CLASSIFICATION;
+    TaskHead build(Weights root, PerceiverConfig config, Activation act) {
+        return builder.build(this, root, config, act);
     }
 
     public static Head of(String architecture) {

@@ -16,36 +16,40 @@ final class Losses {
 
     private Losses() {}
 
-    static Tensor loss(Run run, Head head, PerceiverConfig config, Tensor logits, PerceiverInputs in) {
-        double loss;
-        if (head == Head.MASKED_LM) {
-            LongTensor labels = in.labelIndices();
-            if (labels == null) throw new InvalidInputException("labels: masked language modelling takes int64 token ids");
-            int vocab = logits.dim(-1);
-            long rows = logits.size() / vocab;
-            if (labels.data().length != rows)
-                throw new InvalidInputException("labels has " + labels.data().length + " values but the model predicts "
-                        + rows + " tokens (pad labels to " + Arrays.toString(Arrays.copyOf(logits.shape(), 2)) + ")");
-            loss = crossEntropy(logits.reshape(-1, vocab), labels.data());
-        } else {
-            int numLabels = logits.dim(1);
-            String problem = config.problemType();
-            if (problem == null)
-                problem = numLabels == 1 ? "regression"
-                        : in.labelIndices() != null ? "single_label_classification" : "multi_label_classification";
-            loss = switch (problem) {
-                case "regression" -> meanSquaredError(logits, floatLabels(in, logits, problem));
-                case "single_label_classification" -> {
-                    LongTensor labels = in.labelIndices();
-                    if (labels == null || labels.data().length != logits.dim(0))
-                        throw new InvalidInputException("labels: single-label classification takes " + logits.dim(0)
-                                + " int64 class indices, one per batch item");
-                    yield crossEntropy(logits, labels.data());
-                }
-                case "multi_label_classification" -> binaryCrossEntropy(logits, floatLabels(in, logits, problem));
-                default -> throw new IllegalArgumentException("unknown problem_type '" + problem + "'");
-            };
-        }
+    /** Masked language modelling: cross-entropy of logits [B, N, vocab] against int64 token ids [B, N]. */
+    static Tensor maskedLanguageModelling(Run run, Tensor logits, PerceiverInputs in) {
+        LongTensor labels = in.labelIndices();
+        if (labels == null) throw new InvalidInputException("labels: masked language modelling takes int64 token ids");
+        int vocab = logits.dim(-1);
+        long rows = logits.size() / vocab;
+        if (labels.data().length != rows)
+            throw new InvalidInputException("labels has " + labels.data().length + " values but the model predicts "
+                    + rows + " tokens (pad labels to " + Arrays.toString(Arrays.copyOf(logits.shape(), 2)) + ")");
+        return scalar(run, crossEntropy(logits.reshape(-1, vocab), labels.data()));
+    }
+
+    /** A classifier's loss of logits [B, num_labels] by the config's problem_type (guessed from the labels when unset). */
+    static Tensor classification(Run run, PerceiverConfig config, Tensor logits, PerceiverInputs in) {
+        int numLabels = logits.dim(1);
+        String problem = config.problemType();
+        if (problem == null)
+            problem = numLabels == 1 ? "regression"
+                    : in.labelIndices() != null ? "single_label_classification" : "multi_label_classification";
+        return scalar(run, switch (problem) {
+            case "regression" -> meanSquaredError(logits, floatLabels(in, logits, problem));
+            case "single_label_classification" -> {
+                LongTensor labels = in.labelIndices();
+                if (labels == null || labels.data().length != logits.dim(0))
+                    throw new InvalidInputException("labels: single-label classification takes " + logits.dim(0)
+                            + " int64 class indices, one per batch item");
+                yield crossEntropy(logits, labels.data());
+            }
+            case "multi_label_classification" -> binaryCrossEntropy(logits, floatLabels(in, logits, problem));
+            default -> throw new IllegalArgumentException("unknown problem_type '" + problem + "'");
+        });
+    }
+
+    private static Tensor scalar(Run run, double loss) {
         Tensor out = run.result(1);
         out.set((float) loss, 0);
         return out;

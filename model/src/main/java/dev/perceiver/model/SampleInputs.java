@@ -30,10 +30,10 @@ public final class SampleInputs {
     public static List<Path> runEach(Path golden, Backend backend, int passes) throws IOException {
         List<Path> models;
         try (var dirs = Files.list(golden)) {
-            models = dirs.filter(d -> Files.exists(d.resolve("config.json"))).sorted().toList();
+            models = dirs.filter(d -> Files.exists(d.resolve(Perceiver.CONFIG_FILE))).sorted().toList();
         }
         for (Path dir : models) {
-            PerceiverConfig config = PerceiverConfig.load(dir.resolve("config.json"));
+            PerceiverConfig config = PerceiverConfig.load(dir.resolve(Perceiver.CONFIG_FILE));
             try (Perceiver m = Perceiver.create(config, Checkpoints.open(dir), backend, false);
                  Arena arena = Arena.ofConfined()) {
                 PerceiverInputs inputs = of(m.head(), config, 1, arena, 7);

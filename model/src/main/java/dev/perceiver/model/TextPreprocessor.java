@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
@@ -12,16 +13,23 @@ final class TextPreprocessor {
     final Tensor embeddings;
     final Tensor positionEmbeddings;
 
-    TextPreprocessor(Weights w, int vocabSize, int maxPositions, int dModel) {
-        this.embeddings = w.at("embeddings").tensor("weight", vocabSize, dModel);
-        this.positionEmbeddings = w.at("position_embeddings").tensor("weight", maxPositions, dModel);
+    TextPreprocessor(Weights w, PerceiverConfig c) {
+        this.embeddings = w.at("embeddings").tensor("weight", c.vocabSize(), c.dModel());
+        this.positionEmbeddings = w.at("position_embeddings").tensor("weight", c.maxPositionEmbeddings(), c.dModel());
     }
 
     int numChannels() {
         return embeddings.dim(1);
     }
 
-    Preprocessed apply(Run run, LongTensor ids) {
+    /** The token ids of in embedded for head, refused when absent. */
+    Preprocessed apply(Run run, Head head, PerceiverInputs in) {
+        if (in.inputIds() == null)
+            throw new InvalidInputException("inputs: " + head.architecture() + " takes token ids [batch, sequence] (int64)");
+        return apply(run, in.inputIds());
+    }
+
+    private Preprocessed apply(Run run, LongTensor ids) {
         if (ids.rank() != 2)
             throw new InvalidInputException("inputs (token ids) must be [batch, sequence], got shape " + Arrays.toString(ids.shape()));
         int batch = ids.dim(0), n = ids.dim(1), vocab = embeddings.dim(0), c = numChannels();

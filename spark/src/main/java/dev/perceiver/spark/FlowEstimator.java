@@ -1,12 +1,13 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.io.FlowFiles;
+import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.RgbImage;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.OpticalFlow;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Optical flow (PerceiverForOpticalFlow) between pairs of frames, as {@code perceiver flow} computes it (the same
@@ -99,18 +99,19 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
     }
 
     @Override
-    Set<Head> heads() {
-        return Set.of(Head.OPTICAL_FLOW);
+    Task task() {
+        return Task.FLOW;
     }
 
-    private record Prepared(int overlap, HadoopFiles files, String dir) {}
+    private record Prepared(OpticalFlow flow, int overlap, HadoopFiles files, String dir) {}
 
     /** The overlap checked against this model's tiles, and the output folder (none for a SQL function), made if missing. */
     @Override
     Object prepare(Perceiver model, HadoopFiles files) {
-        int checked = SparkBridge.flowOverlap(model, overlap);
+        OpticalFlow flow = OpticalFlow.of(model);
+        int checked = flow.overlap(overlap);
         try {
-            return new Prepared(checked, files, outputDir == null ? null : files.mkdirs(outputDir));
+            return new Prepared(flow, checked, files, outputDir == null ? null : files.mkdirs(outputDir));
         } catch (IOException e) {
             throw new UncheckedIOException("outputDir " + outputDir + ": " + message(e), e);
         }
@@ -147,8 +148,7 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
                 if (dir == null) throw new InvalidInputException("no output folder (null)");
                 RgbImage frame0 = read(pair.frame0(), frame0Col, p.files());
                 RgbImage frame1 = read(pair.frame1(), frame1Col, p.files());
-                Tensor flow = SparkBridge.flow(model, pair.frame0(), frame0, pair.frame1(), frame1, p.overlap(),
-                        batchSize, arena);
+                Tensor flow = p.flow().flow(pair.frame0(), frame0, pair.frame1(), frame1, p.overlap(), batchSize, arena);
                 results.add(ok(p.files().write(dir, fileName(pair), FlowFiles.floBytes(flow))));
             } catch (IllegalArgumentException | IOException e) { // InvalidInputException among them
                 results.add(failed(message(e)));
@@ -159,7 +159,7 @@ public final class FlowEstimator extends PerceiverTransform<FlowEstimator, FlowE
 
     private static RgbImage read(String name, String column, HadoopFiles files) throws IOException {
         if (name == null) throw new InvalidInputException("no " + column + " path (null)");
-        return readFile(name, null, files, SparkBridge::readImage);
+        return readFile(name, null, files, ImageFiles::readInput);
     }
 
     /** frame0's name less its extension, a dash, and 64 bits of SHA-256 of both paths. */

@@ -1,12 +1,11 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.io.ImageProcessor;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.ModelFolder;
+import dev.perceiver.task.Prediction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -28,8 +27,6 @@ import java.util.Set;
  */
 public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageClassifier.Image, Tensor> {
     private static final long serialVersionUID = 1L;
-    static final Set<Head> HEADS = Set.of(Head.IMAGE_CLASSIFICATION_LEARNED, Head.IMAGE_CLASSIFICATION_FOURIER,
-            Head.IMAGE_CLASSIFICATION_CONV);
 
     private String contentCol;
 
@@ -69,17 +66,17 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
     }
 
     @Override
-    Set<Head> heads() {
-        return HEADS;
+    Task task() {
+        return Task.CLASSIFY;
     }
 
-    private record Prepared(ImageProcessor processor, HadoopFiles files) {}
+    private record Prepared(dev.perceiver.task.ImageClassifier classifier, HadoopFiles files) {}
 
     @Override
     Object prepare(Perceiver model, HadoopFiles files) {
         try {
-            return new Prepared(SparkBridge.imageProcessor(ModelCache.resolve(this.model), model.config(), model.head()),
-                    files);
+            return new Prepared(dev.perceiver.task.ImageClassifier.of(model,
+                    new ModelFolder(ModelCache.resolve(this.model), model.config()).imageProcessor()), files);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -109,17 +106,16 @@ public final class ImageClassifier extends TopKTransform<ImageClassifier, ImageC
         Prepared p = (Prepared) prepared;
         if (image.name() == null && image.content() == null)
             throw new InvalidInputException("no path and no image bytes in this row");
-        return readFile(image.label(), image.content(), p.files(),
-                file -> SparkBridge.prepareImage(p.processor(), file, arena));
+        return readFile(image.label(), image.content(), p.files(), file -> p.classifier().pixels(file, false, arena));
     }
 
     @Override
-    Tensor logits(Perceiver model, List<Tensor> encoded, Arena arena) {
-        return model.forward(PerceiverInputs.of(SparkBridge.stackImages(encoded, arena))).logitsTensor();
+    Tensor logits(Perceiver model, Object prepared, List<Tensor> encoded, Arena arena) {
+        return ((Prepared) prepared).classifier().logits(encoded, false, arena);
     }
 
     @Override
     Object[] result(Perceiver model, Tensor encoded, Tensor logits) {
-        return ok(rows(SparkBridge.topK(logits.toArray(), topK, model.config()::label)));
+        return ok(rows(Prediction.topK(logits.toArray(), topK, model.config()::label)));
     }
 }

@@ -1,18 +1,14 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.io.PerceiverTokenizer;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Fill-mask (PerceiverForMaskedLM) over a string column, as {@code perceiver fill-mask} does it: adds {@code filled}
@@ -35,26 +31,20 @@ public final class MaskFiller extends TextTransform<MaskFiller> {
     }
 
     @Override
-    Set<Head> heads() {
-        return Set.of(Head.MASKED_LM);
+    Task task() {
+        return Task.FILL_MASK;
     }
 
     @Override
     void check(int[] tokens) {
-        SparkBridge.requireMask(tokens);
+        dev.perceiver.task.MaskFiller.requireMask(tokens);
     }
 
     /** logits: [positions, vocabulary], position 0 being [CLS]. */
     @Override
     Object[] result(Perceiver model, int[] tokens, Tensor logits) {
-        int[] filled = tokens.clone();
-        List<Row> masks = new ArrayList<>();
-        for (int position = 1; position <= tokens.length; position++) {
-            if (tokens[position - 1] != PerceiverTokenizer.MASK) continue;
-            List<Prediction> top = SparkBridge.topK(logits.select(0, position).toArray(), topK, SparkBridge::tokenText);
-            filled[position - 1] = top.getFirst().index();
-            masks.add(RowFactory.create(position, rows(top)));
-        }
-        return ok(PerceiverTokenizer.decode(filled, false, false), seq(masks));
+        dev.perceiver.task.MaskFiller.Filled filled = dev.perceiver.task.MaskFiller.fill(tokens, logits, topK);
+        List<Row> masks = filled.masks().stream().map(m -> RowFactory.create(m.position(), rows(m.top()))).toList();
+        return ok(filled.text(), seq(masks));
     }
 }

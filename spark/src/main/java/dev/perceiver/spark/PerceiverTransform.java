@@ -4,6 +4,8 @@ import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
+import dev.perceiver.task.Prediction;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -41,6 +43,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import scala.collection.Seq;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * A Dataset transformation that runs one model over its input columns: every input row comes out once, with the
@@ -98,7 +102,7 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
     abstract StructType resultFields();
 
     /** The heads this transformation runs. */
-    abstract Set<Head> heads();
+    abstract Task task();
 
     /**
      * Per task: what the batches need besides the model (e.g. the image processor), made on the executor; files
@@ -172,9 +176,9 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         TaskContext task = TaskContext.get();
         int threads = task == null ? 0 : EngineThreads.poolThreads(SparkEnv.get().conf(), task.cpus());
         Perceiver m = ModelCache.get(model, new Perceiver.Options(threads, device));
-        if (!heads().contains(m.head()))
+        if (m.head().task() != task())
             throw new IllegalArgumentException("model " + model + " is a " + m.head().architecture() + "; "
-                    + getClass().getSimpleName() + " runs " + heads().stream().map(Head::architecture)
+                    + getClass().getSimpleName() + " runs " + task().heads().stream().map(Head::architecture)
                     .collect(Collectors.joining(" or ")));
         return new Opened(m, prepare(m, files));
     }
@@ -312,9 +316,9 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         }
     }
 
-    /** A top-k column's value. */
+    /** A top-k column's value: each candidate as {index, label, logit, score}, score its softmax probability. */
     static Seq<Row> rows(List<Prediction> top) {
-        return seq(top.stream().map(Prediction::row).toList());
+        return seq(top.stream().map(p -> RowFactory.create(p.index(), p.label(), p.logit(), p.probability())).toList());
     }
 
     /** An array column's value: Spark's row encoder takes Scala sequences. */
@@ -322,6 +326,13 @@ public abstract sealed class PerceiverTransform<S extends PerceiverTransform<S, 
         return CollectionConverters.asScala(list).toSeq();
     }
 
+    /** The struct of each candidate of a {@code top} column. */
+    public static final StructType PREDICTION = new StructType()
+            .add("index", DataTypes.IntegerType, false)
+            .add("label", DataTypes.StringType, true)
+            .add("logit", DataTypes.FloatType, false)
+            .add("score", DataTypes.DoubleType, false);
+
     /** A column of candidates, most likely first. */
-    static final ArrayType TOP = DataTypes.createArrayType(Prediction.SCHEMA, false);
+    static final ArrayType TOP = DataTypes.createArrayType(PREDICTION, false);
 }

@@ -1,7 +1,7 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
+import dev.perceiver.task.ModelFolder;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.LinkedHashMap;
@@ -38,24 +38,29 @@ public final class PerceiverUdfs {
         Map<String, PerceiverTransform<?, ?>> functions = new LinkedHashMap<>();
         Map<String, String> modelOf = new LinkedHashMap<>();
         for (String model : models) {
-            Head head = Head.of(PerceiverConfig.load(ModelCache.resolve(model).resolve("config.json")).architecture());
+            Head head = Head.of(ModelFolder.read(ModelCache.resolve(model)).config().architecture());
             String name;
             PerceiverTransform<?, ?> function;
-            if (head.isImageClassifier()) {
-                name = CLASSIFY;
-                function = new ImageClassifier(model);
-            } else if (head == Head.SEQUENCE_CLASSIFICATION) {
-                name = CLASSIFY_TEXT;
-                function = new TextClassifier(model);
-            } else if (head == Head.MASKED_LM) {
-                name = FILL_MASK;
-                function = new MaskFiller(model);
-            } else if (head == Head.OPTICAL_FLOW) {
-                name = FLOW;
-                function = new FlowEstimator(model);
-            } else {
-                throw new IllegalArgumentException("model " + model + " is a " + head.architecture() + "; the SQL"
-                        + " functions run image classification, text classification, fill-mask and optical flow models");
+            switch (head.task()) {
+                case CLASSIFY -> {
+                    name = CLASSIFY;
+                    function = new ImageClassifier(model);
+                }
+                case CLASSIFY_TEXT -> {
+                    name = CLASSIFY_TEXT;
+                    function = new TextClassifier(model);
+                }
+                case FILL_MASK -> {
+                    name = FILL_MASK;
+                    function = new MaskFiller(model);
+                }
+                case FLOW -> {
+                    name = FLOW;
+                    function = new FlowEstimator(model);
+                }
+                default -> throw new IllegalArgumentException("model " + model + " is a " + head.architecture()
+                        + "; the SQL functions run image classification, text classification, fill-mask and optical"
+                        + " flow models");
             }
             if (modelOf.containsKey(name))
                 throw new IllegalArgumentException("models " + modelOf.get(name) + " and " + model + " would both be "

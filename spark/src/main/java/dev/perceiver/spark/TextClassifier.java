@@ -1,12 +1,11 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.Prediction;
 import org.apache.spark.sql.types.StructType;
 
-import java.util.Set;
 
 /**
  * Text classification (PerceiverForSequenceClassification) of a string column, as {@code perceiver classify-text}
@@ -26,12 +25,12 @@ public final class TextClassifier extends TextTransform<TextClassifier> {
     }
 
     @Override
-    Set<Head> heads() {
-        return Set.of(Head.SEQUENCE_CLASSIFICATION);
+    Task task() {
+        return Task.CLASSIFY_TEXT;
     }
 
     @Override
     Object[] result(Perceiver model, int[] tokens, Tensor logits) {
-        return ok(rows(SparkBridge.topK(logits.toArray(), topK, model.config()::label)));
+        return ok(rows(Prediction.topK(logits.toArray(), topK, model.config()::label)));
     }
 }

@@ -1,9 +1,8 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.TextBatch;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
@@ -42,14 +41,13 @@ abstract sealed class TextTransform<S extends TextTransform<S>> extends TopKTran
     /** The text's tokens: UTF-8 bytes and [MASK]s, without [CLS] and [SEP]. */
     @Override
     final int[] encode(Perceiver model, Object prepared, String text, Arena arena) {
-        if (text == null) throw new InvalidInputException("no text (null)");
-        int[] tokens = SparkBridge.textTokens(text, model.config().maxPositionEmbeddings());
+        int[] tokens = TextBatch.tokens(text, model.config().maxPositionEmbeddings());
         check(tokens);
         return tokens;
     }
 
     @Override
-    final Tensor logits(Perceiver model, List<int[]> encoded, Arena arena) {
-        return SparkBridge.textLogits(model, encoded, model.config().maxPositionEmbeddings(), arena);
+    final Tensor logits(Perceiver model, Object prepared, List<int[]> encoded, Arena arena) {
+        return TextBatch.logits(model, encoded, arena);
     }
 }

@@ -49,7 +49,7 @@ abstract sealed class TopKTransform<S extends TopKTransform<S, I, P>, I, P> exte
     abstract P encode(Perceiver model, Object prepared, I input, Arena arena) throws IOException;
 
     /** The logits of encoded inputs, [inputs, ...]. */
-    abstract Tensor logits(Perceiver model, List<P> encoded, Arena arena);
+    abstract Tensor logits(Perceiver model, Object prepared, List<P> encoded, Arena arena);
 
     /** One good input's result values, from its row of the logits ({@link #ok}). */
     abstract Object[] result(Perceiver model, P encoded, Tensor logits);
@@ -70,7 +70,7 @@ abstract sealed class TopKTransform<S extends TopKTransform<S, I, P>, I, P> exte
                 }
             }
             if (encoded.isEmpty()) return results;
-            Tensor logits = logits(model, encoded, arena);
+            Tensor logits = logits(model, prepared, encoded, arena);
             for (int i = 0; i < encoded.size(); i++)
                 results.set(good.get(i), result(model, encoded.get(i), logits.select(0, i)));
         }

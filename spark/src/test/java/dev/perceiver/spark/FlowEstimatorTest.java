@@ -173,7 +173,7 @@ class FlowEstimatorTest {
                 .hasMessage("no outputDir: set the folder the .flo files are written to");
         assertThatThrownBy(() -> new FlowEstimator(MODEL.toString()).outputDir(dir.resolve("never").toString())
                 .overlap(12).transform(in).collectAsList())
-                .rootCause().hasMessage("--overlap must be less than the tile's shorter side, 12, got 12");
+                .rootCause().hasMessage("overlap must be less than the tile's shorter side, 12, got 12");
     }
 
     @Test

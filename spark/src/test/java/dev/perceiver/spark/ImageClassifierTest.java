@@ -1,5 +1,6 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.task.Prediction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
@@ -44,7 +45,7 @@ class ImageClassifierTest {
             assertThat(r.getInt(0)).as("index of candidate %d", i).isEqualTo(p.index());
             assertThat(r.getString(1)).isEqualTo(p.label());
             assertThat((double) r.getFloat(2)).isCloseTo(p.logit(), within(1e-6));
-            assertThat(r.getDouble(3)).isCloseTo(p.score(), within(1e-6));
+            assertThat(r.getDouble(3)).isCloseTo(p.probability(), within(1e-6));
         }
     }
 

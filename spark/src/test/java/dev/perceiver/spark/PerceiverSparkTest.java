@@ -1,5 +1,6 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.task.Prediction;
 import dev.perceiver.loader.json.Json;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,7 +90,7 @@ class PerceiverSparkTest {
                 assertThat(((Number) c.get("index")).intValue()).isEqualTo(want.get(i).index());
                 assertThat(c.get("label")).isEqualTo(want.get(i).label());
                 assertThat(((Number) c.get("logit")).doubleValue()).isCloseTo(want.get(i).logit(), within(1e-6));
-                assertThat(((Number) c.get("score")).doubleValue()).isCloseTo(want.get(i).score(), within(1e-6));
+                assertThat(((Number) c.get("score")).doubleValue()).isCloseTo(want.get(i).probability(), within(1e-6));
             }
         }
     }

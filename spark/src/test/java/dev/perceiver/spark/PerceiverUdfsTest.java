@@ -1,5 +1,6 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.task.Prediction;
 import dev.perceiver.model.Perceiver;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -56,7 +57,7 @@ class PerceiverUdfsTest {
 
     /** A top column's value as predictions. */
     static List<Prediction> predictions(List<Row> top) {
-        return top.stream().map(c -> new Prediction(c.getInt(0), c.getString(1), c.getFloat(2), c.getDouble(3))).toList();
+        return top.stream().map(c -> new Prediction(c.getInt(0), c.getString(1), c.getDouble(3), c.getFloat(2))).toList();
     }
 
     @Test

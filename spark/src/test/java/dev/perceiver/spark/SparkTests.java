@@ -1,6 +1,7 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
+import dev.perceiver.task.Prediction;
+import dev.perceiver.task.ModelFolder;
 import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.ImageProcessor;
 import dev.perceiver.io.RgbImage;
@@ -55,10 +56,10 @@ final class SparkTests {
     /** The single-JVM engine's top-k for one image, run alone (a batch of one), as perceiver classify prepares it. */
     static List<Prediction> expected(Path image, int k) throws IOException {
         Perceiver m = engine();
-        ImageProcessor processor = SparkBridge.imageProcessor(IMAGE_MODEL, m.config(), m.head());
+        ImageProcessor processor = ModelFolder.read(IMAGE_MODEL).imageProcessor();
         try (Arena arena = Arena.ofConfined()) {
             Tensor x = processor.preprocess(ImageFiles.read(image), arena).reshape(1, 3, processor.height(), processor.width());
-            return SparkBridge.topK(m.forward(PerceiverInputs.of(x)).logitsTensor().select(0, 0).toArray(), k,
+            return Prediction.topK(m.forward(PerceiverInputs.of(x)).logitsTensor().select(0, 0).toArray(), k,
                     m.config()::label);
         }
     }

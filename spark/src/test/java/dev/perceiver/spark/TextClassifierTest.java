@@ -1,6 +1,6 @@
 package dev.perceiver.spark;
 
-import dev.perceiver.cli.SparkBridge;
+import dev.perceiver.task.Prediction;
 import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
@@ -33,7 +33,7 @@ class TextClassifierTest {
         try (Arena arena = Arena.ofConfined()) {
             Tensor logits = m.forward(PerceiverInputs.ofTokens(LongTensor.of(Arrays.stream(e.inputIds()).asLongStream()
                     .toArray(), 1, length)).attentionMask(Tensor.of(arena, mask, 1, length))).logitsTensor();
-            return SparkBridge.topK(logits.select(0, 0).toArray(), k, m.config()::label);
+            return Prediction.topK(logits.select(0, 0).toArray(), k, m.config()::label);
         }
     }
 

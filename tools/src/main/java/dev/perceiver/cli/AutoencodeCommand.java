@@ -1,15 +1,14 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.io.VideoFiles;
 import dev.perceiver.io.WavFiles;
-import dev.perceiver.loader.PerceiverConfig;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
-import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
-import dev.perceiver.model.PerceiverOutput;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.Autoencoder;
+import dev.perceiver.task.Prediction;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,7 +31,7 @@ final class AutoencodeCommand implements Command {
 
     @Override
     public String name() {
-        return "autoencode";
+        return Task.AUTOENCODE.command();
     }
 
     @Override
@@ -96,19 +95,17 @@ final class AutoencodeCommand implements Command {
         if (Files.isDirectory(outDir) && Files.isSameFile(outDir, videoDir))
             throw new UsageException("--out must not be the --video folder: the reconstruction would overwrite the frames");
         List<Path> files = badInput(() -> VideoFiles.listFrames(videoDir));
-        try (Perceiver model = ModelArgs.load(args, name(), Head.MULTIMODAL_AUTOENCODING);
+        try (Autoencoder model = Autoencoder.of(ModelArgs.load(args, Task.AUTOENCODE));
              WavFiles.Reader audio = badInput(() -> WavFiles.open(audioFile, WavFiles.Channels.FIRST))) {
-            PerceiverConfig config = model.config();
-            List<Integer> shape = config.outputShape();
-            int frames = config.numFrames(), height = shape.get(2), width = shape.get(3);
+            int frames = model.frames();
             if (files.size() % frames != 0)
                 throw new InvalidInputException(videoDir + " has " + files.size() + " frame images; this model takes num_frames "
-                        + frames + " frames of " + width + "x" + height + " at a time: give a multiple of " + frames);
+                        + frames + " frames of " + frameSize(model) + " at a time: give a multiple of " + frames);
             // The usual mistake, frames of another size, fails the run at once rather than every chunk.
-            RgbImage first = ImageInputs.read(files.getFirst());
-            requireSize(first.width(), first.height(), videoDir, shape);
-            int chunks = files.size() / frames, samples = frames * config.audioSamplesPerFrame();
-            long clipSamples = (long) chunks * samples;
+            RgbImage first = ImageFiles.readInput(files.getFirst());
+            model.requireFrameSize(videoDir.toString(), first.width(), first.height());
+            int chunks = files.size() / frames;
+            long clipSamples = (long) chunks * model.samples();
             if (audio.samples() != clipSamples && !quiet)
                 err.printf("perceiver autoencode: %s has %d samples, the model takes %d: %s%n", audioFile, audio.samples(),
                         clipSamples, audio.samples() < clipSamples ? "padded with " + (clipSamples - audio.samples()) + " zeros"
@@ -124,39 +121,38 @@ final class AutoencodeCommand implements Command {
         }
     }
 
+    /** width x height of the frames model reconstructs. */
+    private static String frameSize(Autoencoder model) {
+        List<Integer> shape = model.model().config().outputShape();
+        return shape.get(3) + "x" + shape.get(2);
+    }
+
     /** A clip on its way through the model, num_frames frames (a chunk) at a time. */
-    private record Clip(Perceiver model, List<Path> files, Path videoDir, WavFiles.Reader audio, WavFiles.Writer sound,
+    private record Clip(Autoencoder model, List<Path> files, Path videoDir, WavFiles.Reader audio, WavFiles.Writer sound,
                         Path outDir, Path wav, int topK, BatchRun run) {
         /** Reads, runs and writes chunk c; its memory is freed before the next. */
         void chunk(int c) throws IOException {
-            PerceiverConfig config = model.config();
-            List<Integer> shape = config.outputShape();
-            int frames = config.numFrames(), samples = frames * config.audioSamplesPerFrame();
+            int frames = model.frames();
             try (Arena arena = Arena.ofConfined(); Arena results = Arena.ofShared()) {
-                Tensor input = audio.read(samples, arena), video;
+                Tensor input = audio.read(model.samples(), arena), video;
                 try {
-                    video = readChunk(files.subList(c * frames, (c + 1) * frames), videoDir, shape, arena);
+                    video = badInput(() -> VideoFiles.readFrames(files.subList(c * frames, (c + 1) * frames), arena));
+                    model.requireFrameSize(videoDir.toString(), video.dim(4), video.dim(3));
                 } catch (InvalidInputException e) {
-                    sound.write(Tensor.zeros(arena, samples));
+                    sound.write(Tensor.zeros(arena, model.samples()));
                     run.error("chunk", c, e.getMessage());
                     return;
                 }
-                PerceiverInputs inputs = PerceiverInputs.ofModalities(Map.of("image", video, "audio", input,
-                                "label", Tensor.zeros(arena, 1, config.numLabels())))
-                        .onProgress((done, total) -> run.working(String.format(Locale.ROOT, "decoding %d%%", done * 100 / total)));
-                PerceiverOutput result = model.forward(inputs, results);
-                List<Path> written = VideoFiles.writeFrames(result.logits().get("image").reshape(frames, shape.get(2),
-                        shape.get(3), 3), outDir, c * frames);
-                Tensor reconstructed = result.logits().get("audio");
-                sound.write(reconstructed);
-                report(c, written, reconstructed.size(), Predictions.topK(result.logits().get("label").select(0, 0).toArray(),
-                        topK, config::label));
+                Autoencoder.Reconstruction r = model.autoencode(video, input, topK, results, (done, total) ->
+                        run.working(String.format(Locale.ROOT, "decoding %d%%", done * 100 / total)));
+                List<Path> written = VideoFiles.writeFrames(r.frames(), outDir, c * frames);
+                sound.write(r.audio());
+                report(c, written, r.audio().size(), r.labels());
             }
         }
 
-        private void report(int c, List<Path> written, long samples, List<Predictions.Prediction> top) {
+        private void report(int c, List<Path> written, long samples, List<Prediction> top) {
             int chunks = files.size() / written.size();
-            List<Integer> shape = model.config().outputShape();
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("chunk", c);
             o.put("frames", written.stream().map(Path::toString).toList());
@@ -168,27 +164,13 @@ final class AutoencodeCommand implements Command {
             if (chunks > 1)
                 text.append(String.format("chunk   %d of %d: frames %d-%d%n", c + 1, chunks, c * written.size(),
                         (c + 1) * written.size() - 1));
-            text.append(String.format("video   %d frames of %dx%d: %s ... %s%n", written.size(), shape.get(3), shape.get(2),
+            text.append(String.format("video   %d frames of %s: %s ... %s%n", written.size(), frameSize(model),
                     written.getFirst(), written.getLast().getFileName()));
             text.append(String.format("audio   %d samples at %d Hz: %s%n", samples, audio.sampleRate(), wav));
             text.append(String.format("label%n"));
-            top.forEach(p -> text.append(String.format("  %s%n", p.line())));
+            top.forEach(p -> text.append(String.format("  %s%n", Predictions.line(p))));
             run.result(text.toString(), o, "");
         }
-    }
-
-    /** A chunk's frames as [1, T, 3, H, W]; frames that cannot be read, or not of the model's size, are bad input. */
-    private static Tensor readChunk(List<Path> files, Path dir, List<Integer> shape, Arena arena) {
-        Tensor video = badInput(() -> VideoFiles.readFrames(files, arena));
-        requireSize(video.dim(4), video.dim(3), dir, shape);
-        return video;
-    }
-
-    /** Frames must be of the size the model reconstructs, output_shape [1, T, H, W]. */
-    private static void requireSize(int width, int height, Path dir, List<Integer> shape) {
-        if (height != shape.get(2) || width != shape.get(3))
-            throw new InvalidInputException(dir + ": frames are " + width + "x" + height + "; this model takes "
-                    + shape.get(3) + "x" + shape.get(2) + " frames (output_shape " + shape + ")");
     }
 
     /** Reading that may fail on the input's contents; such a failure is bad input (exit code 4), a missing file too. */

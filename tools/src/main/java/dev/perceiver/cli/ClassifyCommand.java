@@ -1,12 +1,11 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.io.ImageProcessor;
-import dev.perceiver.io.RgbImage;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.ImageClassifier;
+import dev.perceiver.task.Prediction;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,12 +19,9 @@ import java.util.Set;
 
 /** perceiver classify: ImageNet-style top-k classes of image files. */
 final class ClassifyCommand implements Command {
-    static final Head[] HEADS = {Head.IMAGE_CLASSIFICATION_LEARNED, Head.IMAGE_CLASSIFICATION_FOURIER,
-            Head.IMAGE_CLASSIFICATION_CONV};
-
     @Override
     public String name() {
-        return "classify";
+        return Task.CLASSIFY.command();
     }
 
     @Override
@@ -91,10 +87,8 @@ final class ClassifyCommand implements Command {
         if (args.positional().isEmpty()) throw new UsageException("give at least one image file or folder, or - to read paths from stdin");
         List<ImageInputs.Input> inputs = ImageInputs.expand(args.positional(), args.has("recursive"), args.stdin());
         boolean ownSize = args.has("no-resize");
-        try (Perceiver model = ModelArgs.load(args, name(), HEADS)) {
-            ImageProcessor processor = ImageInputs.processor(ModelArgs.modelDir(args), model.config(), model.head());
-            // At its own size an image needs the learned model's position table resized to it.
-            boolean interpolate = ownSize && model.interpolatesPositions();
+        Perceiver.Options options = ModelArgs.options(args);
+        try (ImageClassifier classifier = ImageClassifier.open(ModelArgs.folder(args, Task.CLASSIFY), options)) {
             BatchRun run = new BatchRun(name(), "images", inputs.size(), args, out, err);
             for (int start = 0; start < inputs.size() && !run.stopped(); start += batch) {
                 List<ImageInputs.Input> chunk = inputs.subList(start, Math.min(inputs.size(), start + batch));
@@ -107,26 +101,26 @@ final class ClassifyCommand implements Command {
                         errors[i] = in.error();
                         if (errors[i] != null) continue;
                         try {
-                            prepared[i] = prepare(processor, in.file(), ownSize, arena);
+                            prepared[i] = classifier.pixels(in.file(), ownSize, arena);
                         } catch (IllegalArgumentException e) { // InvalidInputException among them
                             errors[i] = e.getMessage();
                         } catch (IOException e) {
                             errors[i] = PathChecks.describe(e);
                         }
                     }
-                    float[][] logits = classify(model, prepared, errors, ownSize, interpolate, arena);
+                    float[][] logits = classify(classifier, prepared, errors, ownSize, arena);
                     for (int i = 0; i < chunk.size() && !run.stopped(); i++) {
                         String file = chunk.get(i).name();
                         if (errors[i] != null) {
                             run.error("file", file, errors[i]);
                             continue;
                         }
-                        List<Predictions.Prediction> top = Predictions.topK(logits[i], topK, model.config()::label);
+                        List<Prediction> top = classifier.top(logits[i], topK);
                         Map<String, Object> line = new LinkedHashMap<>();
                         line.put("file", file);
                         line.put("top", Predictions.json(top));
                         StringBuilder text = new StringBuilder(file).append(System.lineSeparator());
-                        top.forEach(p -> text.append("  ").append(p.line()).append(System.lineSeparator()));
+                        top.forEach(p -> text.append("  ").append(Predictions.line(p)).append(System.lineSeparator()));
                         run.result(text.toString(), line, Path.of(file).getFileName().toString());
                     }
                 }
@@ -140,8 +134,8 @@ final class ClassifyCommand implements Command {
      * unless ownSize, --no-resize). With ownSize a size the model cannot take is an error for each image of that
      * size, not the run; without it every image has the processor's size, and the model refusing that fails the run.
      */
-    private static float[][] classify(Perceiver model, Tensor[] prepared, String[] errors, boolean ownSize,
-                                      boolean interpolate, Arena arena) {
+    private static float[][] classify(ImageClassifier classifier, Tensor[] prepared, String[] errors, boolean ownSize,
+                                      Arena arena) {
         Map<List<Integer>, List<Integer>> bySize = new LinkedHashMap<>();
         for (int i = 0; i < prepared.length; i++)
             if (prepared[i] != null) bySize.computeIfAbsent(List.of(prepared[i].dim(1), prepared[i].dim(2)),
@@ -150,8 +144,7 @@ final class ClassifyCommand implements Command {
         for (List<Integer> items : bySize.values()) {
             List<Tensor> images = items.stream().map(i -> prepared[i]).toList();
             try {
-                Tensor out = model.forward(PerceiverInputs.of(stack(images, arena)).interpolatePosEncoding(interpolate))
-                        .logitsTensor();
+                Tensor out = classifier.logits(images, ownSize, arena);
                 for (int row = 0; row < items.size(); row++) logits[items.get(row)] = out.select(0, row).toArray();
             } catch (InvalidInputException e) {
                 if (!ownSize) throw e;
@@ -159,25 +152,5 @@ final class ClassifyCommand implements Command {
             }
         }
         return logits;
-    }
-
-    static Tensor stack(List<Tensor> images, Arena arena) {
-        Tensor first = images.getFirst();
-        Tensor pixels = Tensor.zeros(arena, images.size(), first.dim(0), first.dim(1), first.dim(2));
-        for (int i = 0; i < images.size(); i++) pixels.select(0, i).copyFrom(images.get(i));
-        return pixels;
-    }
-
-    /**
-     * One image's pixel values, at the processor's size or (ownSize) the image's; an image the processor cannot take
-     * is bad input, named by its file.
-     */
-    static Tensor prepare(ImageProcessor processor, Path file, boolean ownSize, Arena arena) throws IOException {
-        RgbImage image = ImageInputs.read(file);
-        try {
-            return ownSize ? processor.preprocessAtOwnSize(image, arena) : processor.preprocess(image, arena);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(file + ": " + e.getMessage());
-        }
     }
 }

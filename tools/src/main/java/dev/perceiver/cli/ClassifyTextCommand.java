@@ -1,8 +1,9 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.model.Head;
-import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.Prediction;
+import dev.perceiver.task.TextClassifier;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,7 +15,7 @@ import java.util.Set;
 final class ClassifyTextCommand implements TextInputs.TextCommand {
     @Override
     public String name() {
-        return "classify-text";
+        return Task.CLASSIFY_TEXT.command();
     }
 
     @Override
@@ -48,13 +49,13 @@ final class ClassifyTextCommand implements TextInputs.TextCommand {
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         int topK = args.getInt("top-k", 5, 1);
         List<TextInputs.Text> texts = TextInputs.read(args);
-        try (Perceiver model = ModelArgs.load(args, name(), Head.SEQUENCE_CLASSIFICATION)) {
-            return TextInputs.run(name(), args, texts, model, out, err, new TextInputs.Task() {
+        try (TextClassifier classifier = TextClassifier.of(ModelArgs.load(args, Task.CLASSIFY_TEXT))) {
+            return TextInputs.run(name(), args, texts, classifier.model(), out, err, new TextInputs.Task() {
                 @Override
                 public void report(TextInputs.Text text, int[] tokens, Tensor logits, BatchRun run) {
-                    List<Predictions.Prediction> top = Predictions.topK(logits.toArray(), topK, model.config()::label);
+                    List<Prediction> top = classifier.top(logits.toArray(), topK);
                     StringBuilder lines = new StringBuilder(text.text()).append(System.lineSeparator());
-                    top.forEach(p -> lines.append("  ").append(p.line()).append(System.lineSeparator()));
+                    top.forEach(p -> lines.append("  ").append(Predictions.line(p)).append(System.lineSeparator()));
                     Map<String, Object> o = text.json();
                     o.put("top", Predictions.json(top));
                     run.result(lines.toString(), o, "");

@@ -4,6 +4,7 @@ import dev.perceiver.io.VideoFiles;
 import dev.perceiver.io.WavFiles;
 import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 
 import java.io.IOException;
@@ -137,7 +138,7 @@ final class DemoCommand implements Command {
 
     /** A short clip the multimodal model takes: num_frames frames of a colour ramp sliding right, and a 440 Hz tone. */
     private static void writeSyntheticClip(Path model, Path videoDir, Path audioFile) throws IOException {
-        PerceiverConfig config = PerceiverConfig.load(model.resolve("config.json"));
+        PerceiverConfig config = PerceiverConfig.load(model.resolve(Perceiver.CONFIG_FILE));
         int frames = config.numFrames(), height = config.outputShape().get(2), width = config.outputShape().get(3);
         int samples = frames * config.audioSamplesPerFrame(), rate = 16000;
         float[] pixels = new float[frames * height * width * 3];

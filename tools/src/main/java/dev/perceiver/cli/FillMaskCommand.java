@@ -2,15 +2,14 @@ package dev.perceiver.cli;
 
 import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.loader.json.Json;
-import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
-import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.MaskFiller;
+import dev.perceiver.task.Prediction;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +20,7 @@ import java.util.Set;
 final class FillMaskCommand implements TextInputs.TextCommand {
     @Override
     public String name() {
-        return "fill-mask";
+        return Task.FILL_MASK.command();
     }
 
     @Override
@@ -59,11 +58,11 @@ final class FillMaskCommand implements TextInputs.TextCommand {
         int topK = args.getInt("top-k", 5, 1);
         List<TextInputs.Text> texts = TextInputs.read(args);
         boolean many = texts.size() > 1;
-        try (Perceiver model = ModelArgs.load(args, name(), Head.MASKED_LM)) {
-            return TextInputs.run(name(), args, texts, model, out, err, new TextInputs.Task() {
+        try (MaskFiller filler = MaskFiller.of(ModelArgs.load(args, Task.FILL_MASK))) {
+            return TextInputs.run(name(), args, texts, filler.model(), out, err, new TextInputs.Task() {
                 @Override
                 public void check(TextInputs.Text text, int[] tokens) {
-                    requireMask(tokens);
+                    MaskFiller.requireMask(tokens);
                 }
 
                 @Override
@@ -74,50 +73,35 @@ final class FillMaskCommand implements TextInputs.TextCommand {
         }
     }
 
-    /** A text without [MASK] has nothing to fill in: bad input. */
-    static void requireMask(int[] tokens) {
-        if (Arrays.stream(tokens).noneMatch(t -> t == PerceiverTokenizer.MASK))
-            throw new InvalidInputException("the text has no [MASK] to fill in");
-    }
-
     /** One text's result: each [MASK]'s candidates and the text filled in with the best ones. */
     private static void fill(TextInputs.Text text, int[] tokens, Tensor logits, int topK, boolean many, BatchRun run) {
-        int[] filled = tokens.clone();
+        MaskFiller.Filled filled = MaskFiller.fill(tokens, logits, topK);
         List<Map<String, Object>> results = new ArrayList<>();
         StringBuilder lines = new StringBuilder();
         String nl = System.lineSeparator();
         if (many) lines.append("text: ").append(text.text()).append(nl);
         lines.append(String.format(Locale.ROOT, "position  predicted       top-%d%n", Math.min(topK, logits.dim(1))));
-        for (int position = 1; position <= tokens.length; position++) {
-            if (tokens[position - 1] != PerceiverTokenizer.MASK) continue;
-            List<Predictions.Prediction> top = Predictions.topK(logits.select(0, position).toArray(), topK,
-                    FillMaskCommand::tokenText);
-            int best = top.getFirst().index();
-            filled[position - 1] = best;
+        for (MaskFiller.Mask mask : filled.masks()) {
+            int best = mask.best();
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("position", position);
+            r.put("position", mask.position());
             r.put("token_id", best);
             r.put("byte", best >= PerceiverTokenizer.SPECIAL_TOKENS ? best - PerceiverTokenizer.SPECIAL_TOKENS : null);
-            r.put("text", tokenText(best));
-            r.put("top", Predictions.json(top));
+            r.put("text", MaskFiller.tokenText(best));
+            r.put("top", Predictions.json(mask.top()));
             results.add(r);
-            lines.append(String.format(Locale.ROOT, "%8d  %-14s", position, Json.write(tokenText(best)) + " " + byteName(best)));
-            for (Predictions.Prediction p : top)
+            lines.append(String.format(Locale.ROOT, "%8d  %-14s", mask.position(),
+                    Json.write(MaskFiller.tokenText(best)) + " " + byteName(best)));
+            for (Prediction p : mask.top())
                 lines.append(String.format(Locale.ROOT, "  %s %.4f", Json.write(p.label()), p.probability()));
             lines.append(nl);
         }
-        String filledText = PerceiverTokenizer.decode(filled, false, false);
-        lines.append("filled: ").append(filledText).append(nl);
+        lines.append("filled: ").append(filled.text()).append(nl);
         if (many) lines.append(nl);
         Map<String, Object> o = text.json();
-        o.put("filled", filledText);
+        o.put("filled", filled.text());
         o.put("masks", results);
         run.result(lines.toString(), o, "");
-    }
-
-    /** A token as the tokenizer decodes it alone: a special token's name, a byte's character or U+FFFD. */
-    static String tokenText(int id) {
-        return PerceiverTokenizer.decode(new int[] {id}, false, false);
     }
 
     private static String byteName(int id) {

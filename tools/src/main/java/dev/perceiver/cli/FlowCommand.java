@@ -1,20 +1,16 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.io.FlowBlender;
 import dev.perceiver.io.FlowFiles;
-import dev.perceiver.io.FlowInput;
-import dev.perceiver.io.FlowTiling;
-import dev.perceiver.io.RgbImage;
+import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.VideoFiles;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.InvalidInputException;
-import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
+import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.FlowSequence;
+import dev.perceiver.task.OpticalFlow;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -31,7 +27,7 @@ import java.util.Set;
 final class FlowCommand implements Command {
     @Override
     public String name() {
-        return "flow";
+        return Task.FLOW.command();
     }
 
     @Override
@@ -102,10 +98,10 @@ final class FlowCommand implements Command {
         int batch = args.getInt("batch", 2, 1);
         List<Path> files = List.of(PathChecks.file(null, args.positional().get(0), Main.BAD_INPUT),
                 PathChecks.file(null, args.positional().get(1), Main.BAD_INPUT));
-        try (Perceiver model = ModelArgs.loadOrOfficial(args, name(), Head.OPTICAL_FLOW)) {
-            FlowSequence sequence = sequence(args, model, batch);
+        try (OpticalFlow flow = OpticalFlow.of(ModelArgs.loadOrOfficial(args, Task.FLOW))) {
+            FlowSequence sequence = sequence(args, flow, batch);
             Progress progress = new Progress(err, "flow tiles", 0, args.has("quiet"));
-            sequence.run(files.stream().map(FlowSequence.Input::decode).iterator(), new FlowSequence.Sink() {
+            sequence.run(files.stream().map(FlowCommand::decode).iterator(), new FlowSequence.Sink() {
                 private int ran;
 
                 @Override
@@ -119,16 +115,6 @@ final class FlowCommand implements Command {
                 }
 
                 @Override
-                public void error(int index, Path from, Path to, String message) {
-                    throw new InvalidInputException(message);
-                }
-
-                @Override
-                public boolean stopped() {
-                    return false;
-                }
-
-                @Override
                 public void ran(int n) {
                     ran += n;
                     progress.update(ran, sequence.tiles(), "");
@@ -136,59 +122,6 @@ final class FlowCommand implements Command {
             });
         }
         return Main.OK;
-    }
-
-    /** Both frames must have the same size; the message names them. */
-    static void sameSize(String name0, RgbImage frame0, String name1, RgbImage frame1) {
-        if (frame0.width() != frame1.width() || frame0.height() != frame1.height())
-            throw new InvalidInputException(name0 + " is " + size(frame0) + " but " + name1 + " is " + size(frame1)
-                    + "; both frames must have the same size");
-    }
-
-    /**
-     * The least overlap of neighbouring tiles: requested, or for -1 the colab's 20 pixels (less for a model whose
-     * tiles are too small for that); it must be less than the tile's shorter side.
-     */
-    static int overlap(Perceiver model, int requested) {
-        int side = Math.min(model.config().trainSize().get(0), model.config().trainSize().get(1));
-        if (requested < 0) return Math.min(20, side - 1);
-        if (requested >= side)
-            throw new UsageException("--overlap must be less than the tile's shorter side, " + side + ", got " + requested);
-        return requested;
-    }
-
-    /** The model's train_size tiles that cover frame; a frame smaller than one tile is refused. */
-    static List<FlowTiling.Tile> tiles(Perceiver model, RgbImage frame, int overlap) {
-        int tileHeight = model.config().trainSize().get(0), tileWidth = model.config().trainSize().get(1);
-        if (frame.height() < tileHeight || frame.width() < tileWidth)
-            throw new InvalidInputException("the frames are " + size(frame) + " but this model needs at least "
-                    + tileWidth + "x" + tileHeight + " (its train_size); pad or resize them");
-        return new FlowTiling(tileHeight, tileWidth, overlap).plan(frame.height(), frame.width());
-    }
-
-    /** The flow in pixels, [H, W, 2]: the tiles' flows, batch tiles per forward pass, blended; onTile after each. */
-    static Tensor flow(Perceiver model, RgbImage frame0, RgbImage frame1, List<FlowTiling.Tile> tiles, int batch,
-                       Arena arena, Runnable onTile) {
-        FlowBlender blender = new FlowBlender(frame0.height(), frame0.width());
-        for (int start = 0; start < tiles.size(); start += batch) {
-            List<FlowTiling.Tile> chunk = tiles.subList(start, Math.min(tiles.size(), start + batch));
-            try (Arena tileArena = Arena.ofConfined()) {
-                Tensor patches = FlowInput.tilePatches(frame0, frame1, chunk, tileArena);
-                Tensor flow = model.forward(PerceiverInputs.of(patches)).logitsTensor();
-                for (int i = 0; i < chunk.size(); i++) {
-                    blender.add(chunk.get(i), flow.select(0, i));
-                    onTile.run();
-                }
-            }
-        }
-        return toPixels(blender.result(arena), arena);
-    }
-
-    /** The model's flow (logits) times FLOW_SCALE_FACTOR: pixels. */
-    private static Tensor toPixels(Tensor logits, Arena arena) {
-        float[] f = logits.toArray();
-        for (int i = 0; i < f.length; i++) f[i] *= FlowFiles.FLOW_SCALE_FACTOR;
-        return Tensor.of(arena, f, logits.shape());
     }
 
     /** --video: every consecutive pair of the sequence, one result (or error) line each. */
@@ -205,12 +138,12 @@ final class FlowCommand implements Command {
                     + "; flow needs at least two");
         if (pngDir != null && !video.equals("-") && Files.isDirectory(pngDir) && Files.isSameFile(pngDir, Path.of(video)))
             throw new UsageException("--png must not be the --video folder: the pictures would be read as frames next time");
-        try (Perceiver model = ModelArgs.loadOrOfficial(args, name(), Head.OPTICAL_FLOW)) {
-            FlowSequence sequence = sequence(args, model, batch);
+        try (OpticalFlow flow = OpticalFlow.of(ModelArgs.loadOrOfficial(args, Task.FLOW))) {
+            FlowSequence sequence = sequence(args, flow, batch);
             Files.createDirectories(outDir);
             if (pngDir != null) Files.createDirectories(pngDir);
             BatchRun run = new BatchRun(name(), "pairs", files.size() - 1, args, out, err);
-            sequence.run(files.stream().map(FlowSequence.Input::decode).iterator(), new FlowSequence.Sink() {
+            sequence.run(files.stream().map(FlowCommand::decode).iterator(), new FlowSequence.Sink() {
                 @Override
                 public void flow(FlowSequence.Flow f) throws IOException {
                     Path flo = outDir.resolve(fileName(f.index(), "flo"));
@@ -270,8 +203,23 @@ final class FlowCommand implements Command {
     }
 
     /** --overlap, checked against the model's tiles, and the sequence runner. */
-    private static FlowSequence sequence(Args args, Perceiver model, int batch) {
-        return new FlowSequence(model, overlap(model, args.getInt("overlap", -1, 0)), batch);
+    private static FlowSequence sequence(Args args, OpticalFlow flow, int batch) {
+        try {
+            return flow.sequence(flow.overlap(args.getInt("overlap", -1, 0)), batch);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + e.getMessage());
+        }
+    }
+
+    /** Decodes file; a file that gives no image is an input with its error, which costs only its pairs. */
+    private static FlowSequence.Input decode(Path file) {
+        try {
+            return new FlowSequence.Input(file, ImageFiles.readInput(file), null);
+        } catch (InvalidInputException e) {
+            return new FlowSequence.Input(file, null, e.getMessage());
+        } catch (IOException e) {
+            return new FlowSequence.Input(file, null, PathChecks.describe(e));
+        }
     }
 
     static String fileName(int pair, String extension) {
@@ -287,9 +235,5 @@ final class FlowCommand implements Command {
 
     private static String size(Tensor flow) {
         return flow.dim(1) + "x" + flow.dim(0);
-    }
-
-    private static String size(RgbImage image) {
-        return image.width() + "x" + image.height();
     }
 }

@@ -1,14 +1,12 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.loader.CheckpointException;
-import dev.perceiver.loader.PerceiverConfig;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
+import dev.perceiver.model.Task;
 import dev.perceiver.ops.KernelChoice;
 import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.task.ModelFolder;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -50,49 +48,29 @@ final class ModelArgs {
     }
 
     /**
-     * Loads --model for a task command, checking from config.json, before the weights are read, that its head is one
-     * the command runs; otherwise a CheckpointException naming the head found and the heads wanted.
+     * Reads --model's config.json for a task command and checks, before the weights are read, that its head does task;
+     * otherwise a CheckpointException naming the head found, the heads wanted and the command for this model.
      */
-    static Perceiver load(Args args, String command, Head... heads) {
+    static ModelFolder folder(Args args, Task task) {
         Path dir = modelDir(args);
+        return ModelFolder.read(dir).require(task, "--model " + dir);
+    }
+
+    /** {@link #folder} loaded with the command's options. */
+    static Perceiver load(Args args, Task task) {
         Perceiver.Options options = options(args);
-        String architecture = PerceiverConfig.load(dir.resolve("config.json")).architecture();
-        if (Arrays.stream(heads).noneMatch(h -> h.architecture().equals(architecture))) {
-            List<String> wanted = Arrays.stream(heads).map(Head::architecture).toList();
-            throw new CheckpointException(null, "--model " + dir + " is a " + (architecture == null
-                    ? "model without architectures in its config.json" : architecture) + "; " + command + " runs "
-                    + (wanted.size() == 1 ? wanted.getFirst() : String.join(", ", wanted.subList(0, wanted.size() - 1))
-                    + " or " + wanted.getLast()) + suggestion(architecture));
-        }
-        return Perceiver.load(dir, options);
+        return folder(args, task).load(options);
     }
 
     /**
-     * As {@link #load(Args, String, Head...)}, where --model may also name an official configuration of head, with
-     * random weights (as bench takes them), to time a command at the real model's size; a folder of that name wins.
+     * As {@link #load(Args, Task)}, where --model may also name an official configuration of the task, with random
+     * weights (as bench takes them), to time a command at the real model's size; a folder of that name wins.
      */
-    static Perceiver loadOrOfficial(Args args, String command, Head head) {
+    static Perceiver loadOrOfficial(Args args, Task task) {
         ModelSource source = ModelSource.of(args);
-        if (!source.official()) return load(args, command, head);
-        if (!source.config().architecture().equals(head.architecture()))
-            throw new Failure(Main.BAD_MODEL, "--model " + source.name() + " is a " + source.config().architecture() + "; "
-                    + command + " runs " + head.architecture() + suggestion(source.config().architecture()));
-        Perceiver.Options options = options(args);
-        return source.open(options.openBackend());
-    }
-
-    /** The command that does run a head, for the wrong-model message. */
-    private static String suggestion(String architecture) {
-        Head head = Arrays.stream(Head.values()).filter(h -> h.architecture().equals(architecture)).findFirst().orElse(null);
-        if (head == null) return "";
-        String command = switch (head) {
-            case IMAGE_CLASSIFICATION_LEARNED, IMAGE_CLASSIFICATION_FOURIER, IMAGE_CLASSIFICATION_CONV -> "classify";
-            case MASKED_LM -> "fill-mask";
-            case OPTICAL_FLOW -> "flow";
-            case MULTIMODAL_AUTOENCODING -> "autoencode";
-            case SEQUENCE_CLASSIFICATION -> "classify-text";
-        };
-        return " (for this model use 'perceiver " + command + "')";
+        if (!source.official()) return load(args, task);
+        ModelFolder.require(source.config(), task, "--model " + source.name());
+        return source.open(options(args).openBackend());
     }
 
     static Set<String> with(String... more) {

@@ -30,7 +30,7 @@ record ModelSource(String name, Path dir) {
     }
 
     PerceiverConfig config() {
-        return official() ? OfficialModels.config(name) : PerceiverConfig.load(dir.resolve("config.json"));
+        return official() ? OfficialModels.config(name) : PerceiverConfig.load(dir.resolve(Perceiver.CONFIG_FILE));
     }
 
     /** The model on backend, which it then owns. */

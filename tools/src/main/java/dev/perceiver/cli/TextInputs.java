@@ -1,11 +1,9 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
-import dev.perceiver.model.PerceiverInputs;
-import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.TextBatch;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -99,7 +97,7 @@ final class TextInputs {
             List<int[]> tokens = new ArrayList<>();
             for (int i = 0; i < chunk.size(); i++) {
                 try {
-                    int[] t = tokens(chunk.get(i).text(), length);
+                    int[] t = TextBatch.tokens(chunk.get(i).text(), length);
                     task.check(chunk.get(i), t);
                     tokens.add(t);
                 } catch (IllegalArgumentException e) { // InvalidInputException among them
@@ -107,7 +105,7 @@ final class TextInputs {
                 }
             }
             try (Arena arena = Arena.ofConfined()) {
-                Tensor logits = tokens.isEmpty() ? null : forward(model, tokens, length, arena);
+                Tensor logits = tokens.isEmpty() ? null : TextBatch.logits(model, tokens, arena);
                 for (int i = 0, row = 0; i < chunk.size() && !run.stopped(); i++) {
                     if (errors[i] != null) run.error(chunk.get(i).key(), chunk.get(i).id(), errors[i]);
                     else task.report(chunk.get(i), tokens.get(row), logits.select(0, row++), run);
@@ -165,30 +163,5 @@ final class TextInputs {
             args.warn("--input " + source + ": line " + number + ": invalid UTF-8 at byte offset " + (offset + in.position())
                     + " (byte " + in.position() + " of the line); read as U+FFFD");
         return new String(line, StandardCharsets.UTF_8);
-    }
-
-    /** The text's tokens (UTF-8 bytes and special tokens), refused if they do not fit the model with [CLS] and [SEP]. */
-    static int[] tokens(String text, int length) {
-        int[] tokens = PerceiverTokenizer.tokenize(text);
-        if (tokens.length > length - 2)
-            throw new InvalidInputException("the text is " + tokens.length + " tokens (UTF-8 bytes, a [MASK] counting one); "
-                    + "this model takes at most " + (length - 2) + " (max_position_embeddings " + length
-                    + " less [CLS] and [SEP])");
-        return tokens;
-    }
-
-    /** The logits of [CLS] tokens [SEP] for each text, padded to length with an attention mask. */
-    static Tensor forward(Perceiver model, List<int[]> texts, int length, Arena arena) {
-        long[] ids = new long[texts.size() * length];
-        float[] mask = new float[ids.length];
-        for (int b = 0; b < texts.size(); b++) {
-            int[] t = texts.get(b);
-            ids[b * length] = PerceiverTokenizer.CLS;
-            for (int i = 0; i < t.length; i++) ids[b * length + 1 + i] = t[i];
-            ids[b * length + 1 + t.length] = PerceiverTokenizer.SEP;
-            Arrays.fill(mask, b * length, b * length + t.length + 2, 1f);
-        }
-        return model.forward(PerceiverInputs.ofTokens(LongTensor.of(ids, texts.size(), length))
-                .attentionMask(Tensor.of(arena, mask, texts.size(), length))).logitsTensor();
     }
 }

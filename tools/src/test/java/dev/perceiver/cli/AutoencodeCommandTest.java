@@ -9,6 +9,7 @@ import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.model.PerceiverOutput;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.Prediction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,7 +71,7 @@ class AutoencodeCommandTest {
             Map<?, ?> first = (Map<?, ?>) top.getFirst();
             assertThat(((Number) first.get("index")).intValue()).isEqualTo(ClassifyCommandTest.argmax(label));
             assertThat(((Number) first.get("probability")).doubleValue())
-                    .isCloseTo(Predictions.softmax(label)[ClassifyCommandTest.argmax(label)], within(1e-6));
+                    .isCloseTo(Prediction.softmax(label)[ClassifyCommandTest.argmax(label)], within(1e-6));
         }
     }
 

@@ -3,14 +3,15 @@ package dev.perceiver.cli;
 import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.ImageProcessor;
 import dev.perceiver.io.PillowResize;
+import dev.perceiver.io.PreprocessorConfig;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.loader.CheckpointException;
-import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.json.Json;
-import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.task.ModelFolder;
+import dev.perceiver.task.Prediction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,7 +50,7 @@ class ClassifyCommandTest {
     @CsvSource({"image_fourier, 16, 18", "image_conv, 32, 36"})
     void jsonHasEveryClassWithTheLibrarysLogits(String model, int size, int crop) throws Exception {
         Path dir = Cli.copyModel(model, tmp.resolve(model), "model.safetensors");
-        Files.writeString(dir.resolve(ImageInputs.PREPROCESSOR_CONFIG), """
+        Files.writeString(dir.resolve(PreprocessorConfig.FILE), """
                 {"do_center_crop": true, "crop_size": {"height": %d, "width": %d}, "do_resize": true,
                  "size": %d, "resample": 3, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}
                 """.formatted(crop, crop, size));
@@ -89,7 +90,7 @@ class ClassifyCommandTest {
         assertThat(lines.getFirst()).isEqualTo(Cli.input("image4_48x64.png"));
         float[] logits = libraryLogits(Cli.GOLDEN.resolve("image_learned"),
                 new ImageProcessor(12, 12, 14, 14, IMAGENET_MEAN, IMAGENET_STD), Cli.INPUTS.resolve("image4_48x64.png"));
-        double[] p = Predictions.softmax(logits);
+        double[] p = Prediction.softmax(logits);
         int best = argmax(logits);
         assertThat(lines.get(1)).isEqualTo(String.format(Locale.ROOT, "  %.4f  LABEL_%d (%d)", p[best], best, best));
         assertThat(lines.subList(1, 4)).allMatch(l -> l.matches(" {2}\\d\\.\\d{4} {2}LABEL_\\d \\(\\d\\)"));
@@ -100,8 +101,7 @@ class ClassifyCommandTest {
     void defaultProcessorIsTheCheckpointsOne() throws Exception {
         RgbImage image = ImageFiles.read(Cli.INPUTS.resolve("image1_300x500.png"));
         Path dir = Cli.GOLDEN.resolve("image_conv");
-        ImageProcessor processor = ImageInputs.processor(dir, PerceiverConfig.load(dir.resolve("config.json")),
-                Head.IMAGE_CLASSIFICATION_CONV);
+        ImageProcessor processor = ModelFolder.read(dir).imageProcessor();
         assertThat(processor.cropAndResize(image).pixels()).isEqualTo(ImageProcessor.perceiverDefaults().cropAndResize(image).pixels());
     }
 
@@ -109,15 +109,15 @@ class ClassifyCommandTest {
     @Test
     void preprocessorConfigSwitchesAndRefusals() throws Exception {
         RgbImage image = ImageFiles.read(Cli.INPUTS.resolve("image4_48x64.png"));
-        Path config = tmp.resolve(ImageInputs.PREPROCESSOR_CONFIG);
+        Path config = tmp.resolve(PreprocessorConfig.FILE);
         Files.writeString(config, "{\"size\": {\"height\": 20, \"width\": 10}, \"do_center_crop\": false, \"image_mean\": 0.5}");
-        RgbImage resized = ImageInputs.fromConfig(config).cropAndResize(image);
+        RgbImage resized = PreprocessorConfig.read(config).cropAndResize(image);
         assertThat(resized.pixels()).isEqualTo(PillowResize.bicubic(image, 10, 20).pixels());
         Files.writeString(config, "{\"resample\": 2}");
-        assertThatThrownBy(() -> ImageInputs.fromConfig(config)).isInstanceOf(CheckpointException.class)
+        assertThatThrownBy(() -> PreprocessorConfig.read(config)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(config.toString()).hasMessageContaining("resample 2").hasMessageContaining("bicubic");
         Files.writeString(config, "{\"crop_size\": \"big\"}");
-        assertThatThrownBy(() -> ImageInputs.fromConfig(config)).hasMessageContaining("crop_size must be an integer");
+        assertThatThrownBy(() -> PreprocessorConfig.read(config)).hasMessageContaining("crop_size must be an integer");
     }
 
     /** The learned-position model takes image_size² = 144 positions: images are made 12x12 (from a 14 crop). */

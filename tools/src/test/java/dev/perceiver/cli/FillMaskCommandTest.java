@@ -2,6 +2,8 @@ package dev.perceiver.cli;
 
 import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.loader.json.Json;
+import dev.perceiver.task.MaskFiller;
+import dev.perceiver.task.Prediction;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -41,7 +43,7 @@ class FillMaskCommandTest {
             assertThat(((Number) first.get("index")).intValue()).isEqualTo(best);
             assertThat(((Number) first.get("logit")).floatValue()).isCloseTo(logits[position][best], within(1e-5f));
             assertThat(((Number) first.get("probability")).doubleValue())
-                    .isCloseTo(Predictions.softmax(logits[position])[best], within(1e-9));
+                    .isCloseTo(Prediction.softmax(logits[position])[best], within(1e-9));
             filled[position - 1] = best;
         }
         assertThat(o.get("filled")).isEqualTo(PerceiverTokenizer.decode(filled, false, false));
@@ -49,7 +51,7 @@ class FillMaskCommandTest {
         Cli.Result text = Cli.run("fill-mask", "--model", Cli.golden("masked_lm"), "--top-k", "2", TEXT);
         assertThat(text.code()).isZero();
         assertThat(text.outLines()).hasSize(5);
-        assertThat(text.outLines().get(1)).startsWith("       4  " + Json.write(FillMaskCommand.tokenText(filled[3])));
+        assertThat(text.outLines().get(1)).startsWith("       4  " + Json.write(MaskFiller.tokenText(filled[3])));
         assertThat(text.outLines().getLast()).isEqualTo("filled: " + o.get("filled"));
     }
 

@@ -1,4 +1,4 @@
-package dev.perceiver.cli;
+package dev.perceiver.task;
 
 import dev.perceiver.io.FlowBlender;
 import dev.perceiver.io.FlowFiles;
@@ -34,35 +34,29 @@ import java.util.Map;
  * takes that tile's flow instead of running again: the model sees nothing but the tile, so its flow is the same.
  * Tiles computed for this pair or the one before are remembered. An instance runs one sequence.
  */
-final class FlowSequence {
-    /** One frame of the sequence: its file and image, or why it has none. */
-    record Input(Path file, RgbImage image, String error) {
-        /** Decodes file; a file that gives no image is an input with its error, which costs only its pairs. */
-        static Input decode(Path file) {
-            try {
-                return new Input(file, ImageInputs.read(file), null);
-            } catch (InvalidInputException e) {
-                return new Input(file, null, e.getMessage());
-            } catch (IOException e) {
-                return new Input(file, null, PathChecks.describe(e));
-            }
-        }
+public final class FlowSequence {
+    /** One frame of the sequence: its file (or name) and image, or why it has none (which costs only its pairs). */
+    public record Input(Path file, RgbImage image, String error) {
     }
 
     /** A pair's flow in pixels {@code [H, W, 2]}; tiles covered the frame, computed of them ran the model. */
-    record Flow(int index, Path from, Path to, Tensor pixels, int tiles, int computed) {
+    public record Flow(int index, Path from, Path to, Tensor pixels, int tiles, int computed) {
     }
 
     /** Where the pairs go, in order: pair index i is frames i and i + 1. */
-    interface Sink {
+    public interface Sink {
         /** A pair's flow; its tensor is freed when this returns. */
         void flow(Flow flow) throws IOException;
 
-        /** Pair index failed: one of its frames gave no image (message names it). */
-        void error(int index, Path from, Path to, String message);
+        /** Pair index failed: one of its frames gave no image (message names it). By default that stops the run. */
+        default void error(int index, Path from, Path to, String message) {
+            throw new InvalidInputException(message);
+        }
 
-        /** Whether to stop early (the reader of the results went away). */
-        boolean stopped();
+        /** Whether to stop early (the reader of the results went away); never by default. */
+        default boolean stopped() {
+            return false;
+        }
 
         /** The model has just run n more tiles (for a progress line). */
         default void ran(int n) {
@@ -84,6 +78,7 @@ final class FlowSequence {
     /** The next forward pass's input {@code [batch, 2, 27, h, w]}: entry i is queued job i's two tile patches. */
     private Tensor batchInput;
 
+    /** overlap: as {@link OpticalFlow#overlap} checked it. */
     FlowSequence(Perceiver model, int overlap, int batch) {
         this.model = model;
         this.overlap = overlap;
@@ -93,7 +88,7 @@ final class FlowSequence {
     }
 
     /** The flow of each consecutive pair of frames, to sink; frames are read from the iterator as they are needed. */
-    void run(Iterator<Input> frames, Sink sink) throws IOException {
+    public void run(Iterator<Input> frames, Sink sink) throws IOException {
         Frame previous = null, frame = null;
         try (Arena arena = Arena.ofConfined()) {
             for (int index = 0; frames.hasNext() && !sink.stopped(); index++) {
@@ -122,20 +117,14 @@ final class FlowSequence {
         if (in.image() == null) return in;
         RgbImage image = in.image();
         if (tiles == null) {
-            if (image.height() < tileHeight || image.width() < tileWidth)
-                throw new InvalidInputException(in.file() + " is " + size(image) + " but this model needs frames of at least "
-                        + tileWidth + "x" + tileHeight + " (its train_size); pad or resize them");
+            OpticalFlow.requireTileSize(model, in.file() + " is", image);
             tiles = new FlowTiling(tileHeight, tileWidth, overlap).plan(image.height(), image.width());
             sizeFrom = in;
         } else if (image.width() != sizeFrom.image().width() || image.height() != sizeFrom.image().height()) {
-            return new Input(in.file(), null, in.file() + " is " + size(image) + " but " + sizeFrom.file() + " is "
-                    + size(sizeFrom.image()) + "; all frames must have the same size");
+            return new Input(in.file(), null, in.file() + " is " + OpticalFlow.size(image) + " but " + sizeFrom.file()
+                    + " is " + OpticalFlow.size(sizeFrom.image()) + "; all frames must have the same size");
         }
         return in;
-    }
-
-    private static String size(RgbImage image) {
-        return image.width() + "x" + image.height();
     }
 
     private void addPair(Frame first, Frame second, Sink sink) {
@@ -174,7 +163,7 @@ final class FlowSequence {
     }
 
     /** Tiles per pair; 0 until a frame has been read. */
-    int tiles() {
+    public int tiles() {
         return tiles == null ? 0 : tiles.size();
     }
 
@@ -209,11 +198,8 @@ final class FlowSequence {
             FlowBlender blender = new FlowBlender(image.height(), image.width());
             for (int t = 0; t < tiles.size(); t++) blender.add(tiles.get(t), pair.flows[t]);
             try (Arena arena = Arena.ofConfined()) {
-                Tensor logits = blender.result(arena);
-                float[] f = logits.toArray();
-                for (int i = 0; i < f.length; i++) f[i] *= FlowFiles.FLOW_SCALE_FACTOR;
-                sink.flow(new Flow(pair.index, pair.from, pair.to, Tensor.of(arena, f, logits.shape()), tiles.size(),
-                        pair.computed));
+                sink.flow(new Flow(pair.index, pair.from, pair.to, OpticalFlow.pixels(blender.result(arena), arena),
+                        tiles.size(), pair.computed));
             }
         }
     }

@@ -1,0 +1,71 @@
+package dev.perceiver.model;
+
+import dev.perceiver.loader.PerceiverConfig;
+import dev.perceiver.ops.Activation;
+import dev.perceiver.ops.Matrix;
+import dev.perceiver.runtime.Tensor;
+
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * PerceiverForOpticalFlow: two frames of 3x3 patches [B, 2, 27, H, W] at the config's train_size through the
+ * patches preprocessor ({@code perceiver.input_preprocessor}), a decoder with one Fourier query per pixel
+ * ({@code perceiver.decoder.decoder}), flow [B, H, W, 2] divided by the reference's rescale factor 100. No loss.
+ */
+final class OpticalFlowHead implements TaskHead {
+    static final Task TASK = Task.FLOW;
+    /** The reference's PerceiverOpticalFlowDecoder rescale_factor. */
+    private static final float RESCALE_FACTOR = 100f;
+
+    private final Head head;
+    private final int[] trainSize;
+    private final ImagePreprocessor preprocessor;
+    private final BasicDecoder decoder;
+
+    OpticalFlowHead(Head head, Weights root, PerceiverConfig config, Activation act) {
+        this.head = head;
+        if (config.trainSize().size() != 2)
+            throw new IllegalArgumentException("train_size must be [height, width], got " + config.trainSize());
+        this.trainSize = new int[] {config.trainSize().get(0), config.trainSize().get(1)};
+        Weights p = root.at("perceiver");
+        this.preprocessor = new ImagePreprocessor(p.at("input_preprocessor"),
+                ImagePreprocessor.Spec.of(ImagePreprocessor.PrepType.PATCHES).downsample(1, 2).convAfterPatching(54)
+                        .fourier(new FourierPositionEncoding(64, trainSize, true, false)));
+        this.decoder = new BasicDecoder(p.at("decoder").at("decoder"), config,
+                BasicDecoder.Spec.of(2, null, preprocessor.numChannels()).attention(null, null, 1, false)
+                        .fourier(new FourierPositionEncoding(64, trainSize, true, false)), act);
+    }
+
+    @Override
+    public int kvDim() {
+        return preprocessor.numChannels();
+    }
+
+    @Override
+    public void check(PerceiverInputs in) {
+        TaskHead.refuseLabels(head, in);
+        TaskHead.refuseSubsamplingAndInterpolation(head, in, "");
+    }
+
+    @Override
+    public Preprocessed preprocess(Run run, PerceiverInputs in) {
+        Tensor x = TaskHead.floatInputs(head, in, "[batch, 2, 27, height, width]");
+        if (x.rank() != 5 || x.dim(1) != 2 || x.dim(2) != 27 || x.dim(3) != trainSize[0] || x.dim(4) != trainSize[1])
+            throw new InvalidInputException("inputs must be [batch, 2, 27, " + trainSize[0] + ", " + trainSize[1]
+                    + "] (two frames of 3x3 patches at the model's train_size), got " + Arrays.toString(x.shape()));
+        return preprocessor.apply(run, run.shared(x), "inputs", false);
+    }
+
+    @Override
+    public Map<String, Tensor> decode(Run run, Preprocessed pre, Tensor z, PerceiverInputs in) {
+        Tensor flow = run.stage("decoder", () -> decoder.forward(run, pre.inputs(), z));
+        return run.stage("postprocess", () -> {
+            Tensor out = run.result(z.dim(0), trainSize[0], trainSize[1], 2);
+            Matrix src = flow.matrix(), dst = out.reshape(-1, 2).matrix();
+            for (int r = 0; r < src.rows(); r++)
+                for (int c = 0; c < 2; c++) dst.set(r, c, src.get(r, c) / RESCALE_FACTOR);
+            return Map.of("", out);
+        });
+    }
+}
