@@ -2,9 +2,9 @@ package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.io.FlowFiles;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;

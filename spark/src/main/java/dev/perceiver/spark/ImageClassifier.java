@@ -2,8 +2,8 @@ package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
 import dev.perceiver.io.ImageProcessor;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.runtime.Tensor;

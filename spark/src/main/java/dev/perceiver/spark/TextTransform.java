@@ -1,7 +1,7 @@
 package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
-import dev.perceiver.model.InvalidInputException;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 import org.apache.spark.sql.Row;

@@ -1,11 +1,11 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.io.VideoFiles;
 import dev.perceiver.io.WavFiles;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.model.PerceiverOutput;

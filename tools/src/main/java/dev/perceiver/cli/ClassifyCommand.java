@@ -1,9 +1,9 @@
 package dev.perceiver.cli;
 
 import dev.perceiver.io.ImageProcessor;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.runtime.Tensor;

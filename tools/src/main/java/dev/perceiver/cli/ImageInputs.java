@@ -2,13 +2,13 @@ package dev.perceiver.cli;
 
 import dev.perceiver.io.ImageFiles;
 import dev.perceiver.io.ImageProcessor;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.loader.json.Json;
 import dev.perceiver.loader.json.JsonException;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
 
 import java.io.IOException;
 import java.io.InputStream;

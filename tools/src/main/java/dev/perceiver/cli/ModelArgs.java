@@ -5,7 +5,7 @@ import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.model.Head;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.ops.KernelChoice;
-import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.runtime.GpuOptions;
 
 import java.nio.file.Path;
 import java.util.Arrays;
