@@ -43,6 +43,9 @@ public final class SafeTensorsWriter {
     private final Map<String, Entry> tensors = new TreeMap<>();
     private final Map<String, String> metadata = new TreeMap<>();
 
+    /** An empty file: no tensors, no metadata. */
+    public SafeTensorsWriter() {}
+
     /** Adds a float tensor (any strides) stored as F32. */
     public SafeTensorsWriter putFloats(String name, Tensor tensor) {
         long[] shape = Arrays.stream(tensor.shape()).asLongStream().toArray();

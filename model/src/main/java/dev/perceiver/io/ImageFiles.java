@@ -1,6 +1,5 @@
 package dev.perceiver.io;
 
-import dev.perceiver.model.InvalidInputException;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;

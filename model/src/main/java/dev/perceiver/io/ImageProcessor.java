@@ -1,6 +1,5 @@
 package dev.perceiver.io;
 
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.runtime.Tensor;
 
 import java.io.IOException;

@@ -1,6 +1,5 @@
 package dev.perceiver.io;
 
-import dev.perceiver.model.InvalidInputException;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 

@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;

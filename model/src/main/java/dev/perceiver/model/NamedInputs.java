@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.DType;

@@ -1,5 +1,6 @@
 package dev.perceiver.model;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.Checkpoints;
@@ -10,10 +11,10 @@ import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.AllocationTooLargeException;
 import dev.perceiver.runtime.Backend;
 import dev.perceiver.runtime.Backends;
+import dev.perceiver.runtime.DeviceMode;
+import dev.perceiver.runtime.GpuOptions;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
-import dev.perceiver.runtime.gpu.DeviceMode;
-import dev.perceiver.runtime.gpu.GpuOptions;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.perceiver.task;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.io.VideoFiles;
 import dev.perceiver.loader.PerceiverConfig;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverInputs;
 import dev.perceiver.model.PerceiverOutput;

@@ -1,7 +1,7 @@
 package dev.perceiver.task;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.PerceiverTokenizer;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;

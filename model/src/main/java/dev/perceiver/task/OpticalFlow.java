@@ -1,8 +1,8 @@
 package dev.perceiver.task;
 
 import dev.perceiver.io.FlowFiles;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;

@@ -2,7 +2,6 @@ package dev.perceiver.io;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.perceiver.loader.TestFiles;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.runtime.Tensor;
 import org.junit.jupiter.params.provider.MethodSource;
 

@@ -5,7 +5,6 @@ import com.code_intelligence.jazzer.mutation.annotation.InRange;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import dev.perceiver.io.PerceiverTokenizer.Encoding;
 import dev.perceiver.io.PerceiverTokenizer.Overflow;
-import dev.perceiver.model.InvalidInputException;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 

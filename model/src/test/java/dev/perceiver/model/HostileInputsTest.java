@@ -1,6 +1,7 @@
 package dev.perceiver.model;
 
 import dev.perceiver.io.ImageProcessor;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;

@@ -1,7 +1,7 @@
 package dev.perceiver.model;
 
 import dev.perceiver.ops.KernelChoice;
-import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.runtime.GpuOptions;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -24,6 +24,9 @@ public final class Scratch implements SegmentAllocator, AutoCloseable {
     private long used;
     private long highWater;
 
+    /** Empty: slabs are allocated as allocations need them. */
+    public Scratch() {}
+
     @Override
     public synchronized MemorySegment allocate(long byteSize, long byteAlignment) {
         if (byteSize < 0) throw new IllegalArgumentException("negative allocation " + byteSize);

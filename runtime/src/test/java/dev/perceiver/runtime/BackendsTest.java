@@ -2,13 +2,7 @@ package dev.perceiver.runtime;
 
 import dev.perceiver.ops.KernelChoice;
 import dev.perceiver.ops.Kernels;
-import dev.perceiver.runtime.gpu.DeviceMode;
-import dev.perceiver.runtime.gpu.GpuOptions;
-import dev.perceiver.runtime.gpu.GpuUnavailableException;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -26,13 +20,16 @@ class BackendsTest {
         }
     }
 
+    /** The GPU backend is a module of its own; without it, auto runs on the CPU and gpu names what is missing. */
     @Test
-    void gpuOptionsAreUsedForDetection(@TempDir Path empty) {
-        assertThatThrownBy(() -> Backends.create(DeviceMode.GPU, 1, KernelChoice.AUTO, GpuOptions.onlyIn(empty)))
+    void withoutTheGpuModuleAutoRunsOnTheCpu() {
+        assertThat(Backends.probeGpu(GpuOptions.defaults()).reason())
+                .isEqualTo("the GPU backend is not installed (module dev.perceiver.gpu, artifact perceiver-gpu)");
+        assertThatThrownBy(() -> Backends.create(DeviceMode.GPU, 1, KernelChoice.AUTO, GpuOptions.defaults()))
                 .isInstanceOf(GpuUnavailableException.class)
-                .hasMessageStartingWith("no GPU can be used: libcudart not found; tried " + empty.resolve("libcudart.so.13"));
-        try (Backend auto = Backends.create(DeviceMode.AUTO, 1, KernelChoice.SCALAR, GpuOptions.onlyIn(empty))) {
-            assertThat(auto.name()).startsWith("cpu, ");
+                .hasMessage("no GPU can be used: the GPU backend is not installed (module dev.perceiver.gpu, artifact perceiver-gpu)");
+        try (Backend auto = Backends.create(DeviceMode.AUTO, 1, KernelChoice.SCALAR, GpuOptions.defaults())) {
+            assertThat(auto.name()).isEqualTo("cpu, 1 thread, scalar kernels");
         }
     }
 }

@@ -1,8 +1,8 @@
 package dev.perceiver.spark;
 
 import dev.perceiver.cli.SparkBridge;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.model.Head;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.Task;
 import dev.perceiver.task.Prediction;

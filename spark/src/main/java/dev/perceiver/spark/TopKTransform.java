@@ -1,5 +1,6 @@
 package dev.perceiver.spark;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 

@@ -1,10 +1,10 @@
 package dev.perceiver.cli;
 
 import dev.perceiver.io.ImageFiles;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.io.VideoFiles;
 import dev.perceiver.io.WavFiles;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.Task;
 import dev.perceiver.runtime.Tensor;
 import dev.perceiver.task.Autoencoder;

@@ -1,5 +1,6 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.PerceiverTokenizer;
 import dev.perceiver.loader.json.Json;
 import dev.perceiver.model.Task;

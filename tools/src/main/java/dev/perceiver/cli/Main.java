@@ -1,10 +1,10 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.json.JsonException;
-import dev.perceiver.model.InvalidInputException;
 
-import dev.perceiver.runtime.gpu.GpuUnavailableException;
+import dev.perceiver.runtime.GpuUnavailableException;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,7 +3,7 @@ package dev.perceiver.cli;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.Task;
 import dev.perceiver.ops.KernelChoice;
-import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.runtime.GpuOptions;
 import dev.perceiver.task.ModelFolder;
 
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package dev.perceiver.cli;
 
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.SafeTensorsFile;
 import dev.perceiver.loader.SafeTensorsWriter;
-import dev.perceiver.model.InvalidInputException;
 import dev.perceiver.model.NamedInputs;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.model.PerceiverOutput;

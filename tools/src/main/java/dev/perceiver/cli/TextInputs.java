@@ -1,6 +1,6 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.model.InvalidInputException;
+import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.runtime.Tensor;
 import dev.perceiver.task.TextBatch;

@@ -4,9 +4,9 @@ import dev.perceiver.loader.Checkpoint;
 import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.SafeTensorsWriter;
 import dev.perceiver.loader.json.Json;
+import dev.perceiver.runtime.Backends;
+import dev.perceiver.runtime.GpuOptions;
 import dev.perceiver.runtime.Tensor;
-import dev.perceiver.runtime.gpu.GpuDevice;
-import dev.perceiver.runtime.gpu.GpuOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,7 +115,7 @@ class MessagesTest {
 
     @Test
     void deviceGpuNamesTheFlag() {
-        assumeFalse(GpuDevice.detect(GpuOptions.defaults()).available(), "this machine has a usable GPU");
+        assumeFalse(Backends.probeGpu(GpuOptions.defaults()).available(), "this machine has a usable GPU");
         String err = Cli.failsWith(Main.NO_DEVICE, "classify", "--device", "gpu", "--model", Cli.golden("image_learned"),
                 Cli.input("image4_48x64.png"));
         assertThat(err).startsWith("perceiver classify: --device gpu: no GPU can be used: ")

@@ -2,7 +2,7 @@ package dev.perceiver.cli;
 
 import dev.perceiver.model.Perceiver;
 import dev.perceiver.ops.KernelChoice;
-import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.runtime.GpuOptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

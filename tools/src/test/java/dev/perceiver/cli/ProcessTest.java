@@ -1,7 +1,7 @@
 package dev.perceiver.cli;
 
-import dev.perceiver.runtime.gpu.GpuDevice;
-import dev.perceiver.runtime.gpu.GpuOptions;
+import dev.perceiver.runtime.Backends;
+import dev.perceiver.runtime.GpuOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +48,7 @@ class ProcessTest {
     /** Under --device auto a machine without CUDA hears nothing about it unless --verbose asks, then one line. */
     @Test
     void noCudaNoiseUnlessVerbose() throws Exception {
-        assumeFalse(GpuDevice.detect(GpuOptions.defaults()).available(), "this machine has a usable GPU");
+        assumeFalse(Backends.probeGpu(GpuOptions.defaults()).available(), "this machine has a usable GPU");
         for (boolean verbose : new boolean[] {false, true}) {
             List<String> args = new ArrayList<>(List.of("classify-text", "--model", Cli.golden("sequence_classification"), "hi"));
             if (verbose) args.add("--verbose");

@@ -1,8 +1,0 @@
-package dev.perceiver.runtime.gpu;
-
-/** No usable GPU: the message is one sentence saying which library, symbol or status stood in the way. */
-public final class GpuUnavailableException extends RuntimeException {
-    public GpuUnavailableException(String reason) {
-        super(reason);
-    }
-}
