@@ -3,34 +3,41 @@ package dev.perceiver.model;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 
+import java.lang.foreign.SegmentAllocator;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
  * The seven task heads of transformers' modeling_perceiver, named as in a config's architectures[0], each with the
  * head family that builds and runs it (one class per family) and the {@code perceiver} command of that family.
+ * The head classes also make each head's sample inputs.
  */
 public enum Head {
-    MASKED_LM("PerceiverForMaskedLM", MaskedLanguageModelHead.TASK, MaskedLanguageModelHead::new),
+    MASKED_LM("PerceiverForMaskedLM", MaskedLanguageModelHead.TASK, MaskedLanguageModelHead::new,
+            SampleInputs::tokens),
     SEQUENCE_CLASSIFICATION("PerceiverForSequenceClassification", SequenceClassificationHead.TASK,
-            SequenceClassificationHead::new),
+            SequenceClassificationHead::new, SampleInputs::tokens),
     IMAGE_CLASSIFICATION_LEARNED("PerceiverForImageClassificationLearned", ImageClassificationHead.TASK,
-            ImageClassificationHead::new),
+            ImageClassificationHead::new, ImageClassificationHead::sampleAtImageSize),
     IMAGE_CLASSIFICATION_FOURIER("PerceiverForImageClassificationFourier", ImageClassificationHead.TASK,
-            ImageClassificationHead::new),
+            ImageClassificationHead::new, ImageClassificationHead::sample),
     IMAGE_CLASSIFICATION_CONV("PerceiverForImageClassificationConvProcessing", ImageClassificationHead.TASK,
-            ImageClassificationHead::new),
-    OPTICAL_FLOW("PerceiverForOpticalFlow", OpticalFlowHead.TASK, OpticalFlowHead::new),
+            ImageClassificationHead::new, ImageClassificationHead::sample),
+    OPTICAL_FLOW("PerceiverForOpticalFlow", OpticalFlowHead.TASK, OpticalFlowHead::new,
+            OpticalFlowHead::sample),
     MULTIMODAL_AUTOENCODING("PerceiverForMultimodalAutoencoding", MultimodalAutoencodingHead.TASK,
-            MultimodalAutoencodingHead::new);
+            MultimodalAutoencodingHead::new, MultimodalAutoencodingHead::sample);
 
     private final String architecture;
     private final Task task;
     private final TaskHead.Builder builder;
+    private final TaskHead.Sampler sampler;
 
-    Head(String architecture, Task task, TaskHead.Builder builder) {
+    Head(String architecture, Task task, TaskHead.Builder builder, TaskHead.Sampler sampler) {
         this.architecture = architecture;
         this.task = task;
         this.builder = builder;
+        this.sampler = sampler;
     }
 
     public String architecture() {
@@ -44,6 +51,10 @@ public enum Head {
 
     TaskHead build(Weights root, PerceiverConfig config, Activation act) {
         return builder.build(this, root, config, act);
+    }
+
+    PerceiverInputs sample(PerceiverConfig config, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
+        return sampler.sample(config, batch, alloc, rnd);
     }
 
     public static Head of(String architecture) {

@@ -4,7 +4,9 @@ import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.runtime.Tensor;
 
+import java.lang.foreign.SegmentAllocator;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * PerceiverForImageClassificationLearned, -Fourier and -ConvProcessing: pixels [B, 3, H, W] through the image
@@ -25,6 +27,16 @@ final class ImageClassificationHead implements TaskHead {
         Weights p = root.at("perceiver");
         this.preprocessor = new ImagePreprocessor(p.at("input_preprocessor"), spec(head, config));
         this.decoder = BasicDecoder.classification(p.at("decoder").at("decoder"), config, act);
+    }
+
+    /** One batch of random 224x224 images, the size the Fourier and conv models are run at. */
+    static PerceiverInputs sample(PerceiverConfig c, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
+        return PerceiverInputs.of(SampleInputs.normal(alloc, rnd, batch, 3, 224, 224));
+    }
+
+    /** One batch of random image_size x image_size images: one per trained position of the learned model. */
+    static PerceiverInputs sampleAtImageSize(PerceiverConfig c, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
+        return PerceiverInputs.of(SampleInputs.normal(alloc, rnd, batch, 3, c.imageSize(), c.imageSize()));
     }
 
     /** The image preprocessor of each architecture (constants as in the reference's head classes). */

@@ -6,10 +6,12 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
+import java.lang.foreign.SegmentAllocator;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
@@ -21,6 +23,8 @@ import java.util.TreeMap;
  */
 final class MultimodalAutoencodingHead implements TaskHead {
     static final Task TASK = Task.AUTOENCODE;
+    /** The reference's example decodes the video in this many chunks. */
+    private static final int SAMPLE_CHUNKS = 128;
     /** Decoder queries built and decoded at once when every output point is decoded. */
     private static final int QUERY_CHUNK = 8192;
     private static final List<String> SUBSAMPLED = List.of("audio", "image");
@@ -43,6 +47,23 @@ final class MultimodalAutoencodingHead implements TaskHead {
         outputPostprocessor.put("image", post.at("image").linear("classifier", config.outputNumChannels(), 3));
         outputPostprocessor.put("label", post.at("label").linear("classifier", config.outputNumChannels(),
                 config.numLabels()));
+    }
+
+    /**
+     * One batch of a random num_frames video with its audio and a zero label, decoding the first 1/128 chunk of the
+     * image and audio outputs, as the reference's example does.
+     */
+    static PerceiverInputs sample(PerceiverConfig c, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
+        Map<String, Tensor> m = new TreeMap<>();
+        int side = 4 * c.imageSize();
+        m.put("image", SampleInputs.normal(alloc, rnd, batch, c.numFrames(), 3, side, side));
+        m.put("audio", SampleInputs.normal(alloc, rnd, batch, c.numFrames() * c.audioSamplesPerFrame(), 1));
+        m.put("label", Tensor.zeros(alloc, batch, c.numLabels()));
+        int imagePoints = c.outputShape().get(1) * c.outputShape().get(2) * c.outputShape().get(3);
+        int audioPoints = c.numFrames() * c.audioSamplesPerFrame() / c.samplesPerPatch();
+        return PerceiverInputs.ofModalities(m)
+                .subsample("image", SampleInputs.range(Math.max(1, imagePoints / SAMPLE_CHUNKS)))
+                .subsample("audio", SampleInputs.range(Math.max(1, audioPoints / SAMPLE_CHUNKS)));
     }
 
     private static MultimodalPreprocessor preprocessor(Weights pre, PerceiverConfig c) {

@@ -6,8 +6,10 @@ import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
+import java.lang.foreign.SegmentAllocator;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * PerceiverForOpticalFlow: two frames of 3x3 patches [B, 2, 27, H, W] at the config's train_size through the
@@ -36,6 +38,11 @@ final class OpticalFlowHead implements TaskHead {
         this.decoder = new BasicDecoder(p.at("decoder").at("decoder"), config,
                 BasicDecoder.Spec.of(2, null, preprocessor.numChannels()).attention(null, null, 1, false)
                         .fourier(new FourierPositionEncoding(64, trainSize, true, false)), act);
+    }
+
+    /** One batch of random tiles of train_size: two frames of 3x3 patches, 27 channels a pixel. */
+    static PerceiverInputs sample(PerceiverConfig c, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
+        return PerceiverInputs.of(SampleInputs.normal(alloc, rnd, batch, 2, 27, c.trainSize().get(0), c.trainSize().get(1)));
     }
 
     @Override

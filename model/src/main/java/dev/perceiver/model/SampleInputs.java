@@ -11,15 +11,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 
 /**
- * A batch of random inputs of the size a head is normally run at: 224x224 images (image_size² for learned
- * positions), flow tiles of train_size, text of max_position_embeddings tokens, and for the multimodal model a
- * num_frames video with its audio, decoding one 1/128 chunk of the outputs as the reference's example does.
+ * A batch of random inputs of the size a head is normally run at, as each head family makes them
+ * ({@link TaskHead.Sampler}), and a long-lived JVM's history made of them.
  */
 public final class SampleInputs {
     /**
@@ -43,47 +41,32 @@ public final class SampleInputs {
         return models;
     }
 
-    /** The reference's multimodal example decodes the video in this many chunks. */
-    public static final int MULTIMODAL_CHUNKS = 128;
-
     private SampleInputs() {}
 
+    /** A batch of random inputs for head, from seed: the head family's {@link TaskHead.Sampler}. */
     public static PerceiverInputs of(Head head, PerceiverConfig c, int batch, SegmentAllocator alloc, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        return switch (head) {
-            case MASKED_LM, SEQUENCE_CLASSIFICATION -> {
-                int n = c.maxPositionEmbeddings();
-                long[] ids = new long[batch * n];
-                for (int i = 0; i < ids.length; i++) ids[i] = 6 + rnd.nextInt(256);
-                float[] mask = new float[ids.length];
-                java.util.Arrays.fill(mask, 1f);
-                yield PerceiverInputs.ofTokens(LongTensor.of(ids, batch, n)).attentionMask(Tensor.of(alloc, mask, batch, n));
-            }
-            case IMAGE_CLASSIFICATION_LEARNED -> PerceiverInputs.of(normal(alloc, rnd, batch, 3, c.imageSize(), c.imageSize()));
-            case IMAGE_CLASSIFICATION_FOURIER, IMAGE_CLASSIFICATION_CONV -> PerceiverInputs.of(normal(alloc, rnd, batch, 3, 224, 224));
-            case OPTICAL_FLOW -> PerceiverInputs.of(normal(alloc, rnd, batch, 2, 27, c.trainSize().get(0), c.trainSize().get(1)));
-            case MULTIMODAL_AUTOENCODING -> {
-                Map<String, Tensor> m = new TreeMap<>();
-                int side = 4 * c.imageSize();
-                m.put("image", normal(alloc, rnd, batch, c.numFrames(), 3, side, side));
-                m.put("audio", normal(alloc, rnd, batch, c.numFrames() * c.audioSamplesPerFrame(), 1));
-                m.put("label", Tensor.zeros(alloc, batch, c.numLabels()));
-                int imagePoints = c.outputShape().get(1) * c.outputShape().get(2) * c.outputShape().get(3);
-                int audioPoints = c.numFrames() * c.audioSamplesPerFrame() / c.samplesPerPatch();
-                yield PerceiverInputs.ofModalities(m)
-                        .subsample("image", range(Math.max(1, imagePoints / MULTIMODAL_CHUNKS)))
-                        .subsample("audio", range(Math.max(1, audioPoints / MULTIMODAL_CHUNKS)));
-            }
-        };
+        return head.sample(c, batch, alloc, new SplittableRandom(seed));
     }
 
-    private static long[] range(int n) {
+    /** batch texts of max_position_embeddings random byte tokens, all attended. */
+    static PerceiverInputs tokens(PerceiverConfig c, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
+        int n = c.maxPositionEmbeddings();
+        long[] ids = new long[batch * n];
+        for (int i = 0; i < ids.length; i++) ids[i] = 6 + rnd.nextInt(256);
+        float[] mask = new float[ids.length];
+        Arrays.fill(mask, 1f);
+        return PerceiverInputs.ofTokens(LongTensor.of(ids, batch, n)).attentionMask(Tensor.of(alloc, mask, batch, n));
+    }
+
+    /** 0, 1, ..., n - 1: the first n output points. */
+    static long[] range(int n) {
         long[] r = new long[n];
         for (int i = 0; i < n; i++) r[i] = i;
         return r;
     }
 
-    private static Tensor normal(SegmentAllocator alloc, SplittableRandom rnd, int... shape) {
+    /** A tensor of shape of standard normal values. */
+    static Tensor normal(SegmentAllocator alloc, SplittableRandom rnd, int... shape) {
         Tensor t = Tensor.zeros(alloc, shape);
         var m = t.reshape(1, Math.toIntExact(t.size())).matrix();
         for (int i = 0; i < m.cols(); i++) m.set(0, i, (float) gaussian(rnd));

@@ -5,7 +5,9 @@ import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.runtime.Tensor;
 
+import java.lang.foreign.SegmentAllocator;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * What one head family of transformers' modeling_perceiver puts around the shared encoder: it builds its input
@@ -21,6 +23,12 @@ sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, Mult
     @FunctionalInterface
     interface Builder {
         TaskHead build(Head head, Weights root, PerceiverConfig config, Activation act);
+    }
+
+    /** Makes a batch of random inputs of the size a head is normally run at ({@link SampleInputs}). */
+    @FunctionalInterface
+    interface Sampler {
+        PerceiverInputs sample(PerceiverConfig config, int batch, SegmentAllocator alloc, SplittableRandom rnd);
     }
 
     /** Channels of each preprocessed input token: the encoder cross-attention's kv_dim. */
