@@ -8,8 +8,11 @@ import dev.perceiver.ops.Parallel;
 import java.lang.foreign.SegmentAllocator;
 
 /**
- * Where the model's matrix products run. Weights are prepared once per model (packed for the CPU kernels, uploaded
- * for a GPU); everything else (norms, softmax, element-wise work) runs on {@link #kernels()} with {@link #parallel()}.
+ * Where the model's Linear layers and standard attention run: nearly all of a pass's FLOPs. Weights are prepared once
+ * per model (packed for the CPU kernels, uploaded for a GPU). The interface is deliberately narrower than the model:
+ * everything else runs on the host's {@link #kernels()} with {@link #parallel()}, on every backend, a GPU's too:
+ * norms, softmax, element-wise work, the merge of attention blocks, the conv classifier's 7x7 convolution and pooling,
+ * and the factored cross-attention (its tables live in host memory and its products are small and irregular).
  */
 public interface Backend extends AutoCloseable {
 
