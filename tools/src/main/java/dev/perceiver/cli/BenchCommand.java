@@ -115,12 +115,16 @@ final class BenchCommand implements Command {
             double[] seconds = new double[runs];
             List<Map<String, Long>> stages = new ArrayList<>();
             double first = 0;
+            Map<String, Long> firstStages = Map.of();
             long flops = 0;
             for (int i = 0; i < warmup + runs; i++) {
                 long s = System.nanoTime();
                 PerceiverOutput o = m.forward(inputs);
                 double dt = (System.nanoTime() - s) / 1e9;
-                if (i == 0) first = dt;
+                if (i == 0) {
+                    first = dt;
+                    firstStages = o.stageNanos();
+                }
                 flops = o.flops();
                 if (i >= warmup) {
                     seconds[i - warmup] = dt;
@@ -160,12 +164,14 @@ final class BenchCommand implements Command {
             report.put("items_per_s", round(batch / median));
             report.put("peak_rss_mb", round(peakRssMb()));
             report.put("scratch_mb", round(m.scratchBytes() / 1048576.0));
-            Map<String, Object> stageReport = new LinkedHashMap<>();
+            Map<String, Object> stageReport = new LinkedHashMap<>(), firstStageReport = new LinkedHashMap<>();
             for (String stage : STAGES) {
                 double[] v = stages.stream().mapToDouble(st -> st.getOrDefault(stage, 0L) / 1e9).toArray();
                 stageReport.put(stage, round(percentile(v, 50)));
+                firstStageReport.put(stage, round(firstStages.getOrDefault(stage, 0L) / 1e9));
             }
             report.put("stages_s", stageReport);
+            report.put("first_stages_s", firstStageReport);
             report.putAll(machine);
             if (traceFile != null) report.put("trace", traceFile.toString());
         }

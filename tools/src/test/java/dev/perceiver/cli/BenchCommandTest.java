@@ -50,6 +50,11 @@ class BenchCommandTest {
         assertThat(number(o, "peak_rss_mb")).isGreaterThan(10);
         assertThat(((Map<?, ?>) o.get("stages_s")).keySet().stream().map(Object::toString).toList()).containsExactlyInAnyOrder("preprocess", "encoder_cross_attention",
                 "latent_blocks", "decoder", "postprocess");
+        // The first pass's stages, apart: what a fresh JVM's first pass spends more on.
+        Map<?, ?> firstStages = (Map<?, ?>) o.get("first_stages_s");
+        assertThat(firstStages.keySet()).isEqualTo(((Map<?, ?>) o.get("stages_s")).keySet());
+        assertThat(firstStages.values().stream().mapToDouble(v -> ((Number) v).doubleValue()).sum())
+                .isPositive().isLessThanOrEqualTo(number(o, "first_s") + 5e-4);
 
         // Each timed pass's seconds (to the microsecond): the summary figures are theirs.
         List<Double> runs = ((List<?>) o.get("runs_s")).stream().map(v -> ((Number) v).doubleValue()).toList();
