@@ -9,6 +9,7 @@ import dev.perceiver.ops.Parallel;
 import dev.perceiver.runtime.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,8 @@ final class FactoredCrossAttention {
     /** G = γ⊙W for [key | value], [qk + v, C], and c0 = β·Wᵀ + b. */
     private final Matrix g;
     private final float[] c0;
+    /** c0's value part: the constant of each value channel. */
+    private final float[] valueConstant;
     private final Map<Object, Tables> cache = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Object, Tables> e) {
@@ -63,6 +66,7 @@ final class FactoredCrossAttention {
             }
             c0[o] = (float) bias;
         }
+        this.valueConstant = Arrays.copyOfRange(c0, qk, qk + layer.vChannels);
     }
 
     /** Whether this layout has fixed channels to gain from and its precomputed scores fit the budget. */
@@ -78,9 +82,9 @@ final class FactoredCrossAttention {
 
     /**
      * A segment's varying-channel weights: gV packs G's value rows for the value product, queryG the per-head
-     * Q·G_vᵀ [heads·nq, variable] for the score product, sums the fixed columns' sums s_f of G ([qk + v]).
+     * Q·G_vᵀ [heads·nq, variable] for the score product, valueSums the fixed columns' sums s_f of G's value rows.
      */
-    private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] fixedSums) {}
+    private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] valueSums) {}
 
     /**
      * One batch item: x [N, C] (the preprocessed input), ctx [nq, v] the heads' output, probs [heads·nq, N] or null.
@@ -135,7 +139,7 @@ final class FactoredCrossAttention {
         Kernels k = run.kernels();
         Parallel p = run.parallel();
         Segment s = t.segments().get(si);
-        int qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads, nq = queries.rows();
+        int qk = layer.qkChannels, heads = layer.numHeads, nq = queries.rows();
         int vc = s.span().variable();
         if (vc > 0) {
             long mark = run.scratch().mark();
@@ -152,24 +156,18 @@ final class FactoredCrossAttention {
             values.fill(0f);
             scores.fill(0f);
         }
-        float[] sums = s.fixedSums(), fmean = t.fixedMean(), qsum = t.queryFixedSum()[si], qc = t.queryConstant();
+        float[] fmean = t.fixedMean(), delta = new float[b - a];
+        for (int i = 0; i < delta.length; i++) delta[i] = fmean[a + i] - mean[a + i];
+        float[] tokenRstd = Arrays.copyOfRange(rstd, a, b);
+        k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
         float scale = (float) Math.sqrt(qk / heads);
-        Matrix valuesFixed = t.valuesFixed(), scoresFixed = t.scoresFixed();
-        p.forRange(b - a, 64, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                int r = a + i;
-                float delta = fmean[r] - mean[r];
-                for (int o = 0; o < v; o++)
-                    values.set(i, o, rstd[r] * (values.get(i, o) + valuesFixed.get(r, o) + delta * sums[qk + o])
-                            + c0[qk + o]);
-            }
-        });
-        p.forRange(heads * nq, 1, (i0, i1) -> {
-            for (int row = i0; row < i1; row++)
-                for (int r = a; r < b; r++)
-                    scores.set(row, r - a, (rstd[r] * (scores.get(row, r - a) + scoresFixed.get(row, r)
-                            + (fmean[r] - mean[r]) * qsum[row]) + qc[row]) / scale);
-        });
+        k.foldLayerNorm(p, scores, t.scoresFixed().cols(a, b), tokenRstd, delta, t.queryFixedSum()[si],
+                t.queryConstant(), scale, false);
+    }
+
+    /** Builds the tables of layout, from one input x of it, unless they are cached. */
+    void prepare(Run run, InputLayout layout, Matrix x) {
+        tables(run, layout, x);
     }
 
     private synchronized Tables tables(Run run, InputLayout layout, Matrix sample) {
@@ -244,7 +242,7 @@ final class FactoredCrossAttention {
             }
             queryFixedSum[segments.size()] = qsum;
             PackedMatrix gV = vc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc)) : null;
-            segments.add(new Segment(span, gV, queryG, sums));
+            segments.add(new Segment(span, gV, queryG, Arrays.copyOfRange(sums, qk, qk + v)));
         }
         float[] queryConstant = new float[heads * nq];
         for (int h = 0; h < heads; h++)

@@ -48,6 +48,17 @@ final class PerceiverEncoder {
         });
     }
 
+    /** Whether the cross-attention runs factored where an input layout lets it. */
+    boolean factors() {
+        return factored != null;
+    }
+
+    /** Builds the factored cross-attention's tables of inputs' layout now, if a pass of it would run factored. */
+    void prepare(Run run, Tensor inputs, InputLayout layout) {
+        if (factored != null && layout != null && factored.worthIt(layout, inputs.dim(1)))
+            factored.prepare(run, layout, inputs.select(0, 0).matrix());
+    }
+
     /**
      * latents [B, N, d_latents], inputs [B, M, kv_dim] laid out as layout says (or null if unknown), maskBias [B, M]
      * (or [B, N, M], or null) → [B, N, d_latents].

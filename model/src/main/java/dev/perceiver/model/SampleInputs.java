@@ -48,11 +48,16 @@ public final class SampleInputs {
         return head.sample(c, batch, alloc, new SplittableRandom(seed));
     }
 
-    /** batch texts of max_position_embeddings random byte tokens, all attended. */
+    /** A batch of inputs for head of the sample's shapes, all zero (token 0): the shapes without the cost of values. */
+    static PerceiverInputs zeros(Head head, PerceiverConfig c, int batch, SegmentAllocator alloc) {
+        return head.sample(c, batch, alloc, null);
+    }
+
+    /** batch texts of max_position_embeddings random byte tokens (rnd null: token 0), all attended. */
     static PerceiverInputs tokens(PerceiverConfig c, int batch, SegmentAllocator alloc, SplittableRandom rnd) {
         int n = c.maxPositionEmbeddings();
         long[] ids = new long[batch * n];
-        for (int i = 0; i < ids.length; i++) ids[i] = 6 + rnd.nextInt(256);
+        if (rnd != null) for (int i = 0; i < ids.length; i++) ids[i] = 6 + rnd.nextInt(256);
         float[] mask = new float[ids.length];
         Arrays.fill(mask, 1f);
         return PerceiverInputs.ofTokens(LongTensor.of(ids, batch, n)).attentionMask(Tensor.of(alloc, mask, batch, n));
@@ -65,9 +70,10 @@ public final class SampleInputs {
         return r;
     }
 
-    /** A tensor of shape of standard normal values. */
+    /** A tensor of shape of standard normal values (rnd null: zeros). */
     static Tensor normal(SegmentAllocator alloc, SplittableRandom rnd, int... shape) {
         Tensor t = Tensor.zeros(alloc, shape);
+        if (rnd == null) return t;
         var m = t.reshape(1, Math.toIntExact(t.size())).matrix();
         for (int i = 0; i < m.cols(); i++) m.set(0, i, (float) gaussian(rnd));
         return t;

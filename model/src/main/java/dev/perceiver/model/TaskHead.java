@@ -25,7 +25,7 @@ sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, Mult
         TaskHead build(Head head, Weights root, PerceiverConfig config, Activation act);
     }
 
-    /** Makes a batch of random inputs of the size a head is normally run at ({@link SampleInputs}). */
+    /** Makes a batch of random inputs (rnd null: zeros) of the size a head is normally run at ({@link SampleInputs}). */
     @FunctionalInterface
     interface Sampler {
         PerceiverInputs sample(PerceiverConfig config, int batch, SegmentAllocator alloc, SplittableRandom rnd);

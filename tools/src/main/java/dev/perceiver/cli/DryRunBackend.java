@@ -102,6 +102,10 @@ final class DryRunBackend implements Backend {
         public void scaleShift(Parallel p, Matrix x, Matrix scale, Matrix shift, Activation act) {}
 
         @Override
+        public void foldLayerNorm(Parallel p, Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums,
+                                  float[] constant, float scale, boolean tokensInRows) {}
+
+        @Override
         public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
                               Matrix probs, Matrix lse, SegmentAllocator scratch) {}
 

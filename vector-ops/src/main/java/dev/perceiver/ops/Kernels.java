@@ -55,6 +55,15 @@ public interface Kernels {
     void scaleShift(Parallel p, Matrix x, Matrix scale, Matrix shift, Activation act);
 
     /**
+     * A layer norm's statistics applied after the product it feeds (the model's factored cross-attention), in place:
+     * with t a token and o the other index, x[t, o] = (rstd[t]·(x[t, o] + fixed[t, o] + delta[t]·sums[o]) +
+     * constant[o]) / divisor, tokens in x's rows (tokensInRows) or in its columns. rstd and delta hold one value per
+     * token, sums and constant one per other index; fixed has x's shape. (Divided, as attention scores are.)
+     */
+    void foldLayerNorm(Parallel p, Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums, float[] constant,
+                       float divisor, boolean tokensInRows);
+
+    /**
      * Multi-head attention. q is nq x (heads·dqk), k is nk x (heads·dqk), v is nk x (heads·dv), out nq x (heads·dv).
      * Head h uses columns [h·dqk, (h+1)·dqk) of q and k and [h·dv, (h+1)·dv) of v and out. Scores are
      * q_h·k_hᵀ / sqrt(dqk), plus maskBias (1 x nk, or null) on every row, then softmax over keys.

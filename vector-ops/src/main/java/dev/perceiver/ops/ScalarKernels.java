@@ -169,6 +169,19 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void foldLayerNorm(Parallel p, Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums,
+                              float[] constant, float divisor, boolean tokensInRows) {
+        FoldShape.check(x, fixed, rstd, delta, sums, constant, tokensInRows);
+        p.forRange(x.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < x.cols(); c++) {
+                    int t = tokensInRows ? r : c, o = tokensInRows ? c : r;
+                    x.set(r, c, (rstd[t] * (x.get(r, c) + fixed.get(r, c) + delta[t] * sums[o]) + constant[o]) / divisor);
+                }
+        });
+    }
+
+    @Override
     public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
                           Matrix probs, Matrix lse, SegmentAllocator scratch) {
         AttentionShape s = AttentionShape.of(q, k, v, heads, maskBias, out, probs, lse);

@@ -206,6 +206,53 @@ public final class VectorKernels extends ScalarKernels {
         });
     }
 
+    @Override
+    public void foldLayerNorm(Parallel p, Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums,
+                              float[] constant, float divisor, boolean tokensInRows) {
+        FoldShape.check(x, fixed, rstd, delta, sums, constant, tokensInRows);
+        // The values that run along a row, padded to whole vectors; the others are one value per row.
+        float[] along1 = padded(tokensInRows ? sums : rstd), along2 = padded(tokensInRows ? constant : delta);
+        p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
+            Rows rows = Rows.get(x.cols());
+            for (int r = r0; r < r1; r++) {
+                float[] xr = rows.load(0, x, r, 0f), fr = rows.load(1, fixed, r, 0f);
+                if (tokensInRows) foldTokenRow(xr, fr, rstd[r], delta[r], along1, along2, divisor);
+                else foldOtherRow(xr, fr, along1, along2, sums[r], constant[r], divisor);
+                x.setRow(r, xr, 0);
+            }
+        });
+    }
+
+    /** A row that is one token: its rstd and delta against each column's sums and constant. */
+    private static void foldTokenRow(float[] x, float[] f, float rstd, float delta, float[] sums, float[] constant,
+                                     float divisor) {
+        FloatVector g = FloatVector.broadcast(F, rstd), d = FloatVector.broadcast(F, delta);
+        FloatVector k = FloatVector.broadcast(F, divisor);
+        for (int i = 0; i < x.length; i += F.length())
+            fold(x, f, i, g, d, FloatVector.fromArray(F, sums, i), FloatVector.fromArray(F, constant, i), k);
+    }
+
+    /** A row whose columns are tokens: each column's rstd and delta against the row's sums and constant. */
+    private static void foldOtherRow(float[] x, float[] f, float[] rstd, float[] delta, float sums, float constant,
+                                     float divisor) {
+        FloatVector s = FloatVector.broadcast(F, sums), c = FloatVector.broadcast(F, constant);
+        FloatVector k = FloatVector.broadcast(F, divisor);
+        for (int i = 0; i < x.length; i += F.length())
+            fold(x, f, i, FloatVector.fromArray(F, rstd, i), FloatVector.fromArray(F, delta, i), s, c, k);
+    }
+
+    /** x[i, i + lanes) = (((x + f) + delta·sums)·rstd + constant) / divisor: the scalar twin's order of operations. */
+    private static void fold(float[] x, float[] f, int i, FloatVector rstd, FloatVector delta, FloatVector sums,
+                             FloatVector constant, FloatVector divisor) {
+        FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, f, i)).add(delta.mul(sums)).mul(rstd).add(constant)
+                .div(divisor).intoArray(x, i);
+    }
+
+    /** a copied into an array of whole vectors, zero past its end. */
+    private static float[] padded(float[] a) {
+        return Arrays.copyOf(a, Math.max(F.length(), VectorGemm.roundUp(a.length, F.length())));
+    }
+
     private static int grain(int cols) {
         return Math.max(1, ROW_GRAIN_ELEMENTS / Math.max(1, cols));
     }
