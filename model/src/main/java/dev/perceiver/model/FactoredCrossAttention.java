@@ -41,6 +41,7 @@ final class FactoredCrossAttention {
     private final float[] c0;
     /** c0's value part: the constant of each value channel. */
     private final float[] valueConstant;
+    private int tableBuilds;
     private final Map<Object, Tables> cache = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Object, Tables> e) {
@@ -170,10 +171,15 @@ final class FactoredCrossAttention {
         tables(run, layout, x);
     }
 
+    synchronized int tableBuilds() {
+        return tableBuilds;
+    }
+
     private synchronized Tables tables(Run run, InputLayout layout, Matrix sample) {
         Tables t = cache.get(layout.key());
         if (t == null) {
             t = precompute(run, layout, sample);
+            tableBuilds++;
             cache.put(layout.key(), t);
         }
         return t;

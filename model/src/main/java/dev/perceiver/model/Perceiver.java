@@ -136,8 +136,9 @@ public final class Perceiver implements AutoCloseable {
      * @param kernels                 the CPU kernels: auto (Vector API where it runs well), vector or scalar
      * @param gpu                     where to find CUDA, which device, whether TF32 is allowed (unused on cpu)
      * @param factoredCrossAttention  compute the encoder's cross-attention without projecting the input channels
-     *                                that never change ({@link FactoredCrossAttention}); off runs the direct
-     *                                computation, which agrees to rounding
+     *                                that never change ({@link FactoredCrossAttention}), from tables built once per
+     *                                input layout (at load for the size the model is normally run at); off runs
+     *                                the direct computation, which agrees to rounding
      * @param keyBlockFloats          keys and values (floats) above which a cross-attention works a block of keys
      *                                of this size at a time, merging the blocks' softmax exactly; the factored
      *                                cross-attention's blocks of scores and values take at most this many
@@ -257,6 +258,11 @@ public final class Perceiver implements AutoCloseable {
     /** Forward passes whose encoder cross-attention ran factored so far (the tests' view of which path ran). */
     long factoredCrossAttentionPasses() {
         return encoder.factoredPasses.sum();
+    }
+
+    /** Input layouts whose factored cross-attention tables were built so far, at load included (the tests' view). */
+    int factoredTableBuilds() {
+        return encoder.factoredTableBuilds();
     }
 
     /** Key blocks the encoder's cross-attention has attended to one at a time (see Options.keyBlockFloats). */

@@ -53,6 +53,10 @@ final class PerceiverEncoder {
         return factored != null;
     }
 
+    int factoredTableBuilds() {
+        return factored == null ? 0 : factored.tableBuilds();
+    }
+
     /** Builds the factored cross-attention's tables of inputs' layout now, if a pass of it would run factored. */
     void prepare(Run run, Tensor inputs, InputLayout layout) {
         if (factored != null && layout != null && factored.worthIt(layout, inputs.dim(1)))

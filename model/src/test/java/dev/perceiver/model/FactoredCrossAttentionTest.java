@@ -5,6 +5,7 @@ import dev.perceiver.ops.Kernels;
 import dev.perceiver.runtime.CpuBackend;
 import dev.perceiver.runtime.Tensor;
 import dev.perceiver.runtime.ThreadPool;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -89,6 +90,25 @@ class FactoredCrossAttentionTest {
             assertClose("latents", blocks.lastHiddenState(), direct.lastHiddenState());
             for (Map.Entry<String, Tensor> e : direct.logits().entrySet())
                 assertClose("logits " + e.getKey(), blocks.logits().get(e.getKey()), e.getValue());
+        }
+    }
+
+    /**
+     * The tables of the head's sample layout (224x224 images for the Fourier model) are built at load: a pass of that
+     * size builds none, a pass of another size builds its own.
+     */
+    @Test
+    void theSampleLayoutsTablesAreBuiltAtLoad() {
+        PerceiverConfig c = config("fourier");
+        try (Arena arena = Arena.ofShared();
+             Perceiver m = Perceiver.random(c, new CpuBackend(Kernels.best(), new ThreadPool(2)), true)) {
+            assertThat(m.factoredTableBuilds()).isEqualTo(1);
+            m.forward(SampleInputs.of(m.head(), c, 1, arena, 3));
+            assertThat(m.factoredCrossAttentionPasses()).isEqualTo(1);
+            assertThat(m.factoredTableBuilds()).isEqualTo(1);
+            m.forward(inputs(m.head(), c, arena));
+            assertThat(m.factoredCrossAttentionPasses()).isEqualTo(2);
+            assertThat(m.factoredTableBuilds()).isEqualTo(2);
         }
     }
 
