@@ -9,7 +9,8 @@ import java.util.Arrays;
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
  * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} on a
  * copy of the block's keys, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
- * (value channels x queries) comes from the same micro-kernel on a dense copy of the block's V rows. Qᵀ is copied
+ * (value channels x queries) comes from the same micro-kernel on a copy of the block's V rows; both copies are laid
+ * out as the micro-kernel's A tiles. Qᵀ is copied
  * once per unit, K and V once per key block and unit; memory is O(queries per unit x head width + key block), never
  * O(nq·nk). All of it lives in Java arrays, rows copied in and out in bulk, for the reason {@link VectorGemm} gives.
  * <p>
@@ -70,10 +71,10 @@ final class VectorAttention {
         AttentionShape s;
         Matrix q, k, v, mask, out, probs, lse;
         float scale;
-        int dvPad, vRow;
+        int dvPad;
         /**
-         * Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR], keys
-         * row-major [key][d], values [key][vRow].
+         * Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR], keys as tiles of
+         * MR keys [tile][d][MR], values as tiles of MR channels [tile][key][MR].
          */
         float[] qT = new float[0], oT = new float[0], stats = new float[0], sT = new float[0], pv = new float[0],
                 kPack = new float[0], vPack = new float[0], maskRow = new float[0], line = new float[0];
@@ -92,10 +93,9 @@ final class VectorAttention {
             sT = atLeast(sT, KEY_BLOCK * NR);
             pv = atLeast(pv, dvPad * NR);
             kPack = atLeast(kPack, KEY_BLOCK * s.dqk());
-            vRow = (VectorGemm.ceilDiv(dvPad, 16) | 1) * 16;  // an odd number of cache lines: rows spread over all L1 sets
-            vPack = atLeast(vPack, KEY_BLOCK * vRow);
+            vPack = atLeast(vPack, KEY_BLOCK * dvPad);
             maskRow = atLeast(maskRow, KEY_BLOCK);
-            line = atLeast(line, Math.max(KEY_BLOCK, Math.max(s.dqk(), s.dv())));
+            line = atLeast(line, Math.max(KEY_BLOCK, Math.max(s.dqk(), VectorGemm.roundUp(s.dv(), MR))));
             return this;
         }
 
@@ -174,21 +174,26 @@ final class VectorAttention {
         }
 
         /**
-         * The block's keys row-major (zero rows up to the next MR), its mask values, and, if values, a dense copy of
-         * its V rows with channels [dv, dvPad) zero: read in place, a V row per k step would land 4 KiB apart with 8
-         * heads of 128, all in one L1 set and on a new page.
+         * The block's keys as tiles of MR keys (zero keys up to the next MR), its mask values, and, if values, its V
+         * rows as tiles of MR channels (channels [dv, dvPad) zero): the micro-kernel's A operands of Sᵀ = K·Qᵀ and
+         * Oᵀ = Vᵀ·Pᵀ, read at constant strides whatever the head's width.
          */
         private void packBlock(int kb, int nkb, boolean values) {
-            int dqk = s.dqk(), dv = s.dv();
+            int dqk = s.dqk(), dv = s.dv(), padded = VectorGemm.roundUp(nkb, MR);
             Matrix kh = k.cols(h * dqk, (h + 1) * dqk);
-            for (int j = 0; j < nkb; j++) kh.copyRow(kb + j, kPack, j * dqk);
-            Arrays.fill(kPack, nkb * dqk, VectorGemm.roundUp(nkb, MR) * dqk, 0f);
+            if (nkb < padded) Arrays.fill(kPack, (padded - MR) * dqk, padded * dqk, 0f);
+            for (int j = 0; j < nkb; j++) {
+                kh.copyRow(kb + j, line);
+                VectorGemm.toTile(line, dqk, kPack, j / MR * MR * dqk + j % MR);
+            }
             if (mask != null) mask.cols(kb, kb + nkb).copyRow(0, maskRow);
             if (values) {
                 Matrix vh = v.cols(h * dv, (h + 1) * dv);
+                Arrays.fill(line, dv, dvPad, 0f);
                 for (int j = 0; j < nkb; j++) {
-                    vh.copyRow(kb + j, vPack, j * vRow);
-                    Arrays.fill(vPack, j * vRow + dv, j * vRow + dvPad, 0f);
+                    vh.copyRow(kb + j, line);
+                    for (int t = 0; t < dvPad / MR; t++)
+                        System.arraycopy(line, t * MR, vPack, (t * KEY_BLOCK + j) * MR, MR);
                 }
             }
         }
@@ -197,14 +202,14 @@ final class VectorAttention {
         private void scores(int sp, int nkb) {
             int dqk = s.dqk();
             for (int t = 0; t < VectorGemm.ceilDiv(nkb, MR); t++)
-                VectorGemm.microKernel(kPack, t * MR * dqk, dqk, 1, qT, qTOffset(sp), NR, dqk, sT, t * MR * NR, false);
+                VectorGemm.microKernel(kPack, t * MR * dqk, qT, qTOffset(sp), dqk, sT, t * MR * NR, false);
             scaleAndMask(sT, nkb, scale, mask == null ? null : maskRow);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(vPack, t * MR, 1, vRow, sT, 0, NR, nkb, pv, t * MR * NR, false);
+                VectorGemm.microKernel(vPack, t * KEY_BLOCK * MR, sT, 0, nkb, pv, t * MR * NR, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {

@@ -90,7 +90,7 @@ final class WarmUp {
 
         void round(Kernels k, int i) {
             Parallel p = Parallel.SERIAL;
-            VectorGemm.microKernel(a, 0, 1, VectorGemm.MR, b, 0, VectorGemm.NR, 3, c, 0, (i & 1) == 1);
+            VectorGemm.microKernel(a, 0, b, 0, 3, c, 0, (i & 1) == 1);
             k.gemm(p, x, w, y, Epilogue.NONE);
             if (i % 2 == 0) k.gemm(p, small, narrow, out, new Epilogue(bias, Activation.GELU, null));
             else k.gemm(p, small, narrow, out, new Epilogue(null, Activation.RELU, out));
