@@ -11,20 +11,15 @@ import java.util.Map;
  * decoder with one query per position ({@code perceiver.decoder}), then {@code embedding_decoder}, the token
  * embeddings tied as the output projection: logits [B, max_position_embeddings, vocab_size]; cross-entropy loss.
  */
-final class MaskedLanguageModelHead implements TaskHead {
+final class MaskedLanguageModelHead extends TextHead {
     static final Task TASK = Task.FILL_MASK;
 
-    private final Head head;
-    private final PerceiverConfig config;
-    private final TextPreprocessor preprocessor;
     private final BasicDecoder decoder;
     private final Linear embeddingDecoder;
 
     MaskedLanguageModelHead(Head head, Weights root, PerceiverConfig config, Activation act) {
-        this.head = head;
-        this.config = config;
+        super(head, root, config);
         Weights p = root.at("perceiver");
-        this.preprocessor = new TextPreprocessor(p.at("input_preprocessor"), config);
         int kvDim = preprocessor.numChannels();
         // 8 heads with 8·32 query/key channels, one query per position.
         this.decoder = new BasicDecoder(p.at("decoder"), config,
@@ -32,21 +27,6 @@ final class MaskedLanguageModelHead implements TaskHead {
                         .attention(8 * 32, kvDim, 8, false).finalProject(false).trainable(kvDim), act);
         this.embeddingDecoder = new Linear(root.backend().prepareLinear(preprocessor.embeddings.matrix(),
                 root.at("embedding_decoder").row("bias", config.vocabSize()), root.arena()));
-    }
-
-    @Override
-    public int kvDim() {
-        return preprocessor.numChannels();
-    }
-
-    @Override
-    public void check(PerceiverInputs in) {
-        TaskHead.refuseSubsamplingAndInterpolation(head, in, "");
-    }
-
-    @Override
-    public Preprocessed preprocess(Run run, PerceiverInputs in) {
-        return preprocessor.apply(run, head, in);
     }
 
     @Override

@@ -16,8 +16,7 @@ import java.util.SplittableRandom;
  * {@code perceiver} command that runs it. {@link Perceiver} keeps the encoder, the latents, scratch memory and the
  * model's lifecycle. A new head is one more implementation, and one {@link Head} constant naming its architecture.
  */
-sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, MultimodalAutoencodingHead,
-        MaskedLanguageModelHead, SequenceClassificationHead {
+sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, MultimodalAutoencodingHead, TextHead {
 
     /** Builds a head family's parts from root, the whole state_dict; act is the config's hidden_act. */
     @FunctionalInterface
