@@ -172,12 +172,14 @@ class AutoencodeCommandTest {
 
     /**
      * Memory does not grow with the clip: a JVM reconstructing 50 frames peaks where one reconstructing 6 does, in
-     * native memory (the tensors) within 1 MB and in resident memory within 32 MB. The golden model is given 64x64
+     * native memory (the tensors) within 1 MB and in resident memory within 64 MB. The golden model is given 64x64
      * frames (its weights do not depend on the frame size), whose input and output tensors take 200 KB a chunk, so
      * keeping them would add 2 MB or more. The native peak is exact here: it comes while a chunk is decoded, well
      * above what the kernels' warm-up adds while the model loads (see FlowVideoTest). Both JVMs first run the 50
      * frames once, so that the JIT has compiled what either run needs (its compilations take memory of their own,
-     * more in a longer run) before the resident peak is measured.
+     * more in a longer run) before the resident peak is measured. The resident margin is for what the tensors are not:
+     * C2's compilation arenas and code, whose timing moves the peak (469 MB for 6 frames against 514 MB for 50 once,
+     * in a full build on 2 busy cores, with the native peaks 0.1 MB apart); keeping the chunks would show in both.
      */
     @Test
     void memoryDoesNotGrowWithTheClip() throws Exception {
@@ -200,7 +202,7 @@ class AutoencodeCommandTest {
         assertThat(peaks[1].nativePeakBytes()).as("native peak, 50 frames against 6 (%s)", peaks[0])
                 .isLessThan(peaks[0].nativePeakBytes() + (1L << 20));
         assertThat(peaks[1].peakBytes()).as("peak resident bytes, 50 frames against 6 (%s)", peaks[0])
-                .isLessThan(peaks[0].peakBytes() + (32L << 20));
+                .isLessThan(peaks[0].peakBytes() + (64L << 20));
     }
 
     @Test
