@@ -59,8 +59,16 @@ final class PerceiverEncoder {
 
     /** Builds the factored cross-attention's tables of inputs' layout now, if a pass of it would run factored. */
     void prepare(Run run, Tensor inputs, InputLayout layout) {
-        if (factored != null && layout != null && factored.worthIt(layout, inputs.dim(1)))
-            factored.prepare(run, layout, inputs.select(0, 0).matrix());
+        if (runsFactored(inputs, layout, null)) factored.prepare(run, layout, inputs.select(0, 0).matrix());
+    }
+
+    /**
+     * The one choice of the cross-attention's form: factored where the input layout is known, its fixed channels pay
+     * and the mask (if any) is one per token.
+     */
+    private boolean runsFactored(Tensor inputs, InputLayout layout, Tensor maskBias) {
+        return factored != null && layout != null && (maskBias == null || maskBias.rank() == 2)
+                && factored.worthIt(layout, inputs.dim(1));
     }
 
     /**
@@ -73,8 +81,7 @@ final class PerceiverEncoder {
             Tensor out = run.tensor(batch, n, d);
             Tensor probs = run.outputAttentions
                     ? run.result(batch, crossAttention.numHeads, n, inputs.dim(1)) : null;
-            if (factored != null && layout != null && (maskBias == null || maskBias.rank() == 2)
-                    && factored.worthIt(layout, inputs.dim(1))) {
+            if (runsFactored(inputs, layout, maskBias)) {
                 crossAttendFactored(run, latents, inputs, layout, maskBias, out, probs);
                 factoredPasses.increment();
             } else {
