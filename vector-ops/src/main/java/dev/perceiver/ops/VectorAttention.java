@@ -181,7 +181,7 @@ final class VectorAttention {
         private void packBlock(int kb, int nkb, boolean values) {
             int dqk = s.dqk(), dv = s.dv(), padded = VectorGemm.roundUp(nkb, MR);
             Matrix kh = k.cols(h * dqk, (h + 1) * dqk);
-            if (nkb < padded) Arrays.fill(kPack, (padded - MR) * dqk, padded * dqk, 0f);
+            Arrays.fill(kPack, (padded - MR) * dqk, padded * dqk, 0f);  // unconditionally: see VectorGemm.copyRows
             for (int j = 0; j < nkb; j++) {
                 kh.copyRow(kb + j, line);
                 VectorGemm.toTile(line, dqk, kPack, j / MR * MR * dqk + j % MR);
@@ -214,7 +214,7 @@ final class VectorAttention {
 
         private void storeProbs(int sp, int kb, int nkb) {
             Matrix block = probs.cols(kb, kb + nkb);
-            for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
+            for (int lane = 0, lanes = lanes(sp); lane < lanes; lane++) {
                 for (int j = 0; j < nkb; j++) line[j] = sT[j * NR + lane];
                 block.setRow(h * s.nq() + q0 + sp * NR + lane, line, 0);
             }
@@ -228,7 +228,7 @@ final class VectorAttention {
             int dv = s.dv();
             Matrix oh = out.cols(h * dv, (h + 1) * dv);
             for (int sp = 0; sp < subs; sp++)
-                for (int lane = 0; lane < NR && q0 + sp * NR + lane < q1; lane++) {
+                for (int lane = 0, lanes = lanes(sp); lane < lanes; lane++) {
                     int st = statsOffset(sp), query = q0 + sp * NR + lane;
                     float rowSum = stats[st + NR + lane];
                     if (lse != null) lse.set(h * s.nq() + query, 0, (float) (stats[st + lane] + Math.log(rowSum)));
@@ -237,6 +237,14 @@ final class VectorAttention {
                     for (int d = 0; d < dv; d++) line[d] = oT[base + d * NR] / sum;
                     oh.setRow(query, line, 0);
                 }
+        }
+
+        /**
+         * Queries in sub-panel sp: one loop bound, where a loop that could end on either of two tests trapped when a
+         * real shape first ended it on the one the warm-up's few queries never did.
+         */
+        private int lanes(int sp) {
+            return Math.min(NR, q1 - q0 - sp * NR);
         }
 
         private int statsOffset(int sp) {

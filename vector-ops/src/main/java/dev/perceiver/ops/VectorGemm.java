@@ -86,11 +86,13 @@ final class VectorGemm {
     /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */
     private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
         int k = b.k(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
-        float[] acc = ws.acc(subFloats * (s1 - s0)), rows = ws.rows(tiles * MR * KC), bd = b.data();
-        for (int k0 = 0; k0 == 0 || k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            boolean accumulate = k0 > 0;
-            copyRows(a, r0, r1, k0, kc, ws.row(KC), rows);
+        float[] acc = ws.acc, rows = ws.rows, bd = b.data();
+        // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
+        // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
+        for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
+            int k0 = pass * KC, kc = Math.min(KC, k - k0);
+            boolean accumulate = pass > 0;
+            copyRows(a, r0, r1, k0, kc, ws.row, rows);
             for (int s = s0; s < s1; s++) {
                 int bo = b.panelBase(s) + k0 * NR, co = (s - s0) * subFloats;
                 for (int t = 0; t < tiles; t++)
@@ -102,12 +104,13 @@ final class VectorGemm {
 
     /**
      * Rows [from, to) of a's columns [k0, k0 + kc) into dest as MR-row tiles of kc columns (see {@link #microKernel}),
-     * each row through line; rows up to the next MR are zero.
+     * each row through line; rows up to the next MR are zero (the last tile is cleared whether or not it is partial:
+     * a branch taken only by the warm-up's ragged shapes would trap in real ones).
      */
     private static void copyRows(Matrix a, int from, int to, int k0, int kc, float[] line, float[] dest) {
         MemorySegment as = a.segment();
         int rows = to - from, padded = roundUp(rows, MR);
-        if (rows < padded) Arrays.fill(dest, (padded - MR) * kc, padded * kc, 0f);
+        Arrays.fill(dest, (padded - MR) * kc, padded * kc, 0f);
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(as, Matrix.FLOAT, a.index(from + r, k0) * Float.BYTES, line, 0, kc);
             toTile(line, kc, dest, r / MR * MR * kc + r % MR);
@@ -123,13 +126,13 @@ final class VectorGemm {
     private static void epilogue(Workspace ws, float[] acc, int subFloats, Matrix c, Epilogue e, int r0, int r1,
                                  int s0, int s1) {
         int c0 = s0 * NR, c1 = Math.min(c.cols(), s1 * NR), span = (s1 - s0) * NR;
-        float[] row = ws.row(span), bias = null, res = null;
+        float[] row = ws.row, bias = null, res = ws.residual;
         if (e.bias() != null) {
-            bias = ws.bias(span);
+            bias = ws.bias;
+            Arrays.fill(bias, 0, span, 0f);  // columns past the bias's end stay 0
             e.bias().cols(c0, c1).copyRow(0, bias, 0);
         }
         Matrix residual = e.residual() == null ? null : e.residual().cols(c0, c1), out = c.cols(c0, c1);
-        if (residual != null) res = ws.residual(span);
         for (int i = 0; i < r1 - r0; i++) {
             for (int s = s0; s < s1; s++) System.arraycopy(acc, (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
             if (bias != null) addInPlace(row, bias, span);
@@ -243,32 +246,13 @@ final class VectorGemm {
         return ceilDiv(a, b) * b;
     }
 
-    /** A thread's buffers, kept between calls and grown when a larger unit needs more. */
+    /**
+     * A thread's buffers, kept between calls, each of the most any unit needs (MB x NB accumulators, 400 KiB in all):
+     * a buffer that grew on demand put a branch in the compiled kernel that the warm-up's small shapes never took, and
+     * the first large product then deoptimized it in the middle of a first pass.
+     */
     private static final class Workspace {
-        private float[] acc = new float[0], rows = new float[0], row = new float[0], bias = new float[0],
-                residual = new float[0];
-
-        float[] acc(int n) {
-            return acc.length >= n ? acc : (acc = new float[n]);
-        }
-
-        float[] rows(int n) {
-            return rows.length >= n ? rows : (rows = new float[n]);
-        }
-
-        float[] row(int n) {
-            return row.length >= n ? row : (row = new float[n]);
-        }
-
-        /** Zeroed: columns past the bias's end stay 0. */
-        float[] bias(int n) {
-            if (bias.length < n) bias = new float[n];
-            Arrays.fill(bias, 0, n, 0f);
-            return bias;
-        }
-
-        float[] residual(int n) {
-            return residual.length >= n ? residual : (residual = new float[n]);
-        }
+        final float[] acc = new float[MB * NB], rows = new float[MB * KC], row = new float[Math.max(KC, NB)],
+                bias = new float[NB], residual = new float[NB];
     }
 }
