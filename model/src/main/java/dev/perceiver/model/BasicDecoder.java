@@ -4,7 +4,6 @@ import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
-import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.Arrays;
@@ -94,11 +93,11 @@ final class BasicDecoder {
         if (decodingCrossAttention != null && outputPositionEncodings != null && outputPositionEncodings.isTrainable()
                 && !spec.concatPreprocessedInput()) {
             w.afterWarmUp(() -> {
-                try (Scratch scratch = new Scratch()) {
-                    Run load = Run.atLoad(w, scratch);
-                    tableQueries = decodingCrossAttention.projectConstantQueries(load,
-                            outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
-                }
+                long mark = w.scratch().mark();
+                Run load = Run.atLoad(w);
+                tableQueries = decodingCrossAttention.projectConstantQueries(load,
+                        outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
+                w.scratch().release(mark);
             });
         }
     }

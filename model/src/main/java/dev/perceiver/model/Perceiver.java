@@ -80,7 +80,9 @@ public final class Perceiver implements AutoCloseable {
         root.runDeferred();  // after the kernels' warm-up: the first pass, too, runs compiled kernels
         root.finishLoading();
         if (checkpoint != null) checkpoint.releaseResidentPages();
-        prepareSampleLayout();
+        Scratch scratch = root.takeScratch();
+        prepareSampleLayout(scratch);
+        idleScratch.push(scratch);
     }
 
     /**
@@ -89,9 +91,8 @@ public final class Perceiver implements AutoCloseable {
      * first pass of that size then costs what later ones do; in a fresh JVM it spent most of its extra time (2.6 of
      * vision-learned's 3.3 s) building them. The pass's scratch memory, touched here, serves the first pass.
      */
-    private void prepareSampleLayout() {
+    private void prepareSampleLayout(Scratch scratch) {
         if (!encoder.factors()) return;
-        Scratch scratch = new Scratch();
         try (Arena arena = Arena.ofConfined()) {
             Run run = new Run(backend, scratch, arena, false, false, false);
             Preprocessed pre = task.preprocess(run, SampleInputs.zeros(head, config, 1, arena));
@@ -100,7 +101,6 @@ public final class Perceiver implements AutoCloseable {
             // A config whose sample does not fit here: its first pass of that size builds the tables instead.
         } finally {
             scratch.reset();
-            idleScratch.push(scratch);
         }
     }
 
@@ -118,10 +118,11 @@ public final class Perceiver implements AutoCloseable {
     public static Perceiver create(PerceiverConfig config, Checkpoint checkpoint, Backend backend, boolean ownsBackend,
                                    Options options) {
         Arena arena = Arena.ofShared();
+        Weights w = new Weights(checkpoint, backend, arena, options);
         try {
-            return new Perceiver(config, new Weights(checkpoint, backend, arena, options), checkpoint, backend,
-                    ownsBackend);
+            return new Perceiver(config, w, checkpoint, backend, ownsBackend);
         } catch (RuntimeException e) {
+            w.takeScratch().close();
             arena.close();
             if (e instanceof CheckpointException || checkpoint.path() == null) throw e;
             throw new CheckpointException(checkpoint.path(), e.getMessage(), e);
@@ -238,6 +239,7 @@ public final class Perceiver implements AutoCloseable {
             return new Perceiver(config, w, null, backend, ownsBackend);
         } catch (RuntimeException e) {
             w.finishLoading();
+            w.takeScratch().close();
             arena.close();
             throw e;
         }

@@ -3,7 +3,6 @@ package dev.perceiver.model;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.Matrix;
-import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.concurrent.atomic.LongAdder;
@@ -40,9 +39,9 @@ final class PerceiverEncoder {
                     c.crossAttentionShapeForAttention(), act);
         this.numBlocks = c.numBlocks();
         w.afterWarmUp(() -> {
-            try (Scratch scratch = new Scratch()) {
-                latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w, scratch), latents.matrix());
-            }
+            long mark = w.scratch().mark();
+            latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w), latents.matrix());
+            w.scratch().release(mark);
             factored = w.options().factoredCrossAttention()
                     ? new FactoredCrossAttention(crossAttention, latentQueries, w.arena()) : null;
         });

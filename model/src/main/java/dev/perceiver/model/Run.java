@@ -51,9 +51,12 @@ final class Run {
         this.trace = traced ? new ConcurrentLinkedQueue<>() : null;
     }
 
-    /** A run for work done once when a model loads: its results live in the model's memory. */
-    static Run atLoad(Weights w, Scratch scratch) {
-        return new Run(w.backend(), scratch, w.arena(), false, false, false);
+    /**
+     * A run for work done once when a model loads, in the load's scratch (see {@link Weights#scratch}): its results
+     * live in the model's memory. Release the scratch to its mark when done.
+     */
+    static Run atLoad(Weights w) {
+        return new Run(w.backend(), w.scratch(), w.arena(), false, false, false);
     }
 
     boolean traced() {
