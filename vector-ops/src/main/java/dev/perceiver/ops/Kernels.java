@@ -22,6 +22,11 @@ public interface Kernels {
         return PackedMatrix.pack(b, panelWidth());
     }
 
+    /** {@link #pack(Matrix)} in reuse's array where it is large enough (see {@link PackedMatrix#pack(Matrix, int, PackedMatrix)}). */
+    default PackedMatrix pack(Matrix b, PackedMatrix reuse) {
+        return PackedMatrix.pack(b, panelWidth(), reuse);
+    }
+
     /** c = act(a·b + bias) + residual, with a m x k, b k x n, c m x n. */
     void gemm(Parallel p, Matrix a, PackedMatrix b, Matrix c, Epilogue epilogue);
 

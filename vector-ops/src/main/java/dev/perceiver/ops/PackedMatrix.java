@@ -17,15 +17,26 @@ public final class PackedMatrix {
     private final int nr;
 
     private PackedMatrix(int k, int n, int nr) {
+        this(k, n, nr, null);
+    }
+
+    /** Packed into reuse when it is large enough (its old contents are overwritten), else into a new array. */
+    private PackedMatrix(int k, int n, int nr, float[] reuse) {
+        long size = floats(k, n, nr);
+        this.data = reuse != null && reuse.length >= size ? reuse : new float[(int) size];
+        this.k = k;
+        this.n = n;
+        this.nr = nr;
+    }
+
+    /** The floats a packed k x n operand takes in panels nr wide. */
+    private static int floats(int k, int n, int nr) {
         if (nr <= 0) throw new IllegalArgumentException("panel width " + nr);
         long size = Math.max(1, (long) ((n + nr - 1) / nr) * k * nr);
         if (size > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("a packed " + k + "x" + n + " operand needs " + size
                     + " floats, more than a Java array holds");
-        this.data = new float[(int) size];
-        this.k = k;
-        this.n = n;
-        this.nr = nr;
+        return (int) size;
     }
 
     /** Packs B = wᵀ for w stored n x k (a Linear layer's [out, in] weight, or attention keys). */
@@ -42,7 +53,17 @@ public final class PackedMatrix {
 
     /** Packs B as stored, k x n (attention values). */
     public static PackedMatrix pack(Matrix b, int nr) {
-        PackedMatrix p = new PackedMatrix(b.rows(), b.cols(), nr);
+        return pack(b, nr, null);
+    }
+
+    /**
+     * As {@link #pack(Matrix, int)}, in the array of reuse (an earlier result the caller is done with, or null) where
+     * it is large enough, else in a new one: values packed anew for every pass were the heap's largest garbage.
+     */
+    public static PackedMatrix pack(Matrix b, int nr, PackedMatrix reuse) {
+        float[] old = reuse == null ? null : reuse.data;
+        PackedMatrix p = new PackedMatrix(b.rows(), b.cols(), nr, old);
+        if (p.data == old) java.util.Arrays.fill(old, 0, floats(b.rows(), b.cols(), nr), 0f);  // columns past n
         for (int kk = 0; kk < b.rows(); kk++)
             for (int panel = 0; panel * nr < b.cols(); panel++) {
                 int width = Math.min(nr, b.cols() - panel * nr);

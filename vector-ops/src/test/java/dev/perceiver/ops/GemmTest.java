@@ -98,6 +98,23 @@ class GemmTest {
     }
 
     @Test
+    void packingIntoAnEarlierResultEqualsPackingAnew() {
+        try (TestMatrices t = new TestMatrices(7)) {
+            Matrix large = t.random(33, 70), small = t.random(7, 33), larger = t.random(40, 70);
+            PackedMatrix first = VECTOR.pack(large);
+            PackedMatrix reused = VECTOR.pack(small, first);  // fits: the same array, its old values cleared
+            assertThat(reused.data()).isSameAs(first.data());
+            PackedMatrix fresh = VECTOR.pack(small);
+            for (int kk = 0; kk < 7; kk++)
+                for (int col = 0; col < fresh.panels() * fresh.panelWidth(); col++)
+                    assertThat(reused.get(kk, col)).as("(%d, %d)", kk, col).isEqualTo(fresh.get(kk, col));
+            PackedMatrix grown = VECTOR.pack(larger, reused);  // does not fit: a new array
+            assertThat(grown.data()).isNotSameAs(first.data());
+            assertThat(grown.get(39, 69)).isEqualTo(larger.get(39, 69));
+        }
+    }
+
+    @Test
     void emptyInnerDimensionGivesTheEpilogueOfZero() {
         try (TestMatrices t = new TestMatrices(7)) {
             Matrix bias = t.random(1, 20), c = t.random(5, 20);
