@@ -93,11 +93,9 @@ final class BasicDecoder {
         if (decodingCrossAttention != null && outputPositionEncodings != null && outputPositionEncodings.isTrainable()
                 && !spec.concatPreprocessedInput()) {
             w.afterWarmUp(() -> {
-                long mark = w.scratch().mark();
                 Run load = Run.atLoad(w);
                 tableQueries = decodingCrossAttention.projectConstantQueries(load,
                         outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
-                w.scratch().release(mark);
             });
         }
     }

@@ -39,9 +39,7 @@ final class PerceiverEncoder {
                     c.crossAttentionShapeForAttention(), act);
         this.numBlocks = c.numBlocks();
         w.afterWarmUp(() -> {
-            long mark = w.scratch().mark();
             latentQueries = crossAttention.projectConstantQueries(Run.atLoad(w), latents.matrix());
-            w.scratch().release(mark);
             factored = w.options().factoredCrossAttention()
                     ? new FactoredCrossAttention(crossAttention, latentQueries, w.arena()) : null;
         });

@@ -52,8 +52,8 @@ final class Run {
     }
 
     /**
-     * A run for work done once when a model loads, in the load's scratch (see {@link Weights#scratch}): its results
-     * live in the model's memory. Release the scratch to its mark when done.
+     * A run for work done once when a model loads ({@link Weights#afterWarmUp}), in the load's scratch (see
+     * {@link Weights#scratch}), which is reset after each such computation: its results live in the model's memory.
      */
     static Run atLoad(Weights w) {
         return new Run(w.backend(), w.scratch(), w.arena(), false, false, false);

@@ -81,7 +81,10 @@ final class Weights {
     /** Waits for the kernels' warm-up, which ran while the weights were read, then runs the deferred computations. */
     void runDeferred() {
         Kernels.awaitWarmUp();
-        deferred.forEach(Runnable::run);
+        for (Runnable computation : deferred) {
+            computation.run();
+            scratch.reset();
+        }
         deferred.clear();
     }
 
@@ -90,7 +93,7 @@ final class Weights {
         if (staging != null) staging.close();
     }
 
-    /** The load's scratch memory, for work done at load ({@link Run#atLoad}); everything in it is released between uses. */
+    /** The load's scratch memory, for work done at load ({@link Run#atLoad}); reset after each deferred computation. */
     Scratch scratch() {
         return scratch;
     }

@@ -63,11 +63,11 @@ public final class PackedMatrix {
     public static PackedMatrix pack(Matrix b, int nr, PackedMatrix reuse) {
         float[] old = reuse == null ? null : reuse.data;
         PackedMatrix p = new PackedMatrix(b.rows(), b.cols(), nr, old);
-        if (p.data == old) java.util.Arrays.fill(old, 0, floats(b.rows(), b.cols(), nr), 0f);  // columns past n
         for (int kk = 0; kk < b.rows(); kk++)
             for (int panel = 0; panel * nr < b.cols(); panel++) {
-                int width = Math.min(nr, b.cols() - panel * nr);
-                b.cols(panel * nr, panel * nr + width).copyRow(kk, p.data, p.panelBase(panel) + kk * nr);
+                int width = Math.min(nr, b.cols() - panel * nr), at = p.panelBase(panel) + kk * nr;
+                b.cols(panel * nr, panel * nr + width).copyRow(kk, p.data, at);
+                java.util.Arrays.fill(p.data, at + width, at + nr, 0f);  // columns past n, where a reused array had values
             }
         return p;
     }

@@ -19,7 +19,9 @@ final class WarmUp {
     private static final int WINDOW = 64;
     /**
      * At least this many rounds: a method reaches C2 after about 600 calls whose loops ran 15,000 back edges in all
-     * (HotSpot's tiered thresholds), and each round calls every kernel once with every loop running a few times.
+     * (HotSpot's tiered thresholds, raised while the compile queue is long, as it is during a load), and each round
+     * calls every kernel once with most loops running a few times: at 2,000 rounds GELU was still in C1 code when the
+     * load ended.
      */
     private static final int MIN_ROUNDS = 10_000;
     /**
