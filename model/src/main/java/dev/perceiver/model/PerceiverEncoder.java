@@ -54,7 +54,10 @@ final class PerceiverEncoder {
         return factored == null ? 0 : factored.tableBuilds();
     }
 
-    /** Builds the factored cross-attention's tables of inputs' layout now, if a pass of it would run factored. */
+    /**
+     * Builds the factored cross-attention's tables of inputs' layout now and runs it once (see
+     * {@link FactoredCrossAttention#prepare}), if a pass of it would run factored.
+     */
     void prepare(Run run, Tensor inputs, InputLayout layout) {
         if (runsFactored(inputs, layout, null)) factored.prepare(run, layout, inputs.select(0, 0).matrix());
     }
