@@ -181,27 +181,31 @@ final class PerceiverLayer {
             values = qkv.cols(2 * qkChannels, 2 * qkChannels + vChannels);
         }
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
-        // Probabilities are stored head-major per batch item, so their rows cannot be split into chunks.
-        int chunk = probs != null ? nq : QUERY_CHUNK;
+        // Chunks of the flat [B·Nq] rows, so that a batch's feed-forward products take several items' rows at once;
+        // each item's rows of a chunk attend to its own keys. Probabilities are stored head-major per batch item, so
+        // with them a chunk is one item.
+        int chunk = probs != null ? nq : QUERY_CHUNK, total = batch * nq;
         Matrix outRows = out == null ? null : out.matrix();
-        for (int b = 0; b < batch; b++) {
-            Matrix kb = keys.rows(b * nk, (b + 1) * nk), vb = values.rows(b * nk, (b + 1) * nk);
-            Tensor mb = maskBias == null ? null : maskBias.select(0, b);
-            Matrix pb = probs == null ? null : probs.select(0, b).matrix();
-            for (int q0 = 0; q0 < nq; q0 += chunk) {
-                int q1 = Math.min(nq, q0 + chunk), r0 = b * nq + q0, r1 = b * nq + q1;
-                long inner = run.scratch().mark();
-                Matrix xq = rows.rows(r0, r1);
-                Matrix q = queries != null ? queries.rows(r0, r1)
-                        : constantQueries != null ? constantQueries.rows(q0, q1)
-                        : query.apply(run, layernorm1.apply(run, xq));
-                Matrix ctx = run.matrix(q1 - q0, vChannels);
-                attend(run, q, kb, vb, mb, q0, ctx, pb);
-                Matrix dest = outRows != null ? outRows.rows(r0, r1) : run.matrix(q1 - q0, qDim);
-                feedForward(run, xq, ctx, dest);
-                if (sink != null) sink.accept(run, r0, dest);
-                run.scratch().release(inner);
+        for (int r0 = 0; r0 < total; r0 += chunk) {
+            int r1 = Math.min(total, r0 + chunk);
+            long inner = run.scratch().mark();
+            Matrix xq = rows.rows(r0, r1);
+            Matrix q = queries != null ? queries.rows(r0, r1)
+                    : constantQueries != null ? null
+                    : query.apply(run, layernorm1.apply(run, xq));
+            Matrix ctx = run.matrix(r1 - r0, vChannels);
+            for (int s0 = r0, s1; s0 < r1; s0 = s1) {
+                int b = s0 / nq, q0 = s0 % nq;
+                s1 = Math.min(r1, (b + 1) * nq);
+                attend(run, q != null ? q.rows(s0 - r0, s1 - r0) : constantQueries.rows(q0, q0 + s1 - s0),
+                        keys.rows(b * nk, (b + 1) * nk), values.rows(b * nk, (b + 1) * nk),
+                        maskBias == null ? null : maskBias.select(0, b), q0, ctx.rows(s0 - r0, s1 - r0),
+                        probs == null ? null : probs.select(0, b).matrix());
             }
+            Matrix dest = outRows != null ? outRows.rows(r0, r1) : run.matrix(r1 - r0, qDim);
+            feedForward(run, xq, ctx, dest);
+            if (sink != null) sink.accept(run, r0, dest);
+            run.scratch().release(inner);
         }
         run.scratch().release(mark);
     }

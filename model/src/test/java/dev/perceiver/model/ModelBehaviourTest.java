@@ -95,6 +95,38 @@ class ModelBehaviourTest {
     }
 
     /**
+     * A layer takes the flat [B·Nq] query rows 2,048 at a time, across batch items: with the decoder's 24 queries,
+     * item 85's rows start in one chunk and end in the next, and each part must attend to that item's keys alone.
+     */
+    @Test
+    void batchItemsWhoseQueriesSpanTwoRowChunksGiveWhatTheyGiveAlone() {
+        GoldenCase c = GoldenCase.of("masked_lm");
+        try (Perceiver model = c.load(Kernels.best(), 2); Checkpoint golden = c.golden(); Arena arena = Arena.ofConfined()) {
+            PerceiverInputs two = NamedInputs.read(golden, arena);
+            LongTensor ids = two.inputIds();
+            int n = ids.dim(1), batch = 90;
+            assertThat(batch * c.config().maxPositionEmbeddings()).isGreaterThan(2048);
+            assertThat(2048 % c.config().maxPositionEmbeddings()).isNotZero();
+            long[] all = new long[batch * n];
+            Tensor masks = Tensor.zeros(arena, batch, n);
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(ids.data(), b % 2 * n, all, b * n, n);
+                masks.slice(0, b, b + 1).copyFrom(two.attentionMask().slice(0, b % 2, b % 2 + 1));
+            }
+            Tensor batched = model.forward(PerceiverInputs.ofTokens(LongTensor.of(all, batch, n)).attentionMask(masks))
+                    .logitsTensor();
+            for (int b = 0; b < 2; b++) {
+                long[] row = java.util.Arrays.copyOfRange(ids.data(), b * n, (b + 1) * n);
+                Tensor alone = model.forward(PerceiverInputs.ofTokens(LongTensor.of(row, 1, n))
+                        .attentionMask(two.attentionMask().slice(0, b, b + 1).copy(arena))).logitsTensor();
+                for (int item = b; item < batch; item += 2)
+                    assertThat(batched.slice(0, item, item + 1).toArray()).as("item %d of %d", item, batch)
+                            .containsExactly(alone.toArray());
+            }
+        }
+    }
+
+    /**
      * Bit for bit, whatever the thread count: the kernels split work by output rows, columns and heads, never along
      * a sum, so each value is computed by one thread in one order. Every output is compared, attention maps too.
      */
