@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The encoder's cross-attention, computed without projecting the parts of the input that never change.
@@ -27,7 +28,10 @@ import java.util.Map;
  * first term is computed once per layout. The scores q·kᵀ take the same form with Q·Pᵀ precomputed, so a pass
  * multiplies only the varying channels (3 pixel values of the Fourier model, 16 audio samples or 48 pixel values per
  * multimodal token) instead of all of them. The values are built the same way, then weighted by the probabilities
- * as usual. Results agree with the direct computation to rounding.
+ * as usual; or, where that costs fewer multiply-adds (see {@link #weighInputs}), the probabilities weigh the
+ * normalised inputs first and the value weight comes after: Σ_n p_n·LN(x_n)·Wᵀ = (Σ_n p_n·LN(x_n))·Wᵀ, which skips
+ * the product of the varying channels and the table of the values' fixed part (103 MB for vision-learned's 50,176
+ * tokens). Results agree with the direct computation to rounding.
  */
 final class FactoredCrossAttention {
     /** Precomputed scores Q·Pᵀ larger than this (in floats) are not worth their memory: the direct path runs. */
@@ -41,7 +45,11 @@ final class FactoredCrossAttention {
     private final float[] c0;
     /** c0's value part: the constant of each value channel. */
     private final float[] valueConstant;
+    /** γ and β of a layer norm that only normalises: G holds the real ones. */
+    private final Matrix ones, zeros;
     private int tableBuilds;
+    /** Items whose probabilities weighed the inputs (tests read it to see which form ran). */
+    final LongAdder weighedPasses = new LongAdder();
     /** Each thread's packed values of one head and block, kept between passes instead of made anew for every one. */
     private final ThreadLocal<PackedMatrix> packedValues = new ThreadLocal<>();
     private final Map<Object, Tables> cache = new LinkedHashMap<>(4, 0.75f, true) {
@@ -70,6 +78,9 @@ final class FactoredCrossAttention {
             c0[o] = (float) bias;
         }
         this.valueConstant = Arrays.copyOfRange(c0, qk, qk + layer.vChannels);
+        this.zeros = Tensor.zeros(arena, 1, c).matrix();
+        this.ones = Tensor.zeros(arena, 1, c).matrix();
+        ones.fill(1f);
     }
 
     /** Whether this layout has fixed channels to gain from and its precomputed scores fit the budget. */
@@ -79,9 +90,13 @@ final class FactoredCrossAttention {
         return fixed && (long) layer.numHeads * queries.rows() * tokens <= MAX_PRECOMPUTED_SCORES;
     }
 
-    /** What is computed once per layout. Each segment's arrays are indexed by token within the whole input. */
-    private record Tables(List<Segment> segments, Matrix scoresFixed, Matrix valuesFixed, float[] fixedMean,
-                          float[][] queryFixedSum, float[] queryConstant) {}
+    /**
+     * What is computed once per layout. Each segment's arrays are indexed by token within the whole input. With
+     * valueG (each head's value rows of G, packed for the product after weighing), the probabilities weigh the
+     * inputs and there are no values nor valuesFixed; without it, valuesFixed holds the values' fixed part.
+     */
+    private record Tables(List<Segment> segments, Matrix scoresFixed, Matrix valuesFixed, PackedMatrix[] valueG,
+                          Matrix valueBias, float[] fixedMean, float[][] queryFixedSum, float[] queryConstant) {}
 
     /**
      * A segment's varying-channel weights: gV packs G's value rows for the value product, queryG the per-head
@@ -98,45 +113,74 @@ final class FactoredCrossAttention {
         Tables t = tables(run, layout, x);
         Kernels k = run.kernels();
         Parallel p = run.parallel();
-        int n = x.rows(), heads = layer.numHeads, nq = queries.rows(), v = layer.vChannels, dv = v / heads;
+        int n = x.rows(), c = x.cols(), heads = layer.numHeads, nq = queries.rows(), v = layer.vChannels;
+        boolean weigh = t.valueG() != null;
+        if (weigh) weighedPasses.increment();
+        // What the probabilities weigh, a head's columns of it: its values, or all of the normalised input.
+        int width = weigh ? c : v / heads;
         float[] mean = new float[n], rstd = new float[n];
         k.layerNormStats(p, x, PerceiverConfig.LAYER_NORM_EPS, mean, rstd);  // layernorm2's own, bit for bit
-        int block = probs != null ? n : blockTokens();
-        Matrix lse = run.matrix(heads * nq, 1);
+        int block = probs != null ? n : blockTokens(weigh ? c : v);
+        Matrix acc = weigh ? run.matrix(nq, heads * width) : ctx, lse = run.matrix(heads * nq, 1);
         for (int k0 = 0; k0 < n; k0 += block) {
             int k1 = Math.min(n, k0 + block);
             long mark = run.scratch().mark();
             if (block < n) layer.keyBlocks.increment();
-            Matrix scores = run.matrix(heads * nq, k1 - k0), values = run.matrix(k1 - k0, v);
+            Matrix scores = run.matrix(heads * nq, k1 - k0), weighed = run.matrix(k1 - k0, weigh ? c : v);
             for (int si = 0; si < t.segments().size(); si++) {
                 InputLayout.Segment span = t.segments().get(si).span();
                 int a = Math.max(k0, span.start()), b = Math.min(k1, span.end());
                 if (a < b) blockScoresAndValues(run, t, si, x, mean, rstd, a, b,
-                        scores.cols(a - k0, b - k0), values.rows(a - k0, b - k0));
+                        scores.cols(a - k0, b - k0), weigh ? null : weighed.rows(a - k0, b - k0));
             }
+            if (weigh) k.layerNorm(p, x.rows(k0, k1), ones, zeros, PerceiverConfig.LAYER_NORM_EPS, weighed);
             boolean first = k0 == 0;
-            Matrix out = first ? ctx : run.matrix(nq, v), outLse = first ? lse : run.matrix(heads * nq, 1);
+            Matrix out = first ? acc : run.matrix(nq, heads * width), outLse = first ? lse : run.matrix(heads * nq, 1);
             k.softmaxRows(p, scores, maskBias == null ? null : maskBias.cols(k0, k1), outLse);
             if (probs != null) probs.copyFrom(scores);
             for (int h = 0; h < heads; h++) {
-                PackedMatrix vh = k.pack(values.cols(h * dv, (h + 1) * dv), packedValues.get());
-                packedValues.set(vh);
-                k.gemm(p, scores.rows(h * nq, (h + 1) * nq), vh, out.cols(h * dv, (h + 1) * dv), Epilogue.NONE);
+                if (h == 0 || !weigh) {
+                    packedValues.set(k.pack(weigh ? weighed : weighed.cols(h * width, (h + 1) * width),
+                            packedValues.get()));
+                }
+                k.gemm(p, scores.rows(h * nq, (h + 1) * nq), packedValues.get(),
+                        out.cols(h * width, (h + 1) * width), Epilogue.NONE);
             }
-            if (!first) k.mergeAttention(p, ctx, lse, out, outLse, heads);
+            if (!first) k.mergeAttention(p, acc, lse, out, outLse, heads);
             run.scratch().release(mark);
+        }
+        if (weigh) {
+            int dv = v / heads;
+            for (int h = 0; h < heads; h++)
+                k.gemm(p, acc.cols(h * c, (h + 1) * c), t.valueG()[h], ctx.cols(h * dv, (h + 1) * dv),
+                        Epilogue.bias(t.valueBias().cols(h * dv, (h + 1) * dv)));
         }
     }
 
-    /** Tokens a block of {@link #attend} takes: its scores and values together within the key-block budget. */
-    private int blockTokens() {
+    /** Tokens a block of {@link #attend} takes: its scores and what they weigh together within the key-block budget. */
+    private int blockTokens(int weighedWidth) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-                layer.keyBlockFloats / ((long) layer.numHeads * queries.rows() + layer.vChannels)));
+                layer.keyBlockFloats / ((long) layer.numHeads * queries.rows() + weighedWidth)));
     }
 
     /**
-     * Scaled scores [heads·nq, b - a] and values [b - a, v] of tokens [a, b), all of segment si: the varying
-     * channels' products plus the segment's precomputed fixed parts, normalised as layernorm2 would.
+     * Whether the probabilities weigh the normalised inputs, then the value weight applies, rather than weigh values
+     * built from the varying channels and the fixed table: whichever takes fewer multiply-adds for this layout, heads,
+     * queries and widths.
+     */
+    private boolean weighInputs(InputLayout layout, int c) {
+        long nq = queries.rows(), v = layer.vChannels, heads = layer.numHeads, n = 0, values = 0;
+        for (InputLayout.Segment s : layout.segments()) {
+            n += s.end() - s.start();
+            values += (long) (s.end() - s.start()) * s.variable() * v;
+        }
+        long project = values + n * nq * v, weigh = n * heads * nq * c + nq * c * v;
+        return weigh < project;
+    }
+
+    /**
+     * Scaled scores [heads·nq, b - a] and values [b - a, v] (unless null) of tokens [a, b), all of segment si: the
+     * varying channels' products plus the segment's precomputed fixed parts, normalised as layernorm2 would.
      */
     private void blockScoresAndValues(Run run, Tables t, int si, Matrix x, float[] mean, float[] rstd, int a, int b,
                                       Matrix scores, Matrix values) {
@@ -155,20 +199,21 @@ final class FactoredCrossAttention {
                 for (int ch = 0; ch < vc; ch++) row[ch] -= mean[r];
                 centered.setRow(r - a, row, 0);
             }
-            k.gemm(p, centered, s.gV(), values, Epilogue.NONE);
+            if (values != null) k.gemm(p, centered, s.gV(), values, Epilogue.NONE);
             PackedMatrix centeredT = k.packTransposed(centered);
             for (int h = 0; h < heads; h++)
                 k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, scores.rows(h * nq, (h + 1) * nq),
                         Epilogue.NONE);
             run.scratch().release(mark);
         } else {
-            values.fill(0f);
+            if (values != null) values.fill(0f);
             scores.fill(0f);
         }
         float[] fmean = t.fixedMean(), delta = new float[b - a];
         for (int i = 0; i < delta.length; i++) delta[i] = fmean[a + i] - mean[a + i];
         float[] tokenRstd = Arrays.copyOfRange(rstd, a, b);
-        k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
+        if (values != null)
+            k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
         float scale = (float) Math.sqrt(qk / heads);
         k.foldLayerNorm(p, scores, t.scoresFixed().cols(a, b), tokenRstd, delta, t.queryFixedSum()[si],
                 t.queryConstant(), scale, false);
@@ -205,18 +250,19 @@ final class FactoredCrossAttention {
         Kernels k = run.kernels();
         Parallel p = run.parallel();
         int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
-        int nq = queries.rows(), dqk = qk / heads;
+        int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
+        boolean weigh = weighInputs(layout, c);
         Matrix scoresFixed = Run.zeros(arena, heads * nq, n).matrix();
-        Matrix valuesFixed = Run.zeros(arena, n, v).matrix();
+        Matrix valuesFixed = weigh ? null : Run.zeros(arena, n, v).matrix();
         float[] fixedMean = new float[n];
         List<Segment> segments = new java.util.ArrayList<>();
         float[][] queryFixedSum = new float[layout.segments().size()][];
-        int block = blockTokens();
+        int block = blockTokens(v);
         for (InputLayout.Segment span : layout.segments()) {
             int start = span.start(), end = span.end(), vc = span.variable(), fc = c - vc;
             // P = (f − m_f)·G_fᵀ, a block of the segment's tokens at a time: keys go straight into Q·Pᵀ, values stay.
             PackedMatrix keyG = fc > 0 ? k.packTransposed(g.rows(0, qk).cols(vc, c)) : null;
-            PackedMatrix valueG = fc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(vc, c)) : null;
+            PackedMatrix valueG = fc > 0 && !weigh ? k.packTransposed(g.rows(qk, qk + v).cols(vc, c)) : null;
             for (int k0 = start; k0 < end; k0 += block) {
                 int k1 = Math.min(end, k0 + block);
                 long mark = run.scratch().mark();
@@ -230,7 +276,7 @@ final class FactoredCrossAttention {
                         for (int ch = vc; ch < c; ch++) centered.set(r - k0, ch - vc, x.get(r, ch) - fixedMean[r]);
                     }
                     k.gemm(p, centered, keyG, keysFixed, Epilogue.NONE);
-                    k.gemm(p, centered, valueG, valuesFixed.rows(k0, k1), Epilogue.NONE);
+                    if (!weigh) k.gemm(p, centered, valueG, valuesFixed.rows(k0, k1), Epilogue.NONE);
                 } else {
                     keysFixed.fill(0f);
                 }
@@ -261,7 +307,7 @@ final class FactoredCrossAttention {
                 }
             }
             queryFixedSum[segments.size()] = qsum;
-            PackedMatrix gV = vc > 0 ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc)) : null;
+            PackedMatrix gV = vc > 0 && !weigh ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc)) : null;
             segments.add(new Segment(span, gV, queryG, Arrays.copyOfRange(sums, qk, qk + v)));
         }
         float[] queryConstant = new float[heads * nq];
@@ -271,6 +317,14 @@ final class FactoredCrossAttention {
                 for (int d = 0; d < dqk; d++) s += (double) queries.get(q, h * dqk + d) * c0[h * dqk + d];
                 queryConstant[h * nq + q] = (float) s;
             }
-        return new Tables(segments, scoresFixed, valuesFixed, fixedMean, queryFixedSum, queryConstant);
+        PackedMatrix[] valueG = null;
+        Matrix valueBias = null;
+        if (weigh) {
+            valueBias = Tensor.zeros(arena, 1, v).matrix();
+            valueBias.setRow(0, valueConstant, 0);
+            valueG = new PackedMatrix[heads];
+            for (int h = 0; h < heads; h++) valueG[h] = k.packTransposed(g.rows(qk + h * dv, qk + (h + 1) * dv));
+        }
+        return new Tables(segments, scoresFixed, valuesFixed, valueG, valueBias, fixedMean, queryFixedSum, queryConstant);
     }
 }

@@ -262,6 +262,11 @@ public final class Perceiver implements AutoCloseable {
         return encoder.factoredPasses.sum();
     }
 
+    /** Items, at load included, whose factored cross-attention probabilities weighed the inputs (the tests' view). */
+    long factoredPassesWeighingInputs() {
+        return encoder.factoredPassesWeighingInputs();
+    }
+
     /** Input layouts whose factored cross-attention tables were built so far, at load included (the tests' view). */
     int factoredTableBuilds() {
         return encoder.factoredTableBuilds();

@@ -50,6 +50,10 @@ final class PerceiverEncoder {
         return factored != null;
     }
 
+    long factoredPassesWeighingInputs() {
+        return factored == null ? 0 : factored.weighedPasses.sum();
+    }
+
     int factoredTableBuilds() {
         return factored == null ? 0 : factored.tableBuilds();
     }
