@@ -95,7 +95,7 @@ final class VectorAttention {
             kPack = atLeast(kPack, KEY_BLOCK * s.dqk());
             vPack = atLeast(vPack, KEY_BLOCK * dvPad);
             maskRow = atLeast(maskRow, KEY_BLOCK);
-            line = atLeast(line, Math.max(KEY_BLOCK, Math.max(s.dqk(), VectorGemm.roundUp(s.dv(), MR))));
+            line = atLeast(line, Math.max(KEY_BLOCK, Math.max(MR * s.dqk(), VectorGemm.roundUp(s.dv(), MR))));
             return this;
         }
 
@@ -181,10 +181,10 @@ final class VectorAttention {
         private void packBlock(int kb, int nkb, boolean values) {
             int dqk = s.dqk(), dv = s.dv(), padded = VectorGemm.roundUp(nkb, MR);
             Matrix kh = k.cols(h * dqk, (h + 1) * dqk);
-            Arrays.fill(kPack, (padded - MR) * dqk, padded * dqk, 0f);  // unconditionally: see VectorGemm.copyRows
-            for (int j = 0; j < nkb; j++) {
-                kh.copyRow(kb + j, line);
-                VectorGemm.toTile(line, dqk, kPack, j / MR * MR * dqk + j % MR);
+            for (int j0 = 0; j0 < padded; j0 += MR) {
+                if (j0 + MR == padded) Arrays.fill(line, 0, MR * dqk, 0f);  // unconditionally: see VectorGemm.copyRows
+                for (int j = j0; j < Math.min(nkb, j0 + MR); j++) kh.copyRow(kb + j, line, (j - j0) * dqk);
+                VectorGemm.toTile(line, dqk, dqk, kPack, j0 * dqk);
             }
             if (mask != null) mask.cols(kb, kb + nkb).copyRow(0, maskRow);
             if (values) {
@@ -192,8 +192,9 @@ final class VectorAttention {
                 Arrays.fill(line, dv, dvPad, 0f);
                 for (int j = 0; j < nkb; j++) {
                     vh.copyRow(kb + j, line);
+                    // MR floats a tile: a loop C2 unrolls, where System.arraycopy's call cost more than the copy.
                     for (int t = 0; t < dvPad / MR; t++)
-                        System.arraycopy(line, t * MR, vPack, (t * KEY_BLOCK + j) * MR, MR);
+                        for (int i = 0; i < MR; i++) vPack[(t * KEY_BLOCK + j) * MR + i] = line[t * MR + i];
                 }
             }
         }
