@@ -173,12 +173,12 @@ class FlowVideoTest {
     /**
      * Memory does not grow with the sequence: a JVM flowing 50 frames peaks where one flowing 17 does, in native
      * memory (the tensors and patches) within 4 MB and in resident memory within 40 MB. Each 128x96 frame's patches
-     * take 2.7 MB, so 50 frames held would add over 100 MB. Layers take a batch's rows in chunks across items, so a pass's
-     * scratch grows with the batch's fill up to a chunk: both videos must fill the batch of 16 tiles, which 5 frames
-     * did not (native peak 24 MB at --batch 4, 41 MB at --batch 16, for 17, 50 and 100 frames alike). The native peak is exact but for the kernels'
-     * warm-up, which allocates about 3 MB on a thread of its own while the first model loads, overlapping the load's
-     * own allocations more or less. Both JVMs first run the 17 frames once, so that the JIT's own memory is spent
-     * before the resident peak is measured; the heap is fixed and pre-touched.
+     * take 2.7 MB, so 50 frames held would add over 100 MB. Layers take a batch's rows in chunks across items, so a
+     * pass's scratch grows with the batch's fill up to a chunk: both videos must fill the batch of 16 tiles, which 5
+     * frames did not (native peak 24 MB at --batch 4, 41 MB at --batch 16, for 17, 50 and 100 frames alike). The
+     * native peak is exact but for the kernels' warm-up, which allocates about 3 MB on a thread of its own while the
+     * first model loads, overlapping the load's own allocations more or less. Both JVMs first run the 17 frames once,
+     * so that the JIT's own memory is spent before the resident peak is measured; the heap is fixed and pre-touched.
      */
     @Test
     void memoryDoesNotGrowWithTheNumberOfFrames() throws Exception {

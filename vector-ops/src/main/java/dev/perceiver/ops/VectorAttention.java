@@ -179,13 +179,8 @@ final class VectorAttention {
          * Oᵀ = Vᵀ·Pᵀ, read at constant strides whatever the head's width.
          */
         private void packBlock(int kb, int nkb, boolean values) {
-            int dqk = s.dqk(), dv = s.dv(), padded = VectorGemm.roundUp(nkb, MR);
-            Matrix kh = k.cols(h * dqk, (h + 1) * dqk);
-            for (int j0 = 0; j0 < padded; j0 += MR) {
-                if (j0 + MR == padded) Arrays.fill(line, 0, MR * dqk, 0f);  // unconditionally: see VectorGemm.copyRows
-                for (int j = j0; j < Math.min(nkb, j0 + MR); j++) kh.copyRow(kb + j, line, (j - j0) * dqk);
-                VectorGemm.toTile(line, dqk, dqk, kPack, j0 * dqk);
-            }
+            int dqk = s.dqk(), dv = s.dv();
+            VectorGemm.toTiles(k, kb, kb + nkb, h * dqk, dqk, line, kPack);
             if (mask != null) mask.cols(kb, kb + nkb).copyRow(0, maskRow);
             if (values) {
                 Matrix vh = v.cols(h * dv, (h + 1) * dv);

@@ -93,7 +93,7 @@ final class VectorGemm {
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
             int k0 = pass * KC, kc = Math.min(KC, k - k0);
             boolean accumulate = pass > 0;
-            copyRows(a, r0, r1, k0, kc, ws.lines, rows);
+            toTiles(a, r0, r1, k0, kc, ws.lines, rows);
             for (int s = s0; s < s1; s++) {
                 int bo = b.panelBase(s) + k0 * NR, co = (s - s0) * subFloats;
                 for (int t = 0; t < tiles; t++)
@@ -104,34 +104,35 @@ final class VectorGemm {
     }
 
     /**
-     * Rows [from, to) of a's columns [k0, k0 + kc) into dest as MR-row tiles of kc columns (see {@link #microKernel}),
-     * MR rows at a time through lines; rows up to the next MR are zero (the last tile's lines are cleared whether or not
-     * it is partial: a branch taken only by the warm-up's ragged shapes would trap in real ones).
+     * Rows [from, to) of a's columns [c0, c0 + width) into dest as MR-row tiles of width columns (see
+     * {@link #microKernel}): the product's A and the attention's keys. MR rows at a time through lines (MR x width
+     * floats at least); rows up to the next MR are zero (the last tile's lines are cleared whether or not it is
+     * partial: a branch taken only by the warm-up's ragged shapes would trap in real ones).
      */
-    private static void copyRows(Matrix a, int from, int to, int k0, int kc, float[] lines, float[] dest) {
+    static void toTiles(Matrix a, int from, int to, int c0, int width, float[] lines, float[] dest) {
         MemorySegment as = a.segment();
         int rows = to - from, tiles = ceilDiv(rows, MR);
         for (int t = 0; t < tiles; t++) {
             int r = t * MR, n = Math.min(MR, rows - r);
-            if (t == tiles - 1) Arrays.fill(lines, 0, MR * KC, 0f);
+            if (t == tiles - 1) Arrays.fill(lines, 0, MR * width, 0f);
             for (int i = 0; i < n; i++)
-                MemorySegment.copy(as, Matrix.FLOAT, a.index(from + r + i, k0) * Float.BYTES, lines, i * KC, kc);
-            toTile(lines, KC, kc, dest, r * kc);
+                MemorySegment.copy(as, Matrix.FLOAT, a.index(from + r + i, c0) * Float.BYTES, lines, i * width, width);
+            toTile(lines, width, dest, r * width);
         }
     }
 
     /**
-     * MR rows, row i at lines[i·stride, i·stride + k), as one tile: element (i, kk) to dest[at + kk·MR + i]. With
+     * MR rows, row i at lines[i·k, (i + 1)·k), as one tile: element (i, kk) to dest[at + kk·MR + i]. With
      * four rows, L columns at a time by two rounds of two-vector lane selects (rows paired, then pairs paired): the
      * attention's key tiles, packed for every block of keys, made one-thread attention 4-5% slower element by element.
      */
-    static void toTile(float[] lines, int stride, int k, float[] dest, int at) {
+    private static void toTile(float[] lines, int k, float[] dest, int at) {
         int kk = 0;
         if (MR == 4) {
             for (; kk + L <= k; kk += L) {
-                FloatVector r0 = FloatVector.fromArray(F, lines, kk), r1 = FloatVector.fromArray(F, lines, stride + kk);
-                FloatVector r2 = FloatVector.fromArray(F, lines, 2 * stride + kk);
-                FloatVector r3 = FloatVector.fromArray(F, lines, 3 * stride + kk);
+                FloatVector r0 = FloatVector.fromArray(F, lines, kk), r1 = FloatVector.fromArray(F, lines, k + kk);
+                FloatVector r2 = FloatVector.fromArray(F, lines, 2 * k + kk);
+                FloatVector r3 = FloatVector.fromArray(F, lines, 3 * k + kk);
                 FloatVector lo01 = PAIR_LO.selectFrom(r0, r1), hi01 = PAIR_HI.selectFrom(r0, r1);
                 FloatVector lo23 = PAIR_LO.selectFrom(r2, r3), hi23 = PAIR_HI.selectFrom(r2, r3);
                 int o = at + kk * MR;
@@ -142,7 +143,7 @@ final class VectorGemm {
             }
         }
         for (; kk < k; kk++)
-            for (int i = 0; i < MR; i++) dest[at + kk * MR + i] = lines[i * stride + kk];
+            for (int i = 0; i < MR; i++) dest[at + kk * MR + i] = lines[i * k + kk];
     }
 
     /**
@@ -290,7 +291,7 @@ final class VectorGemm {
      * the first large product then deoptimized it in the middle of a first pass.
      */
     private static final class Workspace {
-        final float[] acc = new float[MB * NB], rows = new float[MB * KC], lines = new float[MR * KC], row = new float[Math.max(KC, NB)],
-                bias = new float[NB], residual = new float[NB];
+        final float[] acc = new float[MB * NB], rows = new float[MB * KC], lines = new float[MR * KC],
+                row = new float[Math.max(KC, NB)], bias = new float[NB], residual = new float[NB];
     }
 }
