@@ -95,7 +95,7 @@ final class BasicDecoder {
             w.afterWarmUp(() -> {
                 Run load = Run.atLoad(w);
                 tableQueries = decodingCrossAttention.projectConstantQueries(load,
-                        outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query"));
+                        outputPositionEncodings.forGrid(load, spec.outputIndexDims(), "decoder query").projected());
             });
         }
     }
@@ -134,7 +134,7 @@ final class BasicDecoder {
     Tensor query(Run run, int batch, long[] points, Tensor withoutPos) {
         Matrix pos;
         if (outputPositionEncodings.isTrainable()) {
-            pos = outputPositionEncodings.forGrid(run, spec.outputIndexDims(), "decoder query");
+            pos = outputPositionEncodings.forGrid(run, spec.outputIndexDims(), "decoder query").projected();
         } else {
             long[] all = points != null ? points : allPoints(spec.outputIndexDims());
             pos = outputPositionEncodings.at(run, FourierPositionEncoding.subsampledPositions(all, spec.outputIndexDims()));

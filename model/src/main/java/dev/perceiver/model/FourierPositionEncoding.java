@@ -47,18 +47,54 @@ final class FourierPositionEncoding {
         return i < steps / 2 ? start + step * i : end - step * (steps - 1 - i);
     }
 
-    /** Positions of every point of a grid, linspace(-1, 1, n) per axis, row-major: [prod(dims)][d]. */
-    static float[][] gridPositions(int[] indexDims) {
-        int n = Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
-        float[][] pos = new float[n][indexDims.length];
-        for (int i = 0; i < n; i++) {
-            int rest = i;
-            for (int j = indexDims.length - 1; j >= 0; j--) {
-                pos[i][j] = linspace(-1f, 1f, indexDims[j], rest % indexDims[j]);
-                rest /= indexDims[j];
+    /**
+     * The features of every point of a grid of indexDims (positions linspace(-1, 1, n) per axis, row-major), kept as
+     * one table per axis: a point's features are its coordinates' rows summed, each row holding its axis's channels and
+     * zeros elsewhere, so the grid takes sum(dims) rows instead of prod(dims) (188 MB for optical flow's 368x496).
+     */
+    Grid grid(int[] indexDims) {
+        if (indexDims.length != dims()) throw new IllegalArgumentException(
+                "a grid of " + indexDims.length + " dimensions, the encoding " + dims());
+        float[][][] axes = new float[indexDims.length][][];
+        for (int j = 0; j < indexDims.length; j++) {
+            axes[j] = new float[indexDims[j]][outputSize()];
+            for (int c = 0; c < indexDims[j]; c++) placeAxis(j, linspace(-1f, 1f, indexDims[j], c), axes[j][c]);
+        }
+        return new Grid(indexDims.clone(), axes);
+    }
+
+    /** See {@link #grid}. */
+    static final class Grid {
+        private final int[] dims;
+        private final float[][][] axes;
+        private final int points;
+
+        private Grid(int[] dims, float[][][] axes) {
+            this.dims = dims;
+            this.axes = axes;
+            this.points = Math.toIntExact(Arrays.stream(dims).asLongStream().reduce(1, Math::multiplyExact));
+        }
+
+        int points() {
+            return points;
+        }
+
+        int channels() {
+            return axes[0][0].length;
+        }
+
+        /** Every point's features into dest [points(), channels()], row-major over the grid. */
+        void write(Matrix dest) {
+            float[] row = new float[channels()];
+            for (int i = 0; i < points; i++) {
+                Arrays.fill(row, 0f);
+                for (int j = dims.length - 1, rest = i; j >= 0; rest /= dims[j], j--) {
+                    float[] axis = axes[j][rest % dims[j]];
+                    for (int ch = 0; ch < row.length; ch++) row[ch] += axis[ch];
+                }
+                dest.setRow(i, row, 0);
             }
         }
-        return pos;
     }
 
     /**
@@ -84,20 +120,24 @@ final class FourierPositionEncoding {
 
     /** Writes the features of positions[r] into row r of out ([positions.length, outputSize()]). */
     void features(float[][] positions, Matrix out) {
-        int d = dims();
+        float[] row = new float[outputSize()];
         for (int r = 0; r < positions.length; r++) {
             float[] p = positions[r];
-            if (p.length != d)
-                throw new IllegalArgumentException("positions have " + p.length + " dimensions, the encoding " + d);
-            int c = 0;
-            if (concatPos) for (int j = 0; j < d; j++) out.set(r, c++, p[j]);
-            int sines = c, cosines = c + d * numBands;
-            for (int j = 0; j < d; j++)
-                for (int k = 0; k < numBands; k++) {
-                    float arg = PI * (p[j] * frequencies[j][k]);
-                    out.set(r, sines++, (float) Math.sin(arg));
-                    if (!sineOnly) out.set(r, cosines++, (float) Math.cos(arg));
-                }
+            if (p.length != dims())
+                throw new IllegalArgumentException("positions have " + p.length + " dimensions, the encoding " + dims());
+            for (int j = 0; j < p.length; j++) placeAxis(j, p[j], row);
+            out.setRow(r, row, 0);
+        }
+    }
+
+    /** Axis j's channels of a position whose coordinate on it is p, into row: [p | sines | cosines] at their places. */
+    private void placeAxis(int j, float p, float[] row) {
+        int d = dims(), at = concatPos ? d : 0;
+        if (concatPos) row[j] = p;
+        for (int k = 0; k < numBands; k++) {
+            float arg = PI * (p * frequencies[j][k]);
+            row[at + j * numBands + k] = (float) Math.sin(arg);
+            if (!sineOnly) row[at + (d + j) * numBands + k] = (float) Math.cos(arg);
         }
     }
 }

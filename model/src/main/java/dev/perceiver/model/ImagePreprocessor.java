@@ -160,7 +160,7 @@ final class ImagePreprocessor implements ModalityPreprocessor {
         PositionEncoding.Positions pos = positionEmbeddings.forGrid(run, g.indexDims(), inputName, interpolate);
         if (run.outputPositionEmbeddings && positionEmbeddings.isTrainable()) run.positionEmbeddings = pos.raw();
         // The layout key names the positions: an interpolated table differs from the trained one on the same grid.
-        return ModalityPreprocessor.withPositions(run, x.dim(0), g.tokens(), g.channels(), pos.projected(),
+        return ModalityPreprocessor.withPositions(run, x.dim(0), g.tokens(), g.channels(), pos,
                 spec.concatPos(), inputName, List.of(spec.prepType(), Arrays.stream(g.indexDims()).boxed().toList(),
                         interpolate), dest -> writeFeatures(run, x, g, dest));
     }

@@ -37,8 +37,8 @@ interface ModalityPreprocessor {
      * straight into the output, so whatever scratch memory the writer takes is freed before this returns.
      * layoutKey names the grid the positions belong to: concatenated positions are the same on every pass with it.
      */
-    static Preprocessed withPositions(Run run, int batch, int n, int cf, Matrix positions, boolean concat, String name,
-                                      Object layoutKey, FeatureWriter features) {
+    static Preprocessed withPositions(Run run, int batch, int n, int cf, PositionEncoding.Positions positions,
+                                      boolean concat, String name, Object layoutKey, FeatureWriter features) {
         int cp = positions.cols();
         if (positions.rows() != n)
             throw new InvalidInputException(name + ": " + n + " tokens but " + positions.rows() + " positions");
@@ -49,12 +49,13 @@ interface ModalityPreprocessor {
         Tensor withoutPos = concat ? out.slice(2, 0, cf) : run.tensor(batch, n, cf);
         long mark = run.scratch().mark();
         features.write(concat ? out.reshape(batch * n, cf + cp).matrix().cols(0, cf) : withoutPos.matrix());
-        run.scratch().release(mark);
+        Matrix table = concat ? null : positions.table(run);
         for (int b = 0; b < batch; b++) {
             Matrix o = out.select(0, b).matrix();
-            if (concat) o.cols(cf, cf + cp).copyFrom(positions);
-            else run.kernels().add(run.parallel(), withoutPos.select(0, b).matrix(), positions, o);
+            if (concat) positions.write(o.cols(cf, cf + cp));
+            else run.kernels().add(run.parallel(), withoutPos.select(0, b).matrix(), table, o);
         }
+        run.scratch().release(mark);
         InputLayout layout = concat ? new InputLayout(layoutKey, List.of(new InputLayout.Segment(0, n, cf))) : null;
         return new Preprocessed(out, null, Map.of("", withoutPos), layout);
     }

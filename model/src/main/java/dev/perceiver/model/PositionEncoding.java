@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * A preprocessor's position encoding ({@code position_embeddings}) followed by its optional
  * {@code positions_projection}. Positions do not depend on the input values, so the projected table for a grid is
- * computed once per grid shape and kept with the model (a few shapes; an evicted table is freed by the GC).
+ * computed once per grid shape and kept with the model (a few shapes; an evicted table is freed by the GC); unprojected
+ * Fourier features are kept as their per-axis tables ({@link FourierPositionEncoding#grid}).
  */
 final class PositionEncoding {
     private static final int CACHED_GRIDS = 4;
@@ -60,13 +61,38 @@ final class PositionEncoding {
         return projection != null ? projection.out() : encodingSize();
     }
 
-    /** The (projected) encoding of every point of a grid of indexDims: [prod(indexDims), outputSize()]. */
-    Matrix forGrid(Run run, int[] indexDims, String what) {
-        return forGrid(run, indexDims, what, false).projected();
+    /** The encoding of every point of a grid of indexDims: [prod(indexDims), outputSize()]. */
+    Positions forGrid(Run run, int[] indexDims, String what) {
+        return forGrid(run, indexDims, what, false);
     }
 
-    /** A grid's encoding before its projection (raw) and after it (projected; raw itself when there is none). */
-    record Positions(Matrix raw, Matrix projected) {}
+    /**
+     * A grid's encoding before its projection (raw) and after it (projected; raw itself when there is none), or, for
+     * unprojected Fourier features, their grid (raw and projected null).
+     */
+    record Positions(Matrix raw, Matrix projected, FourierPositionEncoding.Grid grid) {
+        int rows() {
+            return grid != null ? grid.points() : projected.rows();
+        }
+
+        int cols() {
+            return grid != null ? grid.channels() : projected.cols();
+        }
+
+        /** The (projected) encoding into dest [rows(), cols()]. */
+        void write(Matrix dest) {
+            if (grid != null) grid.write(dest);
+            else dest.copyFrom(projected);
+        }
+
+        /** The (projected) encoding as a table: the kept one, or one written into run's scratch memory. */
+        Matrix table(Run run) {
+            if (projected != null) return projected;
+            Matrix t = run.matrix(rows(), cols());
+            write(t);
+            return t;
+        }
+    }
 
     /**
      * The encoding of every point of a grid of indexDims, before and after projection. With interpolate, a trainable
@@ -83,35 +109,39 @@ final class PositionEncoding {
             if (projection != null) run.countFlops(2L * m.projected().rows() * projection.in() * projection.out());
             return m;
         }
-        int n = Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
-        Matrix raw;
-        if (resize) {
-            if (indexDims.length != 2)
-                throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
-                        + Arrays.toString(indexDims) + "; interpolate_pos_encoding resizes a 2-D grid of positions");
-            long values = (long) n * trainable.dim(1);
-            if (values > Integer.MAX_VALUE)
-                throw new InvalidInputException(what + " of " + indexDims[0] + "x" + indexDims[1] + " positions needs an "
-                        + "interpolated position table of " + values + " values, beyond what the engine can index");
-            Matrix resized = Run.zeros(Arena.ofAuto(), n, trainable.dim(1)).matrix();
-            BicubicResize.interpolatePositions(trainable.toArray(), trainable.dim(0), trainable.dim(1), indexDims[0],
-                    indexDims[1], (row, channels) -> resized.setRow(row, channels, 0));
-            raw = resized;
-        } else if (trainable != null) {
-            if (trainable.dim(0) != n)
-                throw new InvalidInputException(what + " gives " + n + " positions " + Arrays.toString(indexDims)
-                        + " but the trainable position encoding has " + trainable.dim(0)
-                        + " (the model takes inputs of exactly that many positions"
-                        + (indexDims.length == 2 ? ", or any size with interpolate_pos_encoding" : "") + ")");
-            raw = trainable.matrix();
+        if (fourier != null && fourier.dims() != indexDims.length)
+            throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
+                    + Arrays.toString(indexDims) + " but the Fourier position encoding expects " + fourier.dims());
+        if (fourier != null && projection == null) {
+            m = new Positions(null, null, fourier.grid(indexDims));
         } else {
-            if (fourier.dims() != indexDims.length)
-                throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
-                        + Arrays.toString(indexDims) + " but the Fourier position encoding expects " + fourier.dims());
-            raw = Run.zeros(Arena.ofAuto(), n, fourier.outputSize()).matrix();
-            fourier.features(FourierPositionEncoding.gridPositions(indexDims), raw);
+            int n = Math.toIntExact(Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact));
+            Matrix raw;
+            if (resize) {
+                if (indexDims.length != 2)
+                    throw new InvalidInputException(what + " has " + indexDims.length + " index dimensions "
+                            + Arrays.toString(indexDims) + "; interpolate_pos_encoding resizes a 2-D grid of positions");
+                long values = (long) n * trainable.dim(1);
+                if (values > Integer.MAX_VALUE)
+                    throw new InvalidInputException(what + " of " + indexDims[0] + "x" + indexDims[1] + " positions needs "
+                            + "an interpolated position table of " + values + " values, beyond what the engine can index");
+                Matrix resized = Run.zeros(Arena.ofAuto(), n, trainable.dim(1)).matrix();
+                BicubicResize.interpolatePositions(trainable.toArray(), trainable.dim(0), trainable.dim(1), indexDims[0],
+                        indexDims[1], (row, channels) -> resized.setRow(row, channels, 0));
+                raw = resized;
+            } else if (trainable != null) {
+                if (trainable.dim(0) != n)
+                    throw new InvalidInputException(what + " gives " + n + " positions " + Arrays.toString(indexDims)
+                            + " but the trainable position encoding has " + trainable.dim(0)
+                            + " (the model takes inputs of exactly that many positions"
+                            + (indexDims.length == 2 ? ", or any size with interpolate_pos_encoding" : "") + ")");
+                raw = trainable.matrix();
+            } else {
+                raw = Run.zeros(Arena.ofAuto(), n, fourier.outputSize()).matrix();
+                fourier.grid(indexDims).write(raw);
+            }
+            m = new Positions(raw, projection == null ? raw : project(run, raw), null);
         }
-        m = new Positions(raw, projection == null ? raw : project(run, raw));
         cache.put(key, m);
         return m;
     }
