@@ -221,7 +221,7 @@ final class FactoredCrossAttention {
 
     /**
      * Builds the tables of layout, from one input x of it, unless they are cached, and attends over x once, its result
-     * dropped: the pass's block buffers (~70 MB for the multimodal video, fresh memory faulting in at ~0.4 GB/s on a
+     * dropped: the pass's block buffers (~17 MB for the multimodal video, fresh memory faulting in at ~0.4 GB/s on a
      * VM), its thread's packed-values array and the code around the kernels are then touched and compiled before the
      * first pass, which had spent 0.3-0.5 s more here than later ones.
      */

@@ -146,7 +146,7 @@ public final class Perceiver implements AutoCloseable {
      */
     public record Options(int threads, String device, KernelChoice kernels, GpuOptions gpu,
                           boolean factoredCrossAttention, long keyBlockFloats) {
-        public static final long DEFAULT_KEY_BLOCK_FLOATS = 16L << 20;
+        public static final long DEFAULT_KEY_BLOCK_FLOATS = 4L << 20;
         public static final Options DEFAULT = new Options(0, "auto");
 
         public Options {

@@ -13,7 +13,7 @@ class OptionsTest {
     @Test
     void defaults() {
         Perceiver.Options o = Perceiver.Options.DEFAULT;
-        assertThat(o).isEqualTo(new Perceiver.Options(0, "auto", KernelChoice.AUTO, GpuOptions.defaults(), true, 16L << 20));
+        assertThat(o).isEqualTo(new Perceiver.Options(0, "auto", KernelChoice.AUTO, GpuOptions.defaults(), true, 4L << 20));
         assertThat(o.withThreads(3).withDevice("cpu").threads()).isEqualTo(3);
     }
 
