@@ -137,7 +137,7 @@ final class BasicDecoder {
             pos = outputPositionEncodings.forGrid(run, spec.outputIndexDims(), "decoder query").projected();
         } else {
             long[] all = points != null ? points : allPoints(spec.outputIndexDims());
-            pos = outputPositionEncodings.at(run, FourierPositionEncoding.subsampledPositions(all, spec.outputIndexDims()));
+            pos = outputPositionEncodings.at(run, spec.outputIndexDims(), all);
         }
         int pre = 0;
         if (spec.concatPreprocessedInput()) {

@@ -48,17 +48,35 @@ final class FourierPositionEncoding {
     }
 
     /**
-     * The features of every point of a grid of indexDims (positions linspace(-1, 1, n) per axis, row-major), kept as
-     * one table per axis: a point's features are its coordinates' rows summed, each row holding its axis's channels and
-     * zeros elsewhere, so the grid takes sum(dims) rows instead of prod(dims) (188 MB for optical flow's 368x496).
+     * The features of every point of a grid of indexDims, at positions linspace(-1, 1, n) per axis, row-major (the
+     * preprocessors' input grid), kept as one table per axis: a point's features are its coordinates' rows summed,
+     * each row holding its axis's channels and zeros elsewhere, so the grid takes sum(dims) rows instead of
+     * prod(dims) (188 MB for optical flow's 368x496).
      */
     Grid grid(int[] indexDims) {
+        return grid(indexDims, (c, n) -> linspace(-1f, 1f, n, c));
+    }
+
+    /**
+     * As {@link #grid}, at the positions the decoders give their (subsampled) output points: {@code -1 + 2·c/n} per
+     * axis (not linspace: the right end is 1 - 2/n).
+     */
+    Grid outputGrid(int[] indexDims) {
+        return grid(indexDims, (c, n) -> -1f + (2f * c) / n);
+    }
+
+    /** A coordinate c of an axis of n points, as a position in [-1, 1]. */
+    private interface AxisPosition {
+        float of(int c, int n);
+    }
+
+    private Grid grid(int[] indexDims, AxisPosition position) {
         if (indexDims.length != dims()) throw new IllegalArgumentException(
                 "a grid of " + indexDims.length + " dimensions, the encoding " + dims());
         float[][][] axes = new float[indexDims.length][][];
         for (int j = 0; j < indexDims.length; j++) {
             axes[j] = new float[indexDims[j]][outputSize()];
-            for (int c = 0; c < indexDims[j]; c++) placeAxis(j, linspace(-1f, 1f, indexDims[j], c), axes[j][c]);
+            for (int c = 0; c < indexDims[j]; c++) placeAxis(j, position.of(c, indexDims[j]), axes[j][c]);
         }
         return new Grid(indexDims.clone(), axes);
     }
@@ -67,15 +85,15 @@ final class FourierPositionEncoding {
     static final class Grid {
         private final int[] dims;
         private final float[][][] axes;
-        private final int points;
+        private final long points;
 
         private Grid(int[] dims, float[][][] axes) {
             this.dims = dims;
             this.axes = axes;
-            this.points = Math.toIntExact(Arrays.stream(dims).asLongStream().reduce(1, Math::multiplyExact));
+            this.points = Arrays.stream(dims).asLongStream().reduce(1, Math::multiplyExact);
         }
 
-        int points() {
+        long points() {
             return points;
         }
 
@@ -86,47 +104,29 @@ final class FourierPositionEncoding {
         /** Every point's features into dest [points(), channels()], row-major over the grid. */
         void write(Matrix dest) {
             float[] row = new float[channels()];
-            for (int i = 0; i < points; i++) {
-                Arrays.fill(row, 0f);
-                for (int j = dims.length - 1, rest = i; j >= 0; rest /= dims[j], j--) {
-                    float[] axis = axes[j][rest % dims[j]];
-                    for (int ch = 0; ch < row.length; ch++) row[ch] += axis[ch];
-                }
-                dest.setRow(i, row, 0);
+            for (int i = 0; i < points; i++) dest.setRow(i, point(i, row), 0);
+        }
+
+        /** The features of the points at flat indices into the grid into dest [points.length, channels()]. */
+        void write(long[] points, Matrix dest) {
+            float[] row = new float[channels()];
+            for (int i = 0; i < points.length; i++) {
+                if (points[i] < 0 || points[i] >= this.points)
+                    throw new InvalidInputException("output point " + points[i] + " is outside the " + this.points
+                            + " output points " + Arrays.toString(dims));
+                dest.setRow(i, point(points[i], row), 0);
             }
         }
-    }
 
-    /**
-     * Positions of flat indices into a grid, as the decoders compute them for subsampled output points:
-     * {@code -1 + 2·coord/dim} (not linspace: the right end is 1 - 2/dim).
-     */
-    static float[][] subsampledPositions(long[] flatIndices, int[] indexDims) {
-        long total = Arrays.stream(indexDims).asLongStream().reduce(1, Math::multiplyExact);
-        float[][] pos = new float[flatIndices.length][indexDims.length];
-        for (int i = 0; i < flatIndices.length; i++) {
-            long rest = flatIndices[i];
-            if (rest < 0 || rest >= total)
-                throw new InvalidInputException("subsampled output point " + rest + " is outside the " + total
-                        + " output points " + Arrays.toString(indexDims));
-            for (int j = indexDims.length - 1; j >= 0; j--) {
-                float coord = rest % indexDims[j];
-                pos[i][j] = -1f + (2f * coord) / indexDims[j];
-                rest /= indexDims[j];
+        /** The features of the point at flat index i, into row. */
+        private float[] point(long i, float[] row) {
+            Arrays.fill(row, 0f);
+            long rest = i;
+            for (int j = dims.length - 1; j >= 0; rest /= dims[j], j--) {
+                float[] axis = axes[j][(int) (rest % dims[j])];
+                for (int ch = 0; ch < row.length; ch++) row[ch] += axis[ch];
             }
-        }
-        return pos;
-    }
-
-    /** Writes the features of positions[r] into row r of out ([positions.length, outputSize()]). */
-    void features(float[][] positions, Matrix out) {
-        float[] row = new float[outputSize()];
-        for (int r = 0; r < positions.length; r++) {
-            float[] p = positions[r];
-            if (p.length != dims())
-                throw new IllegalArgumentException("positions have " + p.length + " dimensions, the encoding " + dims());
-            for (int j = 0; j < p.length; j++) placeAxis(j, p[j], row);
-            out.setRow(r, row, 0);
+            return row;
         }
     }
 

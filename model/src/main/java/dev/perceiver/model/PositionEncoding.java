@@ -29,6 +29,9 @@ final class PositionEncoding {
         }
     };
 
+    /** The output grids of the decoder this encoding belongs to (one: its output_index_dims). */
+    private final Map<List<Integer>, FourierPositionEncoding.Grid> outputGrids = new java.util.HashMap<>();
+
     private PositionEncoding(Tensor trainable, FourierPositionEncoding fourier, Linear projection) {
         this.trainable = trainable;
         this.fourier = fourier;
@@ -72,7 +75,7 @@ final class PositionEncoding {
      */
     record Positions(Matrix raw, Matrix projected, FourierPositionEncoding.Grid grid) {
         int rows() {
-            return grid != null ? grid.points() : projected.rows();
+            return grid != null ? Math.toIntExact(grid.points()) : projected.rows();
         }
 
         int cols() {
@@ -146,11 +149,15 @@ final class PositionEncoding {
         return m;
     }
 
-    /** The (projected) encoding at explicit positions (subsampled decoder queries), in scratch memory. */
-    Matrix at(Run run, float[][] positions) {
-        Matrix raw = run.matrix(positions.length, fourier.outputSize());
-        fourier.features(positions, raw);
+    /** The (projected) encoding at a decoder's output points (flat indices into indexDims), in scratch memory. */
+    Matrix at(Run run, int[] indexDims, long[] points) {
+        Matrix raw = run.matrix(points.length, fourier.outputSize());
+        outputGrid(indexDims).write(points, raw);
         return projection == null ? raw : projection.apply(run, raw);
+    }
+
+    private synchronized FourierPositionEncoding.Grid outputGrid(int[] indexDims) {
+        return outputGrids.computeIfAbsent(Arrays.stream(indexDims).boxed().toList(), k -> fourier.outputGrid(indexDims));
     }
 
     private Matrix project(Run run, Matrix raw) {
