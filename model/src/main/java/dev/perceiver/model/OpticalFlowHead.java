@@ -65,6 +65,12 @@ final class OpticalFlowHead implements TaskHead {
         return preprocessor.apply(run, run.shared(x), "inputs", false);
     }
 
+    /** Its decoder is half a pass (one query per pixel): decoded at load, it would add ~4 s to save a fraction of that. */
+    @Override
+    public boolean decodesAtLoad() {
+        return false;
+    }
+
     @Override
     public Map<String, Tensor> decode(Run run, Preprocessed pre, Tensor z, PerceiverInputs in) {
         Tensor flow = run.stage("decoder", () -> decoder.forward(run, pre.inputs(), z));

@@ -89,14 +89,19 @@ public final class Perceiver implements AutoCloseable {
      * Builds, at load, what the encoder computes once per input layout for the layout of the head's sample inputs: the
      * size the model is normally run at (the image size its processor makes, a flow tile, the multimodal video). A
      * first pass of that size then costs what later ones do; in a fresh JVM it spent most of its extra time (2.6 of
-     * vision-learned's 3.3 s) building them. The pass's scratch memory, touched here, serves the first pass.
+     * vision-learned's 3.3 s) building them. Then decodes the sample once where that is cheap
+     * ({@link TaskHead#decodesAtLoad}): the multimodal decoder's first pass had spent 0.50 s instead of 0.26 s,
+     * nearly half of it faulting in fresh scratch memory. The pass's scratch memory, touched here, serves the first
+     * pass.
      */
     private void prepareSampleLayout(Scratch scratch) {
-        if (!encoder.factors()) return;
-        try (Arena arena = Arena.ofConfined()) {
+        if (!encoder.factors() && !task.decodesAtLoad()) return;
+        try (Arena arena = Arena.ofShared()) {  // the decoder's results are written by the engine's threads
             Run run = new Run(backend, scratch, arena, false, false, false);
-            Preprocessed pre = task.preprocess(run, SampleInputs.zeros(head, config, 1, arena));
-            encoder.prepare(run, pre.inputs(), pre.layout());
+            PerceiverInputs sample = SampleInputs.zeros(head, config, 1, arena);
+            Preprocessed pre = task.preprocess(run, sample);
+            if (encoder.factors()) encoder.prepare(run, pre.inputs(), pre.layout());
+            if (task.decodesAtLoad()) task.decode(run, pre, broadcastLatents(run, 1), sample);
         } catch (InvalidInputException | AllocationTooLargeException e) {
             // A config whose sample does not fit here: its first pass of that size builds the tables instead.
         } finally {

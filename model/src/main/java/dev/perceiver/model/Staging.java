@@ -38,7 +38,8 @@ final class Staging {
         used = mark.chunk() == chunk ? mark.used() : 0;
     }
 
+    /** Frees the staged weights; again is a no-op (a load that failed after loading was over closes it twice). */
     void close() {
-        arena.close();
+        if (arena.scope().isAlive()) arena.close();
     }
 }

@@ -47,6 +47,14 @@ sealed interface TaskHead permits ImageClassificationHead, OpticalFlowHead, Mult
         throw new IllegalStateException("no training loss");
     }
 
+    /**
+     * Whether the model decodes its sample inputs once at load, so that the first pass finds the decoder's scratch
+     * memory touched and its code compiled: yes unless the decoder is a large part of a pass.
+     */
+    default boolean decodesAtLoad() {
+        return true;
+    }
+
     /** Whether the head takes interpolate_pos_encoding: a trainable position table over a 2-D image grid. */
     default boolean interpolatesPositions() {
         return false;
