@@ -78,7 +78,7 @@ final class FourierPositionEncoding {
             axes[j] = new float[indexDims[j]][outputSize()];
             for (int c = 0; c < indexDims[j]; c++) placeAxis(j, position.of(c, indexDims[j]), axes[j][c]);
         }
-        return new Grid(indexDims.clone(), axes);
+        return new Grid(indexDims.clone(), axes, outputSize());
     }
 
     /** See {@link #grid}. */
@@ -86,11 +86,13 @@ final class FourierPositionEncoding {
         private final int[] dims;
         private final float[][][] axes;
         private final long points;
+        private final int channels;
 
-        private Grid(int[] dims, float[][][] axes) {
+        private Grid(int[] dims, float[][][] axes, int channels) {
             this.dims = dims;
             this.axes = axes;
             this.points = Arrays.stream(dims).asLongStream().reduce(1, Math::multiplyExact);
+            this.channels = channels;
         }
 
         long points() {
@@ -98,7 +100,7 @@ final class FourierPositionEncoding {
         }
 
         int channels() {
-            return axes[0][0].length;
+            return channels;
         }
 
         /** Every point's features into dest [points(), channels()], row-major over the grid. */
