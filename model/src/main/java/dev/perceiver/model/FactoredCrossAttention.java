@@ -95,14 +95,19 @@ final class FactoredCrossAttention {
      * valueG (each head's value rows of G, packed for the product after weighing), the probabilities weigh the
      * inputs and there are no values nor valuesFixed; without it, valuesFixed holds the values' fixed part.
      */
-    private record Tables(List<Segment> segments, Matrix scoresFixed, Matrix valuesFixed, PackedMatrix[] valueG,
+    private record Tables(List<Segment> segments, Matrix valuesFixed, PackedMatrix[] valueG,
                           Matrix valueBias, float[] fixedMean, float[][] queryFixedSum, float[] queryConstant) {}
 
     /**
      * A segment's varying-channel weights: gV packs G's value rows for the value product, queryG the per-head
      * Q·G_vᵀ [heads·nq, variable] for the score product, valueSums the fixed columns' sums s_f of G's value rows.
+     * Its fixed scores Q·Pᵀ are a table [heads·nq, tokens] (scoresFixed), or, for a segment on a Fourier grid
+     * ({@link InputLayout.Segment#grid}), the sum of per-axis tables, axisScores[j][heads·nq row][coordinate], and
+     * constantScores of the channels after the grid (see {@link #fixedScores}): 784 x (16 + 56 + 56) floats for the
+     * multimodal video instead of 784 x 50,176.
      */
-    private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] valueSums) {}
+    private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] valueSums,
+                           Matrix scoresFixed, float[][][] axisScores, float[] constantScores) {}
 
     /**
      * One batch item: x [N, C] (the preprocessed input), ctx [nq, v] the heads' output, probs [heads·nq, N] or null.
@@ -215,7 +220,13 @@ final class FactoredCrossAttention {
         if (values != null)
             k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
         float scale = (float) Math.sqrt(qk / heads);
-        k.foldLayerNorm(p, scores, t.scoresFixed().cols(a, b), tokenRstd, delta, t.queryFixedSum()[si],
+        // A grid's fixed scores leave m_f·Q·s_f out (see fixedScores): the fold takes the token's whole mean off instead.
+        float[] scoreDelta = delta;
+        if (s.scoresFixed() == null) {
+            scoreDelta = new float[b - a];
+            for (int i = 0; i < scoreDelta.length; i++) scoreDelta[i] = -mean[a + i];
+        }
+        k.foldLayerNorm(p, scores, fixedScores(run, t, si, a, b), tokenRstd, scoreDelta, t.queryFixedSum()[si],
                 t.queryConstant(), scale, false);
     }
 
@@ -252,7 +263,6 @@ final class FactoredCrossAttention {
         int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
         int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
         boolean weigh = weighInputs(layout, c);
-        Matrix scoresFixed = Run.zeros(arena, heads * nq, n).matrix();
         Matrix valuesFixed = weigh ? null : Run.zeros(arena, n, v).matrix();
         float[] fixedMean = new float[n];
         List<Segment> segments = new java.util.ArrayList<>();
@@ -260,6 +270,7 @@ final class FactoredCrossAttention {
         int block = blockTokens(v);
         for (InputLayout.Segment span : layout.segments()) {
             int start = span.start(), end = span.end(), vc = span.variable(), fc = c - vc;
+            Matrix scoresFixed = span.grid() == null ? Run.zeros(arena, heads * nq, end - start).matrix() : null;
             // P = (f − m_f)·G_fᵀ, a block of the segment's tokens at a time: keys go straight into Q·Pᵀ, values stay.
             PackedMatrix keyG = fc > 0 ? k.packTransposed(g.rows(0, qk).cols(vc, c)) : null;
             PackedMatrix valueG = fc > 0 && !weigh ? k.packTransposed(g.rows(qk, qk + v).cols(vc, c)) : null;
@@ -275,16 +286,42 @@ final class FactoredCrossAttention {
                         fixedMean[r] = (float) (s / fc);
                         for (int ch = vc; ch < c; ch++) centered.set(r - k0, ch - vc, x.get(r, ch) - fixedMean[r]);
                     }
-                    k.gemm(p, centered, keyG, keysFixed, Epilogue.NONE);
+                    if (scoresFixed != null) k.gemm(p, centered, keyG, keysFixed, Epilogue.NONE);
                     if (!weigh) k.gemm(p, centered, valueG, valuesFixed.rows(k0, k1), Epilogue.NONE);
                 } else {
                     keysFixed.fill(0f);
                 }
-                for (int h = 0; h < heads; h++)
-                    k.gemm(p, queries.cols(h * dqk, (h + 1) * dqk),
-                            k.packTransposed(keysFixed.cols(h * dqk, (h + 1) * dqk)),
-                            scoresFixed.rows(h * nq, (h + 1) * nq).cols(k0, k1), Epilogue.NONE);
+                if (scoresFixed != null) queryScores(run, keysFixed, scoresFixed.cols(k0 - start, k1 - start));
                 run.scratch().release(mark);
+            }
+            float[][][] axisScores = null;
+            float[] constantScores = null;
+            if (span.grid() != null) {
+                // f = Σ_j F_j[c_j] + const (the grid's axes and the padding after it, on disjoint channels), so
+                // Q·(f·G_fᵀ)ᵀ sums one table per axis and the constant's; m_f·Q·s_f is taken off per token.
+                FourierPositionEncoding.Grid grid = span.grid();
+                int[] dims = grid.dims();
+                axisScores = new float[dims.length][][];
+                for (int j = 0; j <= dims.length; j++) {
+                    int rows = j < dims.length ? dims[j] : 1;
+                    long mark = run.scratch().mark();
+                    Matrix f = run.matrix(rows, fc), keys = run.matrix(rows, qk), scores = run.matrix(heads * nq, rows);
+                    f.fill(0f);
+                    for (int r = 0; r < rows; r++) {
+                        if (j < dims.length) f.row(r).cols(0, grid.channels()).setRow(0, grid.axisRow(j, r), 0);
+                        else f.row(r).cols(grid.channels(), fc).copyFrom(x.row(start).cols(vc + grid.channels(), c));
+                    }
+                    k.gemm(p, f, keyG, keys, Epilogue.NONE);
+                    queryScores(run, keys, scores);
+                    float[][] table = new float[heads * nq][rows];
+                    for (int hq = 0; hq < heads * nq; hq++) scores.copyRow(hq, table[hq]);
+                    if (j < dims.length) axisScores[j] = table;
+                    else {
+                        constantScores = new float[heads * nq];
+                        for (int hq = 0; hq < heads * nq; hq++) constantScores[hq] = table[hq][0];
+                    }
+                    run.scratch().release(mark);
+                }
             }
             float[] sums = new float[qk + v];
             for (int o = 0; o < qk + v; o++) {
@@ -308,7 +345,8 @@ final class FactoredCrossAttention {
             }
             queryFixedSum[segments.size()] = qsum;
             PackedMatrix gV = vc > 0 && !weigh ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc)) : null;
-            segments.add(new Segment(span, gV, queryG, Arrays.copyOfRange(sums, qk, qk + v)));
+            segments.add(new Segment(span, gV, queryG, Arrays.copyOfRange(sums, qk, qk + v), scoresFixed, axisScores,
+                    constantScores));
         }
         float[] queryConstant = new float[heads * nq];
         for (int h = 0; h < heads; h++)
@@ -325,6 +363,46 @@ final class FactoredCrossAttention {
             valueG = new PackedMatrix[heads];
             for (int h = 0; h < heads; h++) valueG[h] = k.packTransposed(g.rows(qk + h * dv, qk + (h + 1) * dv));
         }
-        return new Tables(segments, scoresFixed, valuesFixed, valueG, valueBias, fixedMean, queryFixedSum, queryConstant);
+        return new Tables(segments, valuesFixed, valueG, valueBias, fixedMean, queryFixedSum, queryConstant);
+    }
+
+    /** Q_h·keys_hᵀ for every head: keys [tokens, qk] to scores [heads·nq, tokens]. */
+    private void queryScores(Run run, Matrix keys, Matrix scores) {
+        int heads = layer.numHeads, nq = queries.rows(), dqk = layer.qkChannels / heads;
+        for (int h = 0; h < heads; h++)
+            run.kernels().gemm(run.parallel(), queries.cols(h * dqk, (h + 1) * dqk),
+                    run.kernels().packTransposed(keys.cols(h * dqk, (h + 1) * dqk)),
+                    scores.rows(h * nq, (h + 1) * nq), Epilogue.NONE);
+    }
+
+    /**
+     * Segment si's fixed scores of tokens [a, b): a slice of its table Q·Pᵀ, or, on a grid, Q·(f·G_fᵀ)ᵀ without the
+     * m_f·Q·s_f of P's centring (the fold takes it off with the token's mean), summed into scratch memory from the
+     * per-axis tables a run of the last axis at a time (consecutive tokens, consecutive coordinates).
+     */
+    private Matrix fixedScores(Run run, Tables t, int si, int a, int b) {
+        Segment s = t.segments().get(si);
+        int start = s.span().start();
+        if (s.scoresFixed() != null) return s.scoresFixed().cols(a - start, b - start);
+        int[] dims = s.span().grid().dims();
+        int last = dims.length - 1, rows = s.constantScores().length;
+        float[][][] axes = s.axisScores();
+        Matrix out = run.matrix(rows, b - a);
+        run.parallel().forRange(rows, 16, (r0, r1) -> {
+            float[] row = new float[b - a];
+            for (int hq = r0; hq < r1; hq++) {
+                float[] lastAxis = axes[last][hq];
+                for (int n = a; n < b; ) {
+                    int i = n - start, c = i % dims[last], rest = i / dims[last];
+                    float base = s.constantScores()[hq];
+                    for (int j = last - 1; j >= 0; rest /= dims[j], j--) base += axes[j][hq][rest % dims[j]];
+                    int runLength = Math.min(b - n, dims[last] - c);
+                    for (int m = 0; m < runLength; m++) row[n - a + m] = lastAxis[c + m] + base;
+                    n += runLength;
+                }
+                out.setRow(hq, row, 0);
+            }
+        });
+        return out;
     }
 }

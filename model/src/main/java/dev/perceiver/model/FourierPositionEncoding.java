@@ -103,6 +103,15 @@ final class FourierPositionEncoding {
             return channels;
         }
 
+        int[] dims() {
+            return dims.clone();
+        }
+
+        /** Axis j's features at coordinate c: its channels, zeros elsewhere (not to be written). */
+        float[] axisRow(int j, int c) {
+            return axes[j][c];
+        }
+
         /** Every point's features into dest [points(), channels()], row-major over the grid. */
         void write(Matrix dest) {
             float[] row = new float[channels()];

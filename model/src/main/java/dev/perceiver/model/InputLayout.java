@@ -9,8 +9,16 @@ import java.util.List;
  */
 record InputLayout(Object key, List<Segment> segments) {
 
-    /** Tokens [start, end), whose first {@code variable} channels depend on the input. */
-    record Segment(int start, int end, int variable) {}
+    /**
+     * Tokens [start, end), whose first {@code variable} channels depend on the input. With a grid, the next
+     * grid.channels() are its Fourier features of the token's index within the segment and the rest are the same in
+     * every token (padding), so the fixed channels' work can be done per axis of the grid.
+     */
+    record Segment(int start, int end, int variable, FourierPositionEncoding.Grid grid) {
+        Segment(int start, int end, int variable) {
+            this(start, end, variable, null);
+        }
+    }
 
     /** Every channel of n tokens varies (but the layout may still be combined with fixed ones). */
     static InputLayout allVariable(Object key, int n, int channels) {

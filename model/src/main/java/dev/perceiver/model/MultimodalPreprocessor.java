@@ -78,7 +78,8 @@ final class MultimodalPreprocessor {
                     : InputLayout.allVariable(m, p.inputs().dim(1), p.inputs().dim(2));
             boolean masked = maskProbs.getOrDefault(m, 0.0) == 1.0;
             for (InputLayout.Segment s : sub.segments())
-                segments.add(new InputLayout.Segment(total + s.start(), total + s.end(), masked ? 0 : s.variable()));
+                segments.add(new InputLayout.Segment(total + s.start(), total + s.end(), masked ? 0 : s.variable(),
+                        masked ? null : s.grid()));
             key.add(List.of(m, sub.key()));
             total += p.inputs().dim(1);
         }
