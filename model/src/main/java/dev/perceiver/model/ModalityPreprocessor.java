@@ -56,7 +56,8 @@ interface ModalityPreprocessor {
             else run.kernels().add(run.parallel(), withoutPos.select(0, b).matrix(), table, o);
         }
         run.scratch().release(mark);
-        InputLayout layout = concat ? new InputLayout(layoutKey, List.of(new InputLayout.Segment(0, n, cf, positions.grid()))) : null;
+        InputLayout layout = concat
+                ? new InputLayout(layoutKey, List.of(new InputLayout.Segment(0, n, cf, positions.grid()))) : null;
         return new Preprocessed(out, null, Map.of("", withoutPos), layout);
     }
 

@@ -29,9 +29,6 @@ final class PositionEncoding {
         }
     };
 
-    /** The output grids of the decoder this encoding belongs to (one: its output_index_dims). */
-    private final Map<List<Integer>, FourierPositionEncoding.Grid> outputGrids = new java.util.HashMap<>();
-
     private PositionEncoding(Tensor trainable, FourierPositionEncoding fourier, Linear projection) {
         this.trainable = trainable;
         this.fourier = fourier;
@@ -156,8 +153,11 @@ final class PositionEncoding {
         return projection == null ? raw : projection.apply(run, raw);
     }
 
+    /** A decoder's output grid, kept with the input grids (keyed apart: its positions differ). */
     private synchronized FourierPositionEncoding.Grid outputGrid(int[] indexDims) {
-        return outputGrids.computeIfAbsent(Arrays.stream(indexDims).boxed().toList(), k -> fourier.outputGrid(indexDims));
+        List<Object> key = new java.util.ArrayList<>(Arrays.stream(indexDims).boxed().toList());
+        key.add("output");
+        return cache.computeIfAbsent(key, k -> new Positions(null, null, fourier.outputGrid(indexDims))).grid();
     }
 
     private Matrix project(Run run, Matrix raw) {
