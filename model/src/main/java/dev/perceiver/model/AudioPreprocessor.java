@@ -38,7 +38,7 @@ final class AudioPreprocessor implements ModalityPreprocessor {
         int n = samples / samplesPerPatch;
         Tensor flat = x.isContiguous() ? x : x.copy(run.scratch());
         return ModalityPreprocessor.withPositions(run, batch, n, samplesPerPatch,
-                positionEmbeddings.forGrid(run, new int[] {n}, name), concatPos, name, List.of("audio", n),
+                positionEmbeddings.forGrid(run, new int[] {n}, name), concatPos, false, name, List.of("audio", n),
                 dest -> dest.copyFrom(flat.reshape(batch * n, samplesPerPatch).matrix()));
     }
 }

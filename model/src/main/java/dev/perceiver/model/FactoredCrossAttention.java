@@ -110,35 +110,37 @@ final class FactoredCrossAttention {
                            Matrix scoresFixed, float[][][] axisScores, float[] constantScores) {}
 
     /**
-     * One batch item: x [N, C] (the preprocessed input), ctx [nq, v] the heads' output, probs [heads·nq, N] or null.
-     * The tokens are taken a block at a time (see {@link #blockTokens}), their softmax merged exactly across blocks,
-     * so a pass never holds the scores or values of the whole input; with probs, in one block.
+     * Batch item b of x, ctx [nq, v] its heads' output, probs [heads·nq, N] or null. The tokens are taken a block at a
+     * time (see {@link #blockTokens}), their softmax merged exactly across blocks, so a pass never holds the scores or
+     * values of the whole input, nor its whole rows where x keeps only the varying channels; with probs, in one block.
      */
-    void attend(Run run, Matrix x, InputLayout layout, Matrix maskBias, Matrix ctx, Matrix probs) {
-        Tables t = tables(run, layout, x);
+    void attend(Run run, EncoderInput x, int b, Matrix maskBias, Matrix ctx, Matrix probs) {
+        Tables t = tables(run, x);
         Kernels k = run.kernels();
         Parallel p = run.parallel();
-        int n = x.rows(), c = x.cols(), heads = layer.numHeads, nq = queries.rows(), v = layer.vChannels;
+        int n = x.tokens(), c = x.channels(), heads = layer.numHeads, nq = queries.rows(), v = layer.vChannels;
         boolean weigh = t.valueG() != null;
         if (weigh) weighedPasses.increment();
         // What the probabilities weigh, a head's columns of it: its values, or all of the normalised input.
         int width = weigh ? c : v / heads;
-        float[] mean = new float[n], rstd = new float[n];
-        k.layerNormStats(p, x, PerceiverConfig.LAYER_NORM_EPS, mean, rstd);  // layernorm2's own, bit for bit
         int block = probs != null ? n : blockTokens(weigh ? c : v);
         Matrix acc = weigh ? run.matrix(nq, heads * width) : ctx, lse = run.matrix(heads * nq, 1);
+        List<InputLayout.Segment> spans = x.layout().segments();
         for (int k0 = 0; k0 < n; k0 += block) {
             int k1 = Math.min(n, k0 + block);
             long mark = run.scratch().mark();
             if (block < n) layer.keyBlocks.increment();
+            Matrix rows = x.rows(run, b, k0, k1);
+            float[] mean = new float[k1 - k0], rstd = new float[k1 - k0];
+            k.layerNormStats(p, rows, PerceiverConfig.LAYER_NORM_EPS, mean, rstd);  // layernorm2's own, bit for bit
             Matrix scores = run.matrix(heads * nq, k1 - k0), weighed = run.matrix(k1 - k0, weigh ? c : v);
-            for (int si = 0; si < t.segments().size(); si++) {
-                InputLayout.Segment span = t.segments().get(si).span();
-                int a = Math.max(k0, span.start()), b = Math.min(k1, span.end());
-                if (a < b) blockScoresAndValues(run, t, si, x, mean, rstd, a, b,
-                        scores.cols(a - k0, b - k0), weigh ? null : weighed.rows(a - k0, b - k0));
+            for (int si = 0; si < spans.size(); si++) {
+                InputLayout.Segment span = spans.get(si);
+                int a = Math.max(k0, span.start()), e = Math.min(k1, span.end());
+                if (a < e) blockScoresAndValues(run, t, si, x.varying(b, si), mean, rstd, k0, a, e,
+                        scores.cols(a - k0, e - k0), weigh ? null : weighed.rows(a - k0, e - k0));
             }
-            if (weigh) k.layerNorm(p, x.rows(k0, k1), ones, zeros, PerceiverConfig.LAYER_NORM_EPS, weighed);
+            if (weigh) k.layerNorm(p, rows, ones, zeros, PerceiverConfig.LAYER_NORM_EPS, weighed);
             boolean first = k0 == 0;
             Matrix out = first ? acc : run.matrix(nq, heads * width), outLse = first ? lse : run.matrix(heads * nq, 1);
             k.softmaxRows(p, scores, maskBias == null ? null : maskBias.cols(k0, k1), outLse);
@@ -184,24 +186,25 @@ final class FactoredCrossAttention {
     }
 
     /**
-     * Scaled scores [heads·nq, b - a] and values [b - a, v] (unless null) of tokens [a, b), all of segment si: the
-     * varying channels' products plus the segment's precomputed fixed parts, normalised as layernorm2 would.
+     * Scaled scores [heads·nq, b - a] and values [b - a, v] (unless null) of tokens [a, b), all of segment si, whose
+     * varying channels are varying [segment's tokens, variable]: their products plus the segment's precomputed fixed
+     * parts, normalised as layernorm2 would with the tokens' mean and rstd (indexed from token k0).
      */
-    private void blockScoresAndValues(Run run, Tables t, int si, Matrix x, float[] mean, float[] rstd, int a, int b,
-                                      Matrix scores, Matrix values) {
+    private void blockScoresAndValues(Run run, Tables t, int si, Matrix varying, float[] mean, float[] rstd, int k0,
+                                      int a, int b, Matrix scores, Matrix values) {
         Kernels k = run.kernels();
         Parallel p = run.parallel();
         Segment s = t.segments().get(si);
         int qk = layer.qkChannels, heads = layer.numHeads, nq = queries.rows();
-        int vc = s.span().variable();
+        int vc = s.span().variable(), start = s.span().start();
         if (vc > 0) {
             long mark = run.scratch().mark();
-            Matrix centered = run.matrix(b - a, vc), varying = x.cols(0, vc);
+            Matrix centered = run.matrix(b - a, vc);
             // Row copies and an array loop: per-element segment reads ran ~0.5 s interpreted in a first pass.
             float[] row = new float[vc];
             for (int r = a; r < b; r++) {
-                varying.copyRow(r, row);
-                for (int ch = 0; ch < vc; ch++) row[ch] -= mean[r];
+                varying.copyRow(r - start, row);
+                for (int ch = 0; ch < vc; ch++) row[ch] -= mean[r - k0];
                 centered.setRow(r - a, row, 0);
             }
             if (values != null) k.gemm(p, centered, s.gV(), values, Epilogue.NONE);
@@ -215,8 +218,8 @@ final class FactoredCrossAttention {
             scores.fill(0f);
         }
         float[] fmean = t.fixedMean(), delta = new float[b - a];
-        for (int i = 0; i < delta.length; i++) delta[i] = fmean[a + i] - mean[a + i];
-        float[] tokenRstd = Arrays.copyOfRange(rstd, a, b);
+        for (int i = 0; i < delta.length; i++) delta[i] = fmean[a + i] - mean[a - k0 + i];
+        float[] tokenRstd = Arrays.copyOfRange(rstd, a - k0, b - k0);
         if (values != null)
             k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
         float scale = (float) Math.sqrt(qk / heads);
@@ -224,7 +227,7 @@ final class FactoredCrossAttention {
         float[] scoreDelta = delta;
         if (s.scoresFixed() == null) {
             scoreDelta = new float[b - a];
-            for (int i = 0; i < scoreDelta.length; i++) scoreDelta[i] = -mean[a + i];
+            for (int i = 0; i < scoreDelta.length; i++) scoreDelta[i] = -mean[a - k0 + i];
         }
         k.foldLayerNorm(p, scores, fixedScores(run, t, si, a, b), tokenRstd, scoreDelta, t.queryFixedSum()[si],
                 t.queryConstant(), scale, false);
@@ -236,31 +239,31 @@ final class FactoredCrossAttention {
      * VM), its thread's packed-values array and the code around the kernels are then touched and compiled before the
      * first pass, which had spent 0.3-0.5 s more here than later ones.
      */
-    void prepare(Run run, InputLayout layout, Matrix x) {
-        tables(run, layout, x);
-        attend(run, x, layout, null, run.matrix(queries.rows(), layer.vChannels), null);
+    void prepare(Run run, EncoderInput x) {
+        attend(run, x, 0, null, run.matrix(queries.rows(), layer.vChannels), null);
     }
 
     synchronized int tableBuilds() {
         return tableBuilds;
     }
 
-    private synchronized Tables tables(Run run, InputLayout layout, Matrix sample) {
-        Tables t = cache.get(layout.key());
+    private synchronized Tables tables(Run run, EncoderInput x) {
+        Tables t = cache.get(x.layout().key());
         if (t == null) {
-            t = precompute(run, layout, sample);
+            t = precompute(run, x);
             tableBuilds++;
-            cache.put(layout.key(), t);
+            cache.put(x.layout().key(), t);
         }
         return t;
     }
 
     /** The fixed channels' contributions, from one input of this layout (their values are the same in every input). */
-    private Tables precompute(Run run, InputLayout layout, Matrix x) {
+    private Tables precompute(Run run, EncoderInput x) {
         Arena arena = Arena.ofAuto();
         Kernels k = run.kernels();
         Parallel p = run.parallel();
-        int n = x.rows(), c = x.cols(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
+        InputLayout layout = x.layout();
+        int n = x.tokens(), c = x.channels(), qk = layer.qkChannels, v = layer.vChannels, heads = layer.numHeads;
         int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
         boolean weigh = weighInputs(layout, c);
         Matrix valuesFixed = weigh ? null : Run.zeros(arena, n, v).matrix();
@@ -280,13 +283,15 @@ final class FactoredCrossAttention {
                 Matrix keysFixed = run.matrix(k1 - k0, qk);
                 boolean product = scoresFixed != null || !weigh;  // else only the fixed means are needed
                 if (fc > 0) {
-                    Matrix centered = product ? run.matrix(k1 - k0, fc) : null;
+                    Matrix rows = x.rows(run, 0, k0, k1), centered = product ? run.matrix(k1 - k0, fc) : null;
+                    float[] row = new float[c];
                     for (int r = k0; r < k1; r++) {
+                        rows.copyRow(r - k0, row);
                         double s = 0;
-                        for (int ch = vc; ch < c; ch++) s += x.get(r, ch);
+                        for (int ch = vc; ch < c; ch++) s += row[ch];
                         fixedMean[r] = (float) (s / fc);
-                        if (product)
-                            for (int ch = vc; ch < c; ch++) centered.set(r - k0, ch - vc, x.get(r, ch) - fixedMean[r]);
+                        for (int ch = vc; ch < c; ch++) row[ch] -= fixedMean[r];
+                        if (product) centered.setRow(r - k0, row, vc);
                     }
                     if (scoresFixed != null) k.gemm(p, centered, keyG, keysFixed, Epilogue.NONE);
                     if (!weigh) k.gemm(p, centered, valueG, valuesFixed.rows(k0, k1), Epilogue.NONE);
@@ -311,7 +316,7 @@ final class FactoredCrossAttention {
                     f.fill(0f);
                     for (int r = 0; r < rows; r++) {
                         if (j < dims.length) f.row(r).cols(0, grid.channels()).setRow(0, grid.axisRow(j, r), 0);
-                        else f.row(r).cols(grid.channels(), fc).copyFrom(x.row(start).cols(vc + grid.channels(), c));
+                        else f.row(r).cols(grid.channels(), fc).setRow(0, span.constants(), 0);
                     }
                     k.gemm(p, f, keyG, keys, Epilogue.NONE);
                     queryScores(run, keys, scores);

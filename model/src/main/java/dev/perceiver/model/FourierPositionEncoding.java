@@ -115,7 +115,10 @@ final class FourierPositionEncoding {
         /** Every point's features into dest [points(), channels()], row-major over the grid. */
         void write(Matrix dest) {
             float[] row = new float[channels()];
-            for (int i = 0; i < points; i++) dest.setRow(i, point(i, row), 0);
+            for (int i = 0; i < points; i++) {
+                point(i, row, 0);
+                dest.setRow(i, row, 0);
+            }
         }
 
         /** The features of the points at flat indices into the grid into dest [points.length, channels()]. */
@@ -125,19 +128,19 @@ final class FourierPositionEncoding {
                 if (points[i] < 0 || points[i] >= this.points)
                     throw new InvalidInputException("output point " + points[i] + " is outside the " + this.points
                             + " output points " + Arrays.toString(dims));
-                dest.setRow(i, point(points[i], row), 0);
+                point(points[i], row, 0);
+                dest.setRow(i, row, 0);
             }
         }
 
-        /** The features of the point at flat index i, into row. */
-        private float[] point(long i, float[] row) {
-            Arrays.fill(row, 0f);
+        /** The features of the point at flat index i into row[at, at + channels()). */
+        void point(long i, float[] row, int at) {
+            Arrays.fill(row, at, at + channels, 0f);
             long rest = i;
             for (int j = dims.length - 1; j >= 0; rest /= dims[j], j--) {
                 float[] axis = axes[j][(int) (rest % dims[j])];
-                for (int ch = 0; ch < row.length; ch++) row[ch] += axis[ch];
+                for (int ch = 0; ch < channels; ch++) row[at + ch] += axis[ch];
             }
-            return row;
         }
     }
 

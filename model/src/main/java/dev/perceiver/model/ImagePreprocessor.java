@@ -70,9 +70,16 @@ final class ImagePreprocessor implements ModalityPreprocessor {
     private final Linear convnet1x1;
     private final Linear convAfterPatches;
     private final PositionEncoding positionEmbeddings;
+    private final boolean wholeInput;
 
     ImagePreprocessor(Weights w, Spec spec) {
+        this(w, spec, false);
+    }
+
+    /** With wholeInput, the output keeps every channel even where the layout knows the fixed ones (see withPositions). */
+    ImagePreprocessor(Weights w, Spec spec, boolean wholeInput) {
         this.spec = spec;
+        this.wholeInput = wholeInput;
         this.name = w.name("").replaceAll("\\.$", "");
         int sd = spec.spatialDownsample(), td = spec.temporalDownsample();
         if (sd < 1 || td < 1) throw new IllegalArgumentException(name + ": downsampling factors must be positive");
@@ -161,8 +168,8 @@ final class ImagePreprocessor implements ModalityPreprocessor {
         if (run.outputPositionEmbeddings && positionEmbeddings.isTrainable()) run.positionEmbeddings = pos.raw();
         // The layout key names the positions: an interpolated table differs from the trained one on the same grid.
         return ModalityPreprocessor.withPositions(run, x.dim(0), g.tokens(), g.channels(), pos,
-                spec.concatPos(), inputName, List.of(spec.prepType(), Arrays.stream(g.indexDims()).boxed().toList(),
-                        interpolate), dest -> writeFeatures(run, x, g, dest));
+                spec.concatPos(), wholeInput, inputName, List.of(spec.prepType(),
+                        Arrays.stream(g.indexDims()).boxed().toList(), interpolate), dest -> writeFeatures(run, x, g, dest));
     }
 
     /** The grid of tokens the features of an input form, and the channels of each. */

@@ -59,39 +59,50 @@ final class MultimodalPreprocessor {
                         + String.join(", ", modalities.keySet()) + ")");
         Map<String, Integer> sizes = new LinkedHashMap<>();
         Map<String, Tensor> withoutPos = new LinkedHashMap<>();
-        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        Map<String, EncoderInput> outputs = new LinkedHashMap<>();
         List<InputLayout.Segment> segments = new ArrayList<>();
+        List<Tensor> varying = new ArrayList<>();
         List<Object> key = new ArrayList<>();
         int batch = -1, total = 0;
         for (var e : modalities.entrySet()) {
             String m = e.getKey();
             Preprocessed p = e.getValue().apply(run, inputs.get(m), "inputs." + m);
-            if (batch >= 0 && p.inputs().dim(0) != batch)
-                throw new InvalidInputException("inputs." + m + " has batch size " + p.inputs().dim(0) + ", other modalities "
+            EncoderInput sub = p.input();
+            if (batch >= 0 && sub.batch() != batch)
+                throw new InvalidInputException("inputs." + m + " has batch size " + sub.batch() + ", other modalities "
                         + batch);
-            batch = p.inputs().dim(0);
-            outputs.put(m, p.inputs());
+            batch = sub.batch();
+            if (sub.layout() == null)
+                sub = EncoderInput.of(sub.tensor(run), InputLayout.allVariable(m, sub.tokens(), sub.channels()));
+            outputs.put(m, sub);
             withoutPos.put(m, p.withoutPos().get(""));
-            sizes.put(m, p.inputs().dim(1));
+            sizes.put(m, sub.tokens());
             // Padding and mask tokens are fixed too; a masked modality has no channel left that varies.
-            InputLayout sub = p.layout() != null ? p.layout()
-                    : InputLayout.allVariable(m, p.inputs().dim(1), p.inputs().dim(2));
-            boolean masked = maskProbs.getOrDefault(m, 0.0) == 1.0;
-            for (InputLayout.Segment s : sub.segments())
+            boolean masked = isMasked(m);
+            float[] pad = padding.get(m).toArray();
+            List<InputLayout.Segment> subSegments = sub.layout().segments();
+            for (int si = 0; si < subSegments.size(); si++) {
+                InputLayout.Segment s = subSegments.get(si);
+                float[] constants = masked ? mask.get(m).toArray() : s.knowsFixed() ? concat(s.constants(), pad) : null;
                 segments.add(new InputLayout.Segment(total + s.start(), total + s.end(), masked ? 0 : s.variable(),
-                        masked ? null : s.grid()));
-            key.add(List.of(m, sub.key()));
-            total += p.inputs().dim(1);
+                        masked ? null : s.grid(), constants));
+                varying.add(masked ? null : sub.varying(si));
+            }
+            key.add(List.of(m, sub.layout().key()));
+            total += sub.tokens();
         }
+        InputLayout layout = new InputLayout(key, segments);
+        if (segments.stream().allMatch(InputLayout.Segment::knowsFixed))
+            return new Preprocessed(EncoderInput.ofVarying(batch, numChannels, layout, varying), sizes, withoutPos);
         Tensor out = run.tensor(batch, total, numChannels);
         for (int b = 0; b < batch; b++) {
             Matrix ob = out.select(0, b).matrix();
             int row = 0;
             for (var e : outputs.entrySet()) {
                 String m = e.getKey();
-                Matrix src = e.getValue().select(0, b).matrix(), dst = ob.rows(row, row + src.rows());
+                Matrix src = e.getValue().tensor(run).select(0, b).matrix(), dst = ob.rows(row, row + src.rows());
                 row += src.rows();
-                if (mask.containsKey(m) && maskProbs.get(m) == 1.0) {
+                if (isMasked(m)) {
                     for (int r = 0; r < dst.rows(); r++) dst.row(r).copyFrom(mask.get(m));
                     continue;
                 }
@@ -99,6 +110,17 @@ final class MultimodalPreprocessor {
                 for (int r = 0; r < dst.rows(); r++) dst.row(r).cols(src.cols(), numChannels).copyFrom(padding.get(m));
             }
         }
-        return new Preprocessed(out, sizes, withoutPos, new InputLayout(key, segments));
+        return new Preprocessed(EncoderInput.of(out, layout), sizes, withoutPos);
+    }
+
+    /** Whether modality m is replaced by its mask token (mask probability 1). */
+    private boolean isMasked(String m) {
+        return mask.containsKey(m) && maskProbs.get(m) == 1.0;
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

@@ -25,6 +25,6 @@ final class OneHotPreprocessor implements ModalityPreprocessor {
             throw new InvalidInputException(name + " must be [batch, " + numLabels + "] (num_labels), got "
                     + Arrays.toString(x.shape()));
         Tensor token = x.copy(run.scratch()).reshape(x.dim(0), 1, numLabels);
-        return new Preprocessed(token, null, Map.of("", token), InputLayout.allVariable("label", 1, numLabels));
+        return new Preprocessed(EncoderInput.of(token, InputLayout.allVariable("label", 1, numLabels)), null, Map.of("", token));
     }
 }

@@ -32,9 +32,10 @@ final class OpticalFlowHead implements TaskHead {
             throw new IllegalArgumentException("train_size must be [height, width], got " + config.trainSize());
         this.trainSize = new int[] {config.trainSize().get(0), config.trainSize().get(1)};
         Weights p = root.at("perceiver");
+        // Kept whole: the decoder's queries are the preprocessed input itself.
         this.preprocessor = new ImagePreprocessor(p.at("input_preprocessor"),
                 ImagePreprocessor.Spec.of(ImagePreprocessor.PrepType.PATCHES).downsample(1, 2).convAfterPatching(54)
-                        .fourier(new FourierPositionEncoding(64, trainSize, true, false)));
+                        .fourier(new FourierPositionEncoding(64, trainSize, true, false)), true);
         this.decoder = new BasicDecoder(p.at("decoder").at("decoder"), config,
                 BasicDecoder.Spec.of(2, null, preprocessor.numChannels()).attention(null, null, 1, false)
                         .fourier(new FourierPositionEncoding(64, trainSize, true, false)), act);
@@ -73,7 +74,7 @@ final class OpticalFlowHead implements TaskHead {
 
     @Override
     public Map<String, Tensor> decode(Run run, Preprocessed pre, Tensor z, PerceiverInputs in) {
-        Tensor flow = run.stage("decoder", () -> decoder.forward(run, pre.inputs(), z));
+        Tensor flow = run.stage("decoder", () -> decoder.forward(run, pre.input().tensor(run), z));
         return run.stage("postprocess", () -> {
             Tensor out = run.result(z.dim(0), trainSize[0], trainSize[1], 2);
             Matrix src = flow.matrix(), dst = out.reshape(-1, 2).matrix();

@@ -100,7 +100,7 @@ public final class Perceiver implements AutoCloseable {
             Run run = new Run(backend, scratch, arena, false, false, false);
             PerceiverInputs sample = SampleInputs.zeros(head, config, 1, arena);
             Preprocessed pre = task.preprocess(run, sample);
-            if (encoder.factors()) encoder.prepare(run, pre.inputs(), pre.layout());
+            if (encoder.factors()) encoder.prepare(run, pre.input());
             if (task.decodesAtLoad()) task.decode(run, pre, broadcastLatents(run, 1), sample);
         } catch (InvalidInputException | AllocationTooLargeException e) {
             // A config whose sample does not fit here: its first pass of that size builds the tables instead.
@@ -322,12 +322,12 @@ public final class Perceiver implements AutoCloseable {
         long pass = run.beginSpan();
         try {
             Preprocessed pre = run.stage("preprocess", () -> task.preprocess(run, in));
-            int batch = pre.inputs().dim(0);
-            Tensor maskBias = maskBias(run, in.attentionMask(), batch, pre.inputs().dim(1));
-            Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.inputs(), pre.layout(), maskBias);
+            int batch = pre.input().batch();
+            Tensor maskBias = maskBias(run, in.attentionMask(), batch, pre.input().tokens());
+            Tensor z = encoder.forward(run, broadcastLatents(run, batch), pre.input(), maskBias);
             Map<String, Tensor> logits = task.decode(run, pre, z, in);
             Tensor loss = in.hasLabels() ? task.loss(run, logits.get(""), in) : null;
-            Tensor last = run.keep(z), preprocessed = ex.contains(Extra.PREPROCESSED) ? run.keep(pre.inputs()) : null,
+            Tensor last = run.keep(z), preprocessed = ex.contains(Extra.PREPROCESSED) ? run.keep(pre.input().tensor(run)) : null,
                     positions = run.positionEmbeddings == null ? null : keep(run, run.positionEmbeddings);
             run.endSpan(TraceEvent.PASS, "forward", pass);
             return new PerceiverOutput(logits, loss, last, List.copyOf(run.hiddenStates), List.copyOf(run.attentions),

@@ -62,34 +62,33 @@ final class PerceiverEncoder {
      * Builds the factored cross-attention's tables of inputs' layout now and runs it once (see
      * {@link FactoredCrossAttention#prepare}), if a pass of it would run factored.
      */
-    void prepare(Run run, Tensor inputs, InputLayout layout) {
-        if (runsFactored(inputs, layout, null)) factored.prepare(run, layout, inputs.select(0, 0).matrix());
+    void prepare(Run run, EncoderInput inputs) {
+        if (runsFactored(inputs, null)) factored.prepare(run, inputs);
     }
 
     /**
      * The one choice of the cross-attention's form: factored where the input layout is known, its fixed channels pay
      * and the mask (if any) is one per token.
      */
-    private boolean runsFactored(Tensor inputs, InputLayout layout, Tensor maskBias) {
-        return factored != null && layout != null && (maskBias == null || maskBias.rank() == 2)
-                && factored.worthIt(layout, inputs.dim(1));
+    private boolean runsFactored(EncoderInput inputs, Tensor maskBias) {
+        return factored != null && inputs.layout() != null && (maskBias == null || maskBias.rank() == 2)
+                && factored.worthIt(inputs.layout(), inputs.tokens());
     }
 
     /**
-     * latents [B, N, d_latents], inputs [B, M, kv_dim] laid out as layout says (or null if unknown), maskBias [B, M]
-     * (or [B, N, M], or null) → [B, N, d_latents].
+     * latents [B, N, d_latents], inputs [B, M, kv_dim], maskBias [B, M] (or [B, N, M], or null) → [B, N, d_latents].
      */
-    Tensor forward(Run run, Tensor latents, Tensor inputs, InputLayout layout, Tensor maskBias) {
+    Tensor forward(Run run, Tensor latents, EncoderInput inputs, Tensor maskBias) {
         int batch = latents.dim(0), n = latents.dim(1), d = latents.dim(2);
         Tensor z = run.stage("encoder_cross_attention", () -> {
             Tensor out = run.tensor(batch, n, d);
             Tensor probs = run.outputAttentions
-                    ? run.result(batch, crossAttention.numHeads, n, inputs.dim(1)) : null;
-            if (runsFactored(inputs, layout, maskBias)) {
-                crossAttendFactored(run, latents, inputs, layout, maskBias, out, probs);
+                    ? run.result(batch, crossAttention.numHeads, n, inputs.tokens()) : null;
+            if (runsFactored(inputs, maskBias)) {
+                crossAttendFactored(run, latents, inputs, maskBias, out, probs);
                 factoredPasses.increment();
             } else {
-                crossAttention.forward(run, latents, inputs, maskBias, out, probs, latentQueries);
+                crossAttention.forward(run, latents, inputs.tensor(run), maskBias, out, probs, latentQueries);
             }
             if (probs != null) run.crossAttentions.add(probs);
             return out;
@@ -115,10 +114,10 @@ final class PerceiverEncoder {
         });
     }
 
-    private void crossAttendFactored(Run run, Tensor latents, Tensor inputs, InputLayout layout, Tensor maskBias,
-                                     Tensor out, Tensor probs) {
+    private void crossAttendFactored(Run run, Tensor latents, EncoderInput inputs, Tensor maskBias, Tensor out,
+                                     Tensor probs) {
         PerceiverLayer l = crossAttention;
-        int batch = latents.dim(0), n = latents.dim(1), m = inputs.dim(1), kv = inputs.dim(2);
+        int batch = latents.dim(0), n = latents.dim(1), m = inputs.tokens(), kv = inputs.channels();
         // The reference's work: query, key and value projections and both attention products.
         run.countFlops(2L * batch * (n * (long) l.qDim * l.qkChannels + m * (long) kv * (l.qkChannels + l.vChannels)
                 + n * (long) m * (l.qkChannels + l.vChannels)));
@@ -127,7 +126,7 @@ final class PerceiverEncoder {
             long mark = run.scratch().mark();
             Matrix ctx = run.matrix(n, l.vChannels);
             Matrix mask = maskBias == null ? null : maskBias.select(0, b).reshape(1, m).matrix();
-            factored.attend(run, inputs.select(0, b).matrix(), layout, mask, ctx,
+            factored.attend(run, inputs, b, mask, ctx,
                     probs == null ? null : probs.select(0, b).matrix());
             l.feedForward(run, latents.select(0, b).matrix(), ctx, out.select(0, b).matrix());
             run.scratch().release(mark);

@@ -50,6 +50,6 @@ final class TextPreprocessor {
         Matrix positions = positionEmbeddings.matrix().rows(0, n);
         for (int b = 0; b < batch; b++)
             run.kernels().add(run.parallel(), withoutPos.select(0, b).matrix(), positions, out.select(0, b).matrix());
-        return new Preprocessed(out, null, Map.of("", withoutPos), null);
+        return new Preprocessed(EncoderInput.of(out, null), null, Map.of("", withoutPos));
     }
 }
