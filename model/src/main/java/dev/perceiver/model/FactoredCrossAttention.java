@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.LongAdder;
  * as usual; or, where that costs fewer multiply-adds (see {@link #weighInputs}), the probabilities weigh the
  * normalised inputs first and the value weight comes after: Σ_n p_n·LN(x_n)·Wᵀ = (Σ_n p_n·LN(x_n))·Wᵀ, which skips
  * the product of the varying channels and the table of the values' fixed part (103 MB for vision-learned's 50,176
- * tokens). Results agree with the direct computation to rounding.
+ * tokens). On a Fourier grid the probabilities need not even weigh the fixed channels token by token: they are a sum
+ * of per-axis features, so summing the probabilities per grid coordinate does (see {@link Segment}). Results agree
+ * with the direct computation to rounding.
  */
 final class FactoredCrossAttention {
     /** Precomputed scores Q·Pᵀ larger than this (in floats) are not worth their memory: the direct path runs. */
@@ -91,12 +93,15 @@ final class FactoredCrossAttention {
     }
 
     /**
-     * What is computed once per layout. Each segment's arrays are indexed by token within the whole input. With
-     * valueG (each head's value rows of G, packed for the product after weighing), the probabilities weigh the
-     * inputs and there are no values nor valuesFixed; without it, valuesFixed holds the values' fixed part.
+     * What is computed once per layout. Each segment's arrays are indexed by token within the whole input: fixedMean
+     * and fixedSquares are each token's fixed channels' mean m_f and Σ(f − m_f)². With valueG (per head, the weights
+     * that turn the weighed inputs of every segment into values, see {@link Segment}), the probabilities weigh the
+     * inputs, weighWidth columns a head, and there are no values nor valuesFixed; without it, valuesFixed holds the
+     * values' fixed part.
      */
-    private record Tables(List<Segment> segments, Matrix valuesFixed, PackedMatrix[] valueG,
-                          Matrix valueBias, float[] fixedMean, float[][] queryFixedSum, float[] queryConstant) {}
+    private record Tables(List<Segment> segments, Matrix valuesFixed, PackedMatrix[] valueG, int weighWidth,
+                          Matrix valueBias, float[] fixedMean, float[] fixedSquares, float[][] queryFixedSum,
+                          float[] queryConstant) {}
 
     /**
      * A segment's varying-channel weights: gV packs G's value rows for the value product, queryG the per-head
@@ -105,9 +110,32 @@ final class FactoredCrossAttention {
      * ({@link InputLayout.Segment#grid}), the sum of per-axis tables, axisScores[j][heads·nq row][coordinate], and
      * constantScores of the channels after the grid (see {@link #fixedScores}): 784 x (16 + 56 + 56) floats for the
      * multimodal video instead of 784 x 50,176.
+     *
+     * <p>Where the probabilities weigh the inputs, a segment's tokens are weighed in columns [weighOffset,
+     * weighOffset + weighWidth) of each head's: their normalised rows (weighWidth = C), or, where the layout knows
+     * every fixed channel and it is narrower ({@link #reduced}), a token's design row d = rstd·[v ‖ one-hot of each
+     * grid coordinate ‖ 1 ‖ μ], since LN(x) = d·B for B = [I ‖ each axis's features ‖ the constants ‖ −1]: the
+     * probabilities then sum the grid's features per coordinate instead of weighing them token by token (178 columns
+     * for the multimodal video's 704), and B·G_vᵀ, part of valueG, turns them into values.
      */
     private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] valueSums,
-                           Matrix scoresFixed, float[][][] axisScores, float[] constantScores) {}
+                           Matrix scoresFixed, float[][][] axisScores, float[] constantScores, int weighOffset,
+                           int weighWidth) {}
+
+    /** Coordinates of all a segment's grid axes together (0 without a grid): its design rows' one-hot columns. */
+    private static int gridCoordinates(InputLayout.Segment s) {
+        return s.grid() == null ? 0 : Arrays.stream(s.grid().dims()).sum();
+    }
+
+    /** Whether a segment is weighed as design rows (see {@link Segment}): the layout knows it and they are narrower. */
+    private static boolean byDesign(InputLayout.Segment s, int c) {
+        return s.knowsFixed() && s.variable() + gridCoordinates(s) + 2 < c;
+    }
+
+    /** Columns a segment's tokens are weighed in: its design rows' or the input's C channels. */
+    private static int weighWidth(InputLayout.Segment s, int c) {
+        return byDesign(s, c) ? s.variable() + gridCoordinates(s) + 2 : c;
+    }
 
     /**
      * Batch item b of x, ctx [nq, v] its heads' output, probs [heads·nq, N] or null. The tokens are taken a block at a
@@ -121,37 +149,37 @@ final class FactoredCrossAttention {
         int n = x.tokens(), c = x.channels(), heads = layer.numHeads, nq = queries.rows(), v = layer.vChannels;
         boolean weigh = t.valueG() != null;
         if (weigh) weighedPasses.increment();
-        // What the probabilities weigh, a head's columns of it: its values, or all of the normalised input.
-        int width = weigh ? c : v / heads;
+        // What the probabilities weigh, a head's columns of it: its values, or the inputs in each segment's form.
+        int width = weigh ? t.weighWidth() : v / heads;
         int block = probs != null ? n : blockTokens(weigh ? c : v);
         Matrix acc = weigh ? run.matrix(nq, heads * width) : ctx, lse = run.matrix(heads * nq, 1);
-        List<InputLayout.Segment> spans = x.layout().segments();
+        List<Segment> segments = t.segments();
         for (int k0 = 0; k0 < n; k0 += block) {
             int k1 = Math.min(n, k0 + block);
             long mark = run.scratch().mark();
             if (block < n) layer.keyBlocks.increment();
-            Matrix rows = x.rows(run, b, k0, k1);
             float[] mean = new float[k1 - k0], rstd = new float[k1 - k0];
-            k.layerNormStats(p, rows, PerceiverConfig.LAYER_NORM_EPS, mean, rstd);  // layernorm2's own, bit for bit
-            Matrix scores = run.matrix(heads * nq, k1 - k0), weighed = run.matrix(k1 - k0, weigh ? c : v);
-            for (int si = 0; si < spans.size(); si++) {
-                InputLayout.Segment span = spans.get(si);
+            Matrix scores = run.matrix(heads * nq, k1 - k0), values = weigh ? null : run.matrix(k1 - k0, v);
+            for (int si = 0; si < segments.size(); si++) {
+                InputLayout.Segment span = segments.get(si).span();
                 int a = Math.max(k0, span.start()), e = Math.min(k1, span.end());
-                if (a < e) blockScoresAndValues(run, t, si, x.varying(b, si), mean, rstd, k0, a, e,
-                        scores.cols(a - k0, e - k0), weigh ? null : weighed.rows(a - k0, e - k0));
+                if (a >= e) continue;
+                tokenStats(run, t, x, b, si, a, e, mean, rstd, k0);
+                blockScoresAndValues(run, t, si, x.varying(b, si), mean, rstd, k0, a, e, scores.cols(a - k0, e - k0),
+                        weigh ? null : values.rows(a - k0, e - k0));
             }
-            if (weigh) k.layerNorm(p, rows, ones, zeros, PerceiverConfig.LAYER_NORM_EPS, weighed);
             boolean first = k0 == 0;
             Matrix out = first ? acc : run.matrix(nq, heads * width), outLse = first ? lse : run.matrix(heads * nq, 1);
             k.softmaxRows(p, scores, maskBias == null ? null : maskBias.cols(k0, k1), outLse);
             if (probs != null) probs.copyFrom(scores);
-            for (int h = 0; h < heads; h++) {
-                if (h == 0 || !weigh) {
-                    packedValues.set(k.pack(weigh ? weighed : weighed.cols(h * width, (h + 1) * width),
-                            packedValues.get()));
+            if (weigh) {
+                for (int si = 0; si < segments.size(); si++) weighSegment(run, t, x, b, si, k0, k1, mean, rstd, scores, out);
+            } else {
+                for (int h = 0; h < heads; h++) {
+                    packedValues.set(k.pack(values.cols(h * width, (h + 1) * width), packedValues.get()));
+                    k.gemm(p, scores.rows(h * nq, (h + 1) * nq), packedValues.get(),
+                            out.cols(h * width, (h + 1) * width), Epilogue.NONE);
                 }
-                k.gemm(p, scores.rows(h * nq, (h + 1) * nq), packedValues.get(),
-                        out.cols(h * width, (h + 1) * width), Epilogue.NONE);
             }
             if (!first) k.mergeAttention(p, acc, lse, out, outLse, heads);
             run.scratch().release(mark);
@@ -159,9 +187,97 @@ final class FactoredCrossAttention {
         if (weigh) {
             int dv = v / heads;
             for (int h = 0; h < heads; h++)
-                k.gemm(p, acc.cols(h * c, (h + 1) * c), t.valueG()[h], ctx.cols(h * dv, (h + 1) * dv),
+                k.gemm(p, acc.cols(h * width, (h + 1) * width), t.valueG()[h], ctx.cols(h * dv, (h + 1) * dv),
                         Epilogue.bias(t.valueBias().cols(h * dv, (h + 1) * dv)));
         }
+    }
+
+    /**
+     * The mean and rstd of layernorm2 of tokens [a, e) of segment si into mean and rstd (indexed from token k0): where
+     * x keeps only the varying channels, from them and the fixed channels' m_f and Σ(f − m_f)², else from the whole
+     * rows, as layernorm2 computes them.
+     */
+    private void tokenStats(Run run, Tables t, EncoderInput x, int b, int si, int a, int e, float[] mean, float[] rstd,
+                            int k0) {
+        InputLayout.Segment span = t.segments().get(si).span();
+        long mark = run.scratch().mark();
+        if (!x.fromVarying()) {
+            float[] m = new float[e - a], r = new float[e - a];
+            run.kernels().layerNormStats(run.parallel(), x.rows(run, b, a, e), PerceiverConfig.LAYER_NORM_EPS, m, r);
+            System.arraycopy(m, 0, mean, a - k0, e - a);
+            System.arraycopy(r, 0, rstd, a - k0, e - a);
+        } else {
+            Matrix varying = x.varying(b, si);
+            int vc = span.variable(), c = x.channels(), start = span.start();
+            float[] fixedMean = t.fixedMean(), fixedSquares = t.fixedSquares();
+            run.parallel().forRange(e - a, 256, (r0, r1) -> {
+                float[] row = new float[Math.max(1, vc)];
+                for (int n = a + r0; n < a + r1; n++) {
+                    // Σ over all channels of (x − m_f) and its square: the varying ones' here, the fixed ones' kept.
+                    double mf = fixedMean[n], s1 = 0, s2 = fixedSquares[n];
+                    if (vc > 0) varying.copyRow(n - start, row);
+                    for (int ch = 0; ch < vc; ch++) {
+                        double d = row[ch] - mf;
+                        s1 += d;
+                        s2 += d * d;
+                    }
+                    double shift = s1 / c, var = Math.max(0, s2 / c - shift * shift);
+                    mean[n - k0] = (float) (mf + shift);
+                    rstd[n - k0] = (float) (1 / Math.sqrt(var + PerceiverConfig.LAYER_NORM_EPS));
+                }
+            });
+        }
+        run.scratch().release(mark);
+    }
+
+    /**
+     * Segment si's tokens of the key block [k0, k1), weighed by their probabilities (scores after the softmax), into
+     * its columns of every head's in out; zeros where the block has none of them.
+     */
+    private void weighSegment(Run run, Tables t, EncoderInput x, int b, int si, int k0, int k1, float[] mean,
+                              float[] rstd, Matrix probs, Matrix out) {
+        Kernels k = run.kernels();
+        Parallel p = run.parallel();
+        Segment s = t.segments().get(si);
+        InputLayout.Segment span = s.span();
+        int heads = layer.numHeads, nq = queries.rows(), w = t.weighWidth(), off = s.weighOffset(), sw = s.weighWidth();
+        int a = Math.max(k0, span.start()), e = Math.min(k1, span.end());
+        if (a >= e) {
+            for (int h = 0; h < heads; h++) out.cols(h * w + off, h * w + off + sw).fill(0f);
+            return;
+        }
+        long mark = run.scratch().mark();
+        Matrix design = run.matrix(e - a, sw);
+        if (byDesign(span, x.channels())) designRows(run, span, x.varying(b, si), a, e, mean, rstd, k0, design);
+        else k.layerNorm(p, x.rows(run, b, a, e), ones, zeros, PerceiverConfig.LAYER_NORM_EPS, design);
+        packedValues.set(k.pack(design, packedValues.get()));
+        for (int h = 0; h < heads; h++)
+            k.gemm(p, probs.rows(h * nq, (h + 1) * nq).cols(a - k0, e - k0), packedValues.get(),
+                    out.cols(h * w + off, h * w + off + sw), Epilogue.NONE);
+        run.scratch().release(mark);
+    }
+
+    /** Tokens [a, e) of a segment the layout knows, as design rows rstd·[v ‖ one-hot coordinates ‖ 1 ‖ μ] (see Segment). */
+    private static void designRows(Run run, InputLayout.Segment span, Matrix varying, int a, int e, float[] mean,
+                                   float[] rstd, int k0, Matrix design) {
+        int vc = span.variable(), sw = design.cols(), start = span.start(), gridEnd = vc + gridCoordinates(span);
+        int[] dims = span.grid() == null ? new int[0] : span.grid().dims();
+        run.parallel().forRange(e - a, 64, (r0, r1) -> {
+            float[] row = new float[sw];
+            for (int n = a + r0; n < a + r1; n++) {
+                Arrays.fill(row, 0f);
+                float r = rstd[n - k0];
+                if (vc > 0) varying.copyRow(n - start, row);
+                for (int ch = 0; ch < vc; ch++) row[ch] *= r;
+                for (int j = dims.length - 1, rest = n - start, at = gridEnd; j >= 0; rest /= dims[j], j--) {
+                    at -= dims[j];
+                    row[at + rest % dims[j]] = r;
+                }
+                row[sw - 2] = r;
+                row[sw - 1] = r * mean[n - k0];
+                design.setRow(n - a, row, 0);
+            }
+        });
     }
 
     /** Tokens a block of {@link #attend} takes: its scores and what they weigh together within the key-block budget. */
@@ -176,12 +292,15 @@ final class FactoredCrossAttention {
      * queries and widths.
      */
     private boolean weighInputs(InputLayout layout, int c) {
-        long nq = queries.rows(), v = layer.vChannels, heads = layer.numHeads, n = 0, values = 0;
+        long nq = queries.rows(), v = layer.vChannels, heads = layer.numHeads, n = 0, values = 0, weighed = 0, width = 0;
         for (InputLayout.Segment s : layout.segments()) {
-            n += s.end() - s.start();
-            values += (long) (s.end() - s.start()) * s.variable() * v;
+            long tokens = s.end() - s.start(), w = weighWidth(s, c);
+            n += tokens;
+            values += tokens * s.variable() * v;
+            weighed += tokens * heads * nq * w;
+            width += w;
         }
-        long project = values + n * nq * v, weigh = n * heads * nq * c + nq * c * v;
+        long project = values + n * nq * v, weigh = weighed + nq * width * v;
         return weigh < project;
     }
 
@@ -267,8 +386,9 @@ final class FactoredCrossAttention {
         int nq = queries.rows(), dqk = qk / heads, dv = v / heads;
         boolean weigh = weighInputs(layout, c);
         Matrix valuesFixed = weigh ? null : Run.zeros(arena, n, v).matrix();
-        float[] fixedMean = new float[n];
+        float[] fixedMean = new float[n], fixedSquares = new float[n];
         List<Segment> segments = new java.util.ArrayList<>();
+        int weighWidth = 0;
         float[][] queryFixedSum = new float[layout.segments().size()][];
         int block = blockTokens(v);
         for (InputLayout.Segment span : layout.segments()) {
@@ -290,7 +410,12 @@ final class FactoredCrossAttention {
                         double s = 0;
                         for (int ch = vc; ch < c; ch++) s += row[ch];
                         fixedMean[r] = (float) (s / fc);
-                        for (int ch = vc; ch < c; ch++) row[ch] -= fixedMean[r];
+                        double squares = 0;
+                        for (int ch = vc; ch < c; ch++) {
+                            row[ch] -= fixedMean[r];
+                            squares += (double) row[ch] * row[ch];
+                        }
+                        fixedSquares[r] = (float) squares;
                         if (product) centered.setRow(r - k0, row, vc);
                     }
                     if (scoresFixed != null) k.gemm(p, centered, keyG, keysFixed, Epilogue.NONE);
@@ -352,8 +477,10 @@ final class FactoredCrossAttention {
             }
             queryFixedSum[segments.size()] = qsum;
             PackedMatrix gV = vc > 0 && !weigh ? k.packTransposed(g.rows(qk, qk + v).cols(0, vc)) : null;
+            int w = weigh ? weighWidth(span, c) : 0;
             segments.add(new Segment(span, gV, queryG, Arrays.copyOfRange(sums, qk, qk + v), scoresFixed, axisScores,
-                    constantScores));
+                    constantScores, weighWidth, w));
+            weighWidth += w;
         }
         float[] queryConstant = new float[heads * nq];
         for (int h = 0; h < heads; h++)
@@ -367,10 +494,50 @@ final class FactoredCrossAttention {
         if (weigh) {
             valueBias = Tensor.zeros(arena, 1, v).matrix();
             valueBias.setRow(0, valueConstant, 0);
+            long mark = run.scratch().mark();
+            // Each segment's B·G_vᵀ, one above the other: [weighWidth, v].
+            Matrix weights = run.matrix(weighWidth, v);
+            PackedMatrix valueWeight = k.packTransposed(g.rows(qk, qk + v));
+            for (Segment s : segments) {
+                long inner = run.scratch().mark();
+                Matrix basis = run.matrix(s.weighWidth(), c);
+                designBasis(s.span(), basis);
+                k.gemm(p, basis, valueWeight, weights.rows(s.weighOffset(), s.weighOffset() + s.weighWidth()),
+                        Epilogue.NONE);
+                run.scratch().release(inner);
+            }
             valueG = new PackedMatrix[heads];
-            for (int h = 0; h < heads; h++) valueG[h] = k.packTransposed(g.rows(qk + h * dv, qk + (h + 1) * dv));
+            for (int h = 0; h < heads; h++) valueG[h] = k.pack(weights.cols(h * dv, (h + 1) * dv));
+            run.scratch().release(mark);
         }
-        return new Tables(segments, valuesFixed, valueG, valueBias, fixedMean, queryFixedSum, queryConstant);
+        return new Tables(segments, valuesFixed, valueG, weighWidth, valueBias, fixedMean, fixedSquares, queryFixedSum,
+                queryConstant);
+    }
+
+    /**
+     * B [weighWidth, C] of a segment, whose weighed rows times B are its weighed normalised inputs: the identity where
+     * they are the normalised rows themselves, else [I ‖ each axis's features per coordinate ‖ the constants ‖ −1],
+     * the rows of a design row's columns rstd·[v ‖ one-hot coordinates ‖ 1 ‖ μ] (see {@link Segment}).
+     */
+    private static void designBasis(InputLayout.Segment span, Matrix basis) {
+        int c = basis.cols(), vc = span.variable();
+        basis.fill(0f);
+        if (!byDesign(span, c)) {
+            for (int ch = 0; ch < c; ch++) basis.set(ch, ch, 1f);
+            return;
+        }
+        for (int ch = 0; ch < vc; ch++) basis.set(ch, ch, 1f);
+        int row = vc, gc = 0;
+        FourierPositionEncoding.Grid grid = span.grid();
+        if (grid != null) {
+            gc = grid.channels();
+            int[] dims = grid.dims();
+            for (int j = 0; j < dims.length; j++)
+                for (int coord = 0; coord < dims[j]; coord++)
+                    basis.row(row++).cols(vc, vc + gc).setRow(0, grid.axisRow(j, coord), 0);
+        }
+        basis.row(row++).cols(vc + gc, c).setRow(0, span.constants(), 0);
+        basis.row(row).fill(-1f);
     }
 
     /** Q_h·keys_hᵀ for every head: keys [tokens, qk] to scores [heads·nq, tokens]. */

@@ -20,18 +20,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  * rounding to matter (thousands of input tokens, hundreds of channels), for every head that uses it.
  */
 class FactoredCrossAttentionTest {
-    private static final String COMMON = "\"num_latents\": 24, \"d_latents\": 64, \"num_blocks\": 1,"
-            + " \"num_self_attends_per_block\": 1, \"num_self_attention_heads\": 4, \"num_cross_attention_heads\": 2,"
-            + " \"num_labels\": 5, ";
+    private static final String COMMON = "\"num_latents\": 24, \"num_blocks\": 1,"
+            + " \"num_self_attends_per_block\": 1, \"num_self_attention_heads\": 4, \"num_labels\": 5, ";
 
     private static PerceiverConfig config(String head) {
+        return config(head, head.equals("fourier") || head.equals("multimodal") ? 1 : 2);
+    }
+
+    private static PerceiverConfig config(String head, int crossAttentionHeads) {
+        // d_latents is divided among the heads too.
+        int dLatents = crossAttentionHeads <= 2 ? 64 : 8 * crossAttentionHeads;
+        String common = COMMON + "\"d_latents\": " + dLatents + ", \"num_cross_attention_heads\": " + crossAttentionHeads
+                + ", ";
         return PerceiverConfig.fromJson(switch (head) {
-            case "fourier" -> "{\"architectures\": [\"PerceiverForImageClassificationFourier\"], "
-                    + COMMON.replace("\"num_cross_attention_heads\": 2", "\"num_cross_attention_heads\": 1") + "\"d_model\": 261}";
-            case "learned" -> "{\"architectures\": [\"PerceiverForImageClassificationLearned\"], " + COMMON
+            case "fourier" -> "{\"architectures\": [\"PerceiverForImageClassificationFourier\"], " + common + "\"d_model\": 261}";
+            case "learned" -> "{\"architectures\": [\"PerceiverForImageClassificationLearned\"], " + common
                     + "\"image_size\": 32}";
-            case "conv" -> "{\"architectures\": [\"PerceiverForImageClassificationConvProcessing\"], " + COMMON + "\"d_model\": 322}";
-            default -> "{\"architectures\": [\"PerceiverForMultimodalAutoencoding\"], " + COMMON.replace("\"num_cross_attention_heads\": 2", "\"num_cross_attention_heads\": 1")
+            case "conv" -> "{\"architectures\": [\"PerceiverForImageClassificationConvProcessing\"], " + common + "\"d_model\": 322}";
+            default -> "{\"architectures\": [\"PerceiverForMultimodalAutoencoding\"], " + common
                     + "\"num_frames\": 4, \"image_size\": 16, \"audio_samples_per_frame\": 64, \"samples_per_patch\": 8,"
                     + " \"output_shape\": [1, 4, 16, 16], \"output_num_channels\": 32, \"_label_trainable_num_channels\": 16}";
         });
@@ -63,14 +69,15 @@ class FactoredCrossAttentionTest {
 
     /**
      * Both forms of the values (value channels = input channels C here): weighing values costs C·(varying channels +
-     * heads·queries) multiply-adds a token, weighing the inputs heads·queries·C and C² a query. The Fourier model's
-     * 1,600 tokens of 3 varying channels and the conv model's 81 of 64 take the first; the learned model's 1,024
-     * tokens of 256 and the multimodal model's 1,057 of 8-48 the second.
+     * queries) multiply-adds a token, weighing the inputs heads·queries·w, w = C, or, for a grid segment, its design
+     * rows' width (varying channels + the grid's coordinates + 2), plus w·C a query. The Fourier model's 1,600 tokens
+     * of 3 varying channels (w = 85), the learned model's 1,024 of 256 (w = C), the conv model's 81 of 64 (w = 84)
+     * and the multimodal model's 1,057 of 8-48 take the second; the conv model with 14 heads the first.
      */
     @ParameterizedTest
-    @CsvSource({"fourier, false", "learned, true", "conv, false", "multimodal, true"})
-    void factoredAndDirectAgree(String head, boolean weighsInputs) {
-        PerceiverConfig c = config(head);
+    @CsvSource({"fourier, 1, true", "learned, 2, true", "conv, 2, true", "conv, 14, false", "multimodal, 1, true"})
+    void factoredAndDirectAgree(String head, int crossAttentionHeads, boolean weighsInputs) {
+        PerceiverConfig c = config(head, crossAttentionHeads);
         try (Arena arena = Arena.ofShared()) {
             PerceiverOutput factored = run(c, true, weighsInputs, arena), direct = run(c, false, false, arena);
             assertClose("cross-attention", factored.crossAttentions().getFirst(), direct.crossAttentions().getFirst());
