@@ -2,6 +2,7 @@ package dev.perceiver.ops;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * A row-major float32 matrix view on a memory segment: element (r, c) lives at float index
@@ -63,9 +64,11 @@ public record Matrix(MemorySegment segment, long offset, int rows, int cols, int
         return (long) rows * cols;
     }
 
+    /** Every element to v, a row at a time: element stores through a segment ran ~1 ns each compiled, far slower before. */
     public void fill(float v) {
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) set(r, c, v);
+        float[] row = new float[cols];
+        if (v != 0f) Arrays.fill(row, v);
+        for (int r = 0; r < rows; r++) setRow(r, row, 0);
     }
 
     public void copyFrom(Matrix src) {
