@@ -52,6 +52,10 @@ final class VectorGemm {
     private static final int UNITS_PER_THREAD = 8;
     /** Multiply-adds per unit at least (~5 µs of work): a thread hand-off costs microseconds. */
     private static final long MIN_UNIT_FMAS = 1 << 18;
+    /** Up to this many units, they are cut so that the threads finish together (see {@link #balanced}). */
+    private static final int BALANCED_UNITS = 64;
+    /** A unit's packing of its rows of A, in columns of product work (7-8% of 256 x 1280 x 1280's units of 256). */
+    private static final int PACK_COLUMNS = 20;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -64,8 +68,24 @@ final class VectorGemm {
             throw new IllegalArgumentException("gemm: b is packed in panels of " + b.panelWidth()
                     + " columns, the vector kernels need " + NR + "; pack it with these kernels");
         int subs = ceilDiv(n, NR);
-        long fmas = (long) m * n * Math.max(1, b.k());
-        int target = p.threads() == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * p.threads());
+        Split split = split(m, subs, (long) m * n * Math.max(1, b.k()), p.threads());
+        int rowsPerUnit = split.rowsPerUnit(), subsPerUnit = ceilDiv(subs, split.colUnits());
+        int cols = ceilDiv(subs, subsPerUnit);
+        p.forRange(ceilDiv(m, rowsPerUnit) * cols, 1, (u0, u1) -> {
+            Workspace ws = WORKSPACE.get();
+            for (int u = u0; u < u1; u++) {
+                int r0 = u / cols * rowsPerUnit, s0 = u % cols * subsPerUnit;
+                unit(ws, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
+            }
+        });
+    }
+
+    /** Units of rowsPerUnit rows (the last may have fewer) by colUnits column ranges. */
+    record Split(int rowsPerUnit, int colUnits) {}
+
+    /** How a product of m rows, subs sub-panels and fmas multiply-adds is cut into units for threads. */
+    static Split split(int m, int subs, long fmas, int threads) {
+        int target = threads == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * threads);
         // As many rows per unit as allowed, so that each slice of B, read from L3, serves many tiles; columns split
         // first, rows only when there are too few column units.
         int rowUnits = ceilDiv(m, MB);
@@ -73,15 +93,46 @@ final class VectorGemm {
         if (rowUnits * colUnits < target) rowUnits = Math.min(ceilDiv(m, MR), ceilDiv(target, colUnits));
         int rowsPerUnit = roundUp(ceilDiv(m, rowUnits), MR);
         rowUnits = ceilDiv(m, rowsPerUnit);
-        int subsPerUnit = ceilDiv(subs, colUnits);
-        int cols = ceilDiv(subs, subsPerUnit);
-        p.forRange(rowUnits * cols, 1, (u0, u1) -> {
-            Workspace ws = WORKSPACE.get();
-            for (int u = u0; u < u1; u++) {
-                int r0 = u / cols * rowsPerUnit, s0 = u % cols * subsPerUnit;
-                unit(ws, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
+        if (threads > 1 && rowUnits * colUnits <= BALANCED_UNITS) return balanced(m, subs, rowUnits, colUnits, threads);
+        return new Split(rowsPerUnit, colUnits);
+    }
+
+    /**
+     * The split, from rowUnits to two more row units and from the fewest column units that keep a unit within NB
+     * columns to twice colUnits, whose units the threads finish soonest when each takes the next unit as it comes
+     * free (the pool's order); ties go to fewer row units (each slice of B serves more tiles), then to colUnits' nearest
+     * neighbour. 15 equal units on two threads had left one running alone at the end of every 256 x 1280 x 1280
+     * product of language-mlm.
+     */
+    static Split balanced(int m, int subs, int rowUnits, int colUnits, int threads) {
+        Split best = null;
+        long bestSpan = Long.MAX_VALUE;
+        for (int r = rowUnits; r <= Math.min(ceilDiv(m, MR), rowUnits + 2); r++) {
+            int rowsPerUnit = roundUp(ceilDiv(m, r), MR);
+            for (int c = ceilDiv(subs, NB / NR); c <= Math.min(subs, 2 * colUnits); c++) {
+                int subsPerUnit = ceilDiv(subs, c), cols = ceilDiv(subs, subsPerUnit);
+                long span = finish(m, rowsPerUnit, subs, subsPerUnit, cols, threads);
+                if (span < bestSpan || span == bestSpan && rowsPerUnit == best.rowsPerUnit()
+                        && Math.abs(cols - colUnits) < Math.abs(best.colUnits() - colUnits)) {
+                    best = new Split(rowsPerUnit, cols);
+                    bestSpan = span;
+                }
             }
-        });
+        }
+        return best;
+    }
+
+    /** When the last thread finishes the units, taken in order by whichever thread is free first (work in columns). */
+    private static long finish(int m, int rowsPerUnit, int subs, int subsPerUnit, int cols, int threads) {
+        long[] free = new long[threads];
+        for (int u = 0; u < ceilDiv(m, rowsPerUnit) * cols; u++) {
+            int rows = Math.min(rowsPerUnit, m - u / cols * rowsPerUnit);
+            int unitSubs = Math.min(subsPerUnit, subs - u % cols * subsPerUnit);
+            int t = 0;
+            for (int i = 1; i < threads; i++) if (free[i] < free[t]) t = i;
+            free[t] += (long) rows * (unitSubs * NR + PACK_COLUMNS);
+        }
+        return Arrays.stream(free).max().orElse(0);
     }
 
     /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */

@@ -143,6 +143,27 @@ class GemmTest {
         }
     }
 
+    /**
+     * Units fit the thread's buffers (at most MB rows, a whole number of MR-row tiles, at most NB columns) for any
+     * shape and thread count, and two threads get an even share of language-mlm's 256 x 1280 x 1280 products, which
+     * had been cut into 15 equal units, the last one run by one thread alone.
+     */
+    @Test
+    void unitsFitTheBuffersAndShareTheWorkEvenly() {
+        for (int m : new int[] {1, 7, 33, 256, 512, 784, 1000, 2048, 50176})
+            for (int n : new int[] {1, 64, 262, 1000, 1280, 3072})
+                for (int threads = 1; threads <= 3; threads++) {
+                    int subs = VectorGemm.ceilDiv(n, VectorGemm.NR);
+                    VectorGemm.Split s = VectorGemm.split(m, subs, (long) m * n * 512, threads);
+                    assertThat(s.rowsPerUnit()).as("rows per unit, %dx%d on %d threads", m, n, threads)
+                            .isBetween(VectorGemm.MR, VectorGemm.MB).matches(r -> r % VectorGemm.MR == 0);
+                    assertThat(VectorGemm.ceilDiv(subs, s.colUnits()) * VectorGemm.NR).as("columns per unit")
+                            .isLessThanOrEqualTo(VectorGemm.NB);
+                }
+        VectorGemm.Split mlm = VectorGemm.split(256, 1280 / VectorGemm.NR, 256L * 1280 * 1280, 2);
+        assertThat(VectorGemm.ceilDiv(256, mlm.rowsPerUnit()) * mlm.colUnits() % 2).as("units of %s", mlm).isZero();
+    }
+
     @Test
     void rejectsPanelsItCannotRead() {
         try (TestMatrices t = new TestMatrices(9)) {
