@@ -319,13 +319,7 @@ final class FactoredCrossAttention {
         if (vc > 0) {
             long mark = run.scratch().mark();
             Matrix centered = run.matrix(b - a, vc);
-            // Row copies and an array loop: per-element segment reads ran ~0.5 s interpreted in a first pass.
-            float[] row = new float[vc];
-            for (int r = a; r < b; r++) {
-                varying.copyRow(r - start, row);
-                for (int ch = 0; ch < vc; ch++) row[ch] -= mean[r - k0];
-                centered.setRow(r - a, row, 0);
-            }
+            center(varying.rows(a - start, b - start), mean, a - k0, centered);
             if (values != null) k.gemm(p, centered, s.gV(), values, Epilogue.NONE);
             PackedMatrix centeredT = k.packTransposed(centered);
             for (int h = 0; h < heads; h++)
@@ -350,6 +344,20 @@ final class FactoredCrossAttention {
         }
         k.foldLayerNorm(p, scores, fixedScores(run, t, si, a, b), tokenRstd, scoreDelta, t.queryFixedSum()[si],
                 t.queryConstant(), scale, false);
+    }
+
+    /**
+     * Rows of x minus their token's mean (mean[from + row]) into out. A loop of its own: inside its caller, it had C2
+     * compile the whole caller on-stack (~0.2 s of compilation during a multimodal first pass).
+     */
+    private static void center(Matrix x, float[] mean, int from, Matrix out) {
+        // Row copies and an array loop: per-element segment reads ran ~0.5 s interpreted in a first pass.
+        float[] row = new float[x.cols()];
+        for (int r = 0; r < x.rows(); r++) {
+            x.copyRow(r, row);
+            for (int ch = 0; ch < row.length; ch++) row[ch] -= mean[from + r];
+            out.setRow(r, row, 0);
+        }
     }
 
     /**
