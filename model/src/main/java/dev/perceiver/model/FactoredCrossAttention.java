@@ -153,6 +153,11 @@ final class FactoredCrossAttention {
         int width = weigh ? t.weighWidth() : v / heads;
         int block = probs != null ? n : blockTokens(weigh ? c : v);
         Matrix acc = weigh ? run.matrix(nq, heads * width) : ctx, lse = run.matrix(heads * nq, 1);
+        // Weighing, a block writes only its segments' columns: the others stay zero, in acc and in the one buffer the
+        // later blocks share, whose columns of a segment are cleared again once it has ended.
+        Matrix later = weigh && block < n ? run.matrix(nq, heads * width) : null;
+        if (weigh) acc.fill(0f);
+        if (later != null) later.fill(0f);
         List<Segment> segments = t.segments();
         for (int k0 = 0; k0 < n; k0 += block) {
             int k1 = Math.min(n, k0 + block);
@@ -169,7 +174,8 @@ final class FactoredCrossAttention {
                         weigh ? null : values.rows(a - k0, e - k0));
             }
             boolean first = k0 == 0;
-            Matrix out = first ? acc : run.matrix(nq, heads * width), outLse = first ? lse : run.matrix(heads * nq, 1);
+            Matrix out = first ? acc : weigh ? later : run.matrix(nq, heads * width);
+            Matrix outLse = first ? lse : run.matrix(heads * nq, 1);
             k.softmaxRows(p, scores, maskBias == null ? null : maskBias.cols(k0, k1), outLse);
             if (probs != null) probs.copyFrom(scores);
             if (weigh) {
@@ -182,6 +188,10 @@ final class FactoredCrossAttention {
                 }
             }
             if (!first) k.mergeAttention(p, acc, lse, out, outLse, heads);
+            for (Segment s : segments)
+                if (!first && weigh && s.span().end() > k0 && s.span().end() <= k1)
+                    for (int h = 0; h < heads; h++)
+                        out.cols(h * width + s.weighOffset(), h * width + s.weighOffset() + s.weighWidth()).fill(0f);
             run.scratch().release(mark);
         }
         if (weigh) {
@@ -232,7 +242,7 @@ final class FactoredCrossAttention {
 
     /**
      * Segment si's tokens of the key block [k0, k1), weighed by their probabilities (scores after the softmax), into
-     * its columns of every head's in out; zeros where the block has none of them.
+     * its columns of every head's in out, if the block has any of them.
      */
     private void weighSegment(Run run, Tables t, EncoderInput x, int b, int si, int k0, int k1, float[] mean,
                               float[] rstd, Matrix probs, Matrix out) {
@@ -242,10 +252,7 @@ final class FactoredCrossAttention {
         InputLayout.Segment span = s.span();
         int heads = layer.numHeads, nq = queries.rows(), w = t.weighWidth(), off = s.weighOffset(), sw = s.weighWidth();
         int a = Math.max(k0, span.start()), e = Math.min(k1, span.end());
-        if (a >= e) {
-            for (int h = 0; h < heads; h++) out.cols(h * w + off, h * w + off + sw).fill(0f);
-            return;
-        }
+        if (a >= e) return;
         long mark = run.scratch().mark();
         Matrix design = run.matrix(e - a, sw);
         if (byDesign(span, x.channels())) designRows(run, span, x.varying(b, si), a, e, mean, rstd, k0, design);
@@ -330,20 +337,22 @@ final class FactoredCrossAttention {
             if (values != null) values.fill(0f);
             scores.fill(0f);
         }
-        float[] fmean = t.fixedMean(), delta = new float[b - a];
-        for (int i = 0; i < delta.length; i++) delta[i] = fmean[a + i] - mean[a - k0 + i];
+        float[] delta = difference(t.fixedMean(), a, mean, a - k0, b - a);
         float[] tokenRstd = Arrays.copyOfRange(rstd, a - k0, b - k0);
         if (values != null)
             k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
         float scale = (float) Math.sqrt(qk / heads);
         // A grid's fixed scores leave m_f·Q·s_f out (see fixedScores): the fold takes the token's whole mean off instead.
-        float[] scoreDelta = delta;
-        if (s.scoresFixed() == null) {
-            scoreDelta = new float[b - a];
-            for (int i = 0; i < scoreDelta.length; i++) scoreDelta[i] = -mean[a - k0 + i];
-        }
+        float[] scoreDelta = s.scoresFixed() == null ? difference(null, 0, mean, a - k0, b - a) : delta;
         k.foldLayerNorm(p, scores, fixedScores(run, t, si, a, b), tokenRstd, scoreDelta, t.queryFixedSum()[si],
                 t.queryConstant(), scale, false);
+    }
+
+    /** x[xFrom + i] − y[yFrom + i] for i < n, x null meaning zeros (a loop of its own, as {@link #center}). */
+    private static float[] difference(float[] x, int xFrom, float[] y, int yFrom, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = (x == null ? 0f : x[xFrom + i]) - y[yFrom + i];
+        return out;
     }
 
     /**

@@ -97,14 +97,20 @@ public interface Kernels {
         Matrix.requireShape(block, nq, acc.cols(), "attention block");
         Matrix.requireShape(accLse, heads * nq, 1, "attention log-sum-exp");
         Matrix.requireShape(blockLse, heads * nq, 1, "attention block log-sum-exp");
+        // Rows through arrays: element access through segments compiled to far more code (C2 took ~90 ms over it).
         p.forRange(heads * nq, 16, (i0, i1) -> {
+            float[] x = new float[dv], y = new float[dv];
             for (int i = i0; i < i1; i++) {
                 int h = i / nq, row = i % nq;
                 double a = accLse.get(i, 0), b = blockLse.get(i, 0);
                 double total = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
                 if (Double.isInfinite(total) && total < 0) continue;  // no keys yet on either side
                 float wa = (float) Math.exp(a - total), wb = (float) Math.exp(b - total);
-                for (int d = h * dv; d < (h + 1) * dv; d++) acc.set(row, d, acc.get(row, d) * wa + block.get(row, d) * wb);
+                Matrix accRow = acc.row(row).cols(h * dv, (h + 1) * dv);
+                accRow.copyRow(0, x, 0);
+                block.row(row).cols(h * dv, (h + 1) * dv).copyRow(0, y, 0);
+                for (int d = 0; d < dv; d++) x[d] = x[d] * wa + y[d] * wb;
+                accRow.setRow(0, x, 0);
                 accLse.set(i, 0, (float) total);
             }
         });
