@@ -7,7 +7,6 @@ import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.PerceiverConfig;
 import dev.perceiver.ops.Activation;
 import dev.perceiver.ops.KernelChoice;
-import dev.perceiver.ops.Kernels;
 import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.AllocationTooLargeException;
 import dev.perceiver.runtime.Backend;
@@ -44,8 +43,6 @@ public final class Perceiver implements AutoCloseable {
 
     /** torch.finfo(float32).min: the additive bias of a masked key (−∞ would turn fully masked rows into NaN). */
     static final float MASKED = -3.4028234663852886e38f;
-    /** The longest a load waits for the JIT to finish what it queued (see Kernels.awaitCompilation), and per parameter. */
-    private static final long MAX_COMPILATION_WAIT_NANOS = 1_500_000_000L, COMPILATION_WAIT_NANOS_PER_PARAMETER = 10;
     /** The model folder's configuration file, as the hub publishes it. */
     public static final String CONFIG_FILE = "config.json";
 
@@ -85,8 +82,6 @@ public final class Perceiver implements AutoCloseable {
         if (checkpoint != null) checkpoint.releaseResidentPages();
         Scratch scratch = root.takeScratch();
         prepareSampleLayout(scratch);
-        // Longer for larger models, whose passes the compiler's leftovers slow more: tiny ones do not wait.
-        Kernels.awaitCompilation(Math.min(MAX_COMPILATION_WAIT_NANOS, parameterCount * COMPILATION_WAIT_NANOS_PER_PARAMETER));
         idleScratch.push(scratch);
     }
 

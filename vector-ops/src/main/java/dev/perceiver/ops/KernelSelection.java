@@ -1,6 +1,5 @@
 package dev.perceiver.ops;
 
-import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 
 /**
@@ -9,13 +8,6 @@ import java.lang.management.ManagementFactory;
  * warning that says why and how to fix it. Each choice is resolved once per JVM.
  */
 final class KernelSelection {
-    /**
-     * A JIT that has finished nothing for this long is taken to be done with its queue: its total time grows only as
-     * compilations end, and C2 took up to ~0.1 s over one of the engine's methods.
-     */
-    private static final long QUIET_NANOS = 150_000_000;
-    private static final int POLL_MILLIS = 10;
-
     private static final System.Logger LOG = System.getLogger("dev.perceiver.ops");
     private static volatile Kernels auto;
     private static volatile Kernels forced;
@@ -94,29 +86,6 @@ final class KernelSelection {
             t.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * Returns once the JIT has finished no compilation for QUIET_NANOS, or after maxNanos: what a load queued for C2 is
-     * then compiled before the first pass instead of during it, on the cores the pass needs.
-     */
-    static void awaitCompilation(long maxNanos) {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        if (maxNanos <= 0 || jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
-        long start = System.nanoTime(), quietSince = start, compiled = jit.getTotalCompilationTime();
-        while (System.nanoTime() - start < maxNanos && System.nanoTime() - quietSince < QUIET_NANOS) {
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            long now = jit.getTotalCompilationTime();
-            if (now != compiled) {
-                compiled = now;
-                quietSince = System.nanoTime();
-            }
         }
     }
 

@@ -193,13 +193,4 @@ public interface Kernels {
     static void awaitWarmUp() {
         KernelSelection.awaitWarmUp();
     }
-
-    /**
-     * Waits, at most maxNanos, until the JIT has finished no compilation for a moment: C2's queue at the end of a load
-     * was otherwise worked off during the first pass, on the cores the pass needed (vision-conv: 0.49 s of compilation
-     * inside a 2.0 s first pass on two cores, attention's block step and the layer norm among it).
-     */
-    static void awaitCompilation(long maxNanos) {
-        KernelSelection.awaitCompilation(maxNanos);
-    }
 }
