@@ -210,8 +210,7 @@ final class FactoredCrossAttention {
     private void tokenStats(Run run, Tables t, EncoderInput x, int b, int si, int a, int e, float[] mean, float[] rstd,
                             int k0) {
         InputLayout.Segment span = t.segments().get(si).span();
-        long mark = run.scratch().mark();
-        if (!x.fromVarying()) {
+        if (!x.fromVarying()) {  // whole rows are views: nothing to build
             float[] m = new float[e - a], r = new float[e - a];
             run.kernels().layerNormStats(run.parallel(), x.rows(run, b, a, e), PerceiverConfig.LAYER_NORM_EPS, m, r);
             System.arraycopy(m, 0, mean, a - k0, e - a);
@@ -237,7 +236,6 @@ final class FactoredCrossAttention {
                 }
             });
         }
-        run.scratch().release(mark);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.perceiver.ops.Matrix;
 import dev.perceiver.runtime.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,7 @@ final class MultimodalPreprocessor {
     }
 
     private static float[] concat(float[] a, float[] b) {
-        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        float[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
