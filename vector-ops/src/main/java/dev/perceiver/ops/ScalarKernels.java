@@ -185,7 +185,7 @@ public class ScalarKernels implements Kernels {
     public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
                           Matrix probs, Matrix lse, SegmentAllocator scratch) {
         AttentionShape s = AttentionShape.of(q, k, v, heads, maskBias, out, probs, lse);
-        float scale = (float) Math.sqrt(s.dqk());
+        float invScale = 1f / (float) Math.sqrt(s.dqk());
         p.forRange(heads * s.nq(), 1, (i0, i1) -> {
             float[] scores = new float[s.nk()];
             for (int i = i0; i < i1; i++) {
@@ -194,7 +194,7 @@ public class ScalarKernels implements Kernels {
                 for (int j = 0; j < s.nk(); j++) {
                     float dot = 0f;
                     for (int d = 0; d < s.dqk(); d++) dot = Math.fma(q.get(row, h * s.dqk() + d), k.get(j, h * s.dqk() + d), dot);
-                    float sc = dot / scale;
+                    float sc = dot * invScale;
                     if (maskBias != null) sc += maskBias.get(0, j);
                     scores[j] = sc;
                     max = Math.max(max, sc);

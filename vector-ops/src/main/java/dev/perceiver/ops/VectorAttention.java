@@ -21,7 +21,7 @@ import java.util.Arrays;
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorMath.F;
     private static final int L = F.length();
-    private static final int MR = VectorGemm.MR, NR = VectorGemm.NR;
+    private static final int MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
 
     /** Keys per block: Sᵀ of one query sub-panel (KEY_BLOCK x NR, 32 KiB at 16 lanes) stays in L1/L2 from scores to values. */
     static final int KEY_BLOCK = 32 * MR;
@@ -52,9 +52,9 @@ final class VectorAttention {
         int chunks = Math.min(subsPerHead, Math.max(wanted, VectorGemm.ceilDiv(s.nq(), MAX_QUERIES)));
         int subsPerChunk = VectorGemm.ceilDiv(subsPerHead, chunks);
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
-        float scale = (float) Math.sqrt(s.dqk());
+        float invScale = 1f / (float) Math.sqrt(s.dqk());
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, scale, subsPerChunk);
+            Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale, subsPerChunk);
             try {
                 for (int u = u0; u < u1; u++) {
                     int q0 = u % chunksPerHead * subsPerChunk * NR;
@@ -70,7 +70,7 @@ final class VectorAttention {
     private static final class Unit {
         AttentionShape s;
         Matrix q, k, v, mask, out, probs, lse;
-        float scale;
+        float invScale;
         int dvPad;
         /**
          * Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR], keys as tiles of
@@ -82,10 +82,10 @@ final class VectorAttention {
 
         /** This call's operands, with the buffers grown to its shape. */
         Unit bind(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
-                  float scale, int maxSubs) {
+                  float invScale, int maxSubs) {
             this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
             this.lse = lse;
-            this.scale = scale;
+            this.invScale = invScale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
             qT = atLeast(qT, maxSubs * s.dqk() * NR);
             oT = atLeast(oT, maxSubs * dvPad * NR);
@@ -152,7 +152,7 @@ final class VectorAttention {
             packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, nkb);
-                normalize(sT, nkb, stats, statsOffset(sp));
+                exponentiate(sT, nkb, stats, statsOffset(sp), true);
                 storeProbs(sp, kb, nkb);
                 values(nkb);
                 Arrays.fill(stats, statsOffset(sp) + 2 * NR, statsOffset(sp) + 3 * NR, 1f);
@@ -194,12 +194,20 @@ final class VectorAttention {
             }
         }
 
-        /** Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, from the packed keys. */
+        /**
+         * Sᵀ rows [0, nkb) of sub-panel sp: dot products over the head's dqk channels, from the packed keys, KC
+         * channels at a time so that the slice of Qᵀ every key tile reads stays in L1 (a 512-wide head's whole Qᵀ
+         * sub-panel, 128 KiB, came from L2 for every tile).
+         */
         private void scores(int sp, int nkb) {
-            int dqk = s.dqk();
-            for (int t = 0; t < VectorGemm.ceilDiv(nkb, MR); t++)
-                VectorGemm.microKernel(kPack, t * MR * dqk, qT, qTOffset(sp), dqk, sT, t * MR * NR, false);
-            scaleAndMask(sT, nkb, scale, mask == null ? null : maskRow);
+            int dqk = s.dqk(), tiles = VectorGemm.ceilDiv(nkb, MR);
+            for (int pass = 0, passes = Math.max(1, VectorGemm.ceilDiv(dqk, KC)); pass < passes; pass++) {
+                int d0 = pass * KC, kc = Math.min(KC, dqk - d0);
+                for (int t = 0; t < tiles; t++)
+                    VectorGemm.microKernel(kPack, t * MR * dqk + d0 * MR, qT, qTOffset(sp) + d0 * NR, kc, sT,
+                            t * MR * NR, pass > 0);
+            }
+            scaleMaskAndMax(sT, nkb, invScale, mask == null ? null : maskRow, stats, statsOffset(sp) + 2 * NR);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
@@ -256,34 +264,32 @@ final class VectorAttention {
         }
     }
 
-    /** Sᵀ rows: s = dot / scale + mask[key], as the scalar twin rounds it. */
-    private static void scaleAndMask(float[] sT, int nkb, float scale, float[] mask) {
-        for (int j = 0; j < nkb; j++)
-            for (int o = j * NR; o < (j + 1) * NR; o += L) {
-                FloatVector x = FloatVector.fromArray(F, sT, o).div(scale);
+    /**
+     * Sᵀ rows: s = dot·(1/√d) + mask[key], as the scalar twin rounds it, and the block's max of each query into
+     * stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). One pass: a division and
+     * passes of their own for the scaling, the max and the shift cost as much as the product in a 128-wide head.
+     */
+    private static void scaleMaskAndMax(float[] sT, int nkb, float invScale, float[] mask, float[] stats, int at) {
+        for (int o = 0; o < NR; o += L) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < nkb; j++) {
+                FloatVector x = FloatVector.fromArray(F, sT, j * NR + o).mul(invScale);
                 if (mask != null) x = x.add(mask[j]);
-                x.intoArray(sT, o);
+                x.intoArray(sT, j * NR + o);
+                m = m.max(x);
             }
+            m.intoArray(stats, at + o);
+        }
     }
 
     /**
-     * One block of the online softmax for NR queries: new max m' = max(m, block max), correction c = e^{m - m'}
-     * (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in place, sum = sum·c + Σ P. Stats hold
-     * [max | sum | correction] rows of NR floats.
+     * One block of the online softmax for NR queries, the block's max in the correction row: new max
+     * m' = max(m, block max), correction c = e^{m - m'} (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in
+     * place, sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
      */
     private static void updateStats(float[] sT, int nkb, float[] stats, int st) {
-        blockMax(sT, nkb, stats, st + 2 * NR);
         newMaxAndCorrection(stats, st);
-        exponentiate(sT, nkb, stats, st);
-    }
-
-    /** The max over the block's score rows, into the correction row for now. */
-    private static void blockMax(float[] sT, int nkb, float[] stats, int at) {
-        for (int o = 0; o < NR; o += L) {
-            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < nkb; j++) m = m.max(FloatVector.fromArray(F, sT, j * NR + o));
-            m.intoArray(stats, at + o);
-        }
+        exponentiate(sT, nkb, stats, st, false);
     }
 
     private static void newMaxAndCorrection(float[] stats, int st) {
@@ -296,33 +302,21 @@ final class VectorAttention {
         VectorMath.exp(stats, st + 2 * NR, NR);
     }
 
-    /** P = e^{S - max} in place; sum = sum·correction + Σ P. */
-    private static void exponentiate(float[] sT, int nkb, float[] stats, int st) {
-        subtractRow(sT, nkb, stats, st);
-        VectorMath.exp(sT, 0, nkb * NR);
+    /**
+     * P = e^{S - max} in place, then either P / sum (normalize: the final max and sum are known) or
+     * sum = sum·correction + Σ P.
+     */
+    private static void exponentiate(float[] sT, int nkb, float[] stats, int st, boolean normalize) {
         for (int o = 0; o < NR; o += L) {
+            FloatVector max = FloatVector.fromArray(F, stats, st + o), total = FloatVector.fromArray(F, stats, st + NR + o);
             FloatVector sum = FloatVector.zero(F);
-            for (int j = 0; j < nkb; j++) sum = sum.add(FloatVector.fromArray(F, sT, j * NR + o));
-            int l = st + NR + o, c = st + 2 * NR + o;
-            FloatVector.fromArray(F, stats, l).fma(FloatVector.fromArray(F, stats, c), sum).intoArray(stats, l);
-        }
-    }
-
-    /** P = e^{S - max} / sum in place, with the final max and sum of each query. */
-    private static void normalize(float[] sT, int nkb, float[] stats, int st) {
-        subtractRow(sT, nkb, stats, st);
-        VectorMath.exp(sT, 0, nkb * NR);
-        for (int o = 0; o < NR; o += L) {
-            FloatVector l = FloatVector.fromArray(F, stats, st + NR + o);
-            for (int j = 0; j < nkb; j++) FloatVector.fromArray(F, sT, j * NR + o).div(l).intoArray(sT, j * NR + o);
-        }
-    }
-
-    /** Sᵀ rows minus the stats row at st (each query's max). */
-    private static void subtractRow(float[] sT, int nkb, float[] stats, int st) {
-        for (int o = 0; o < NR; o += L) {
-            FloatVector m = FloatVector.fromArray(F, stats, st + o);
-            for (int j = 0; j < nkb; j++) FloatVector.fromArray(F, sT, j * NR + o).sub(m).intoArray(sT, j * NR + o);
+            for (int j = 0; j < nkb; j++) {
+                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(F, sT, j * NR + o).sub(max));
+                if (normalize) e = e.div(total);
+                else sum = sum.add(e);
+                e.intoArray(sT, j * NR + o);
+            }
+            if (!normalize) total.fma(FloatVector.fromArray(F, stats, st + 2 * NR + o), sum).intoArray(stats, st + NR + o);
         }
     }
 

@@ -92,14 +92,8 @@ final class VectorMath {
     private static void expWhole(float[] a, int from, int count) {
         for (int i = from; i < from + count; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, a, i);
-            FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-            FloatVector t = xc.fma(LOG2E_F, ROUND_MAGIC);
-            FloatVector n = t.sub(ROUND_MAGIC);
-            FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_LO), n.fma(FloatVector.broadcast(F, -LN2_HI), xc));
-            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f).fma(r, FloatVector.broadcast(F, 8.3334519073e-3f))
-                    .fma(r, FloatVector.broadcast(F, 4.1665795894e-2f)).fma(r, FloatVector.broadcast(F, 1.6666665459e-1f))
-                    .fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
-            FloatVector y = p.fma(r.mul(r), r).add(1f);
+            FloatVector xc = x.max(EXP_LO).min(EXP_HI), t = xc.fma(LOG2E_F, ROUND_MAGIC);
+            FloatVector y = expOfRest(xc, t);
             IntVector k = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND_MAGIC));
             IntVector k1 = k.lanewise(VectorOperators.ASHR, 1), k2 = k.sub(k1);
             y = y.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
@@ -107,6 +101,33 @@ final class VectorMath {
             y.blend(0f, x.compare(VectorOperators.LT, EXP_LO)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI))
                     .intoArray(a, i);
         }
+    }
+
+    /** Below this e^x (< 1.7e-38, about float's smallest normal) is 0 for {@link #expNonPositive}. */
+    private static final float EXP_CUT = -87f;
+
+    /**
+     * e^x for x <= 0 (softmax's shifted scores), the same value as {@link #exp} down to -87 and 0 below; one vector, for
+     * loops that fuse it with their other work. 2^n then fits one exponent field, so fewer operations than exp's.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        FloatVector xc = x.max(EXP_CUT), t = xc.fma(LOG2E_F, ROUND_MAGIC);
+        IntVector k = t.reinterpretAsInts().add(127 - Float.floatToRawIntBits(ROUND_MAGIC));
+        return expOfRest(xc, t).mul(k.lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                .blend(0f, x.compare(VectorOperators.LT, EXP_CUT));
+    }
+
+    /**
+     * e^r for r = x - n·ln 2 (in two parts), n = round(x·log2 e) held in t's low mantissa bits (t = x·log2 e + 1.5·2^23):
+     * Cephes' degree-7 polynomial.
+     */
+    private static FloatVector expOfRest(FloatVector x, FloatVector t) {
+        FloatVector n = t.sub(ROUND_MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_LO), n.fma(FloatVector.broadcast(F, -LN2_HI), x));
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f).fma(r, FloatVector.broadcast(F, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(F, 4.1665795894e-2f)).fma(r, FloatVector.broadcast(F, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        return p.fma(r.mul(r), r).add(1f);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.perceiver.ops;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -83,6 +84,23 @@ class VectorMathTest {
         assertThat(got[8]).isEqualTo(Float.POSITIVE_INFINITY);
         for (int i = 9; i < x.length; i++)
             assertThat(Ulps.distance(got[i], (float) Math.exp(x[i]))).as("exp(%s)", x[i]).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void expOfNonPositiveValuesEqualsExpDownToItsCutAndIsZeroBelow() {
+        int n = VectorMath.F.length() * 20_001;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -90f + 90f * i / (n - 1);
+        float[] specials = {-0f, Float.NEGATIVE_INFINITY, -87f, Math.nextDown(-87f), -1e30f, Float.NaN};
+        System.arraycopy(specials, 0, x, 0, specials.length);
+        float[] want = exp(x), got = new float[n];
+        for (int i = 0; i < n; i += VectorMath.F.length())
+            VectorMath.expNonPositive(FloatVector.fromArray(VectorMath.F, x, i)).intoArray(got, i);
+        for (int i = 0; i < n; i++) {
+            if (Float.isNaN(x[i])) assertThat(got[i]).as("e^NaN").isNaN();
+            else if (x[i] < -87f) assertThat(got[i]).as("e^%s", x[i]).isEqualTo(0f);
+            else assertThat(got[i]).as("e^%s", x[i]).isEqualTo(want[i]);
+        }
     }
 
     @Test
