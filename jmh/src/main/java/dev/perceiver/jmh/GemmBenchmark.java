@@ -17,9 +17,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * c = a·w^T with w packed once, as a Linear layer runs; shape "MxNxK". The {@code gflop} counter is GFLOP/s
- * (2·M·N·K per product). Shapes: the 1024³ yardstick, vision latents (512x1024x1024), the cross-attention
- * projections (2048x512x512, 50176x512x261), the classification query (1x1000x1024, 8x1024x1024) and the
- * flow decoder's queries (182528x322x322).
+ * (2·M·N·K per product). Shapes: the 1024³ yardstick, the Linear shapes the speed issue holds to the FMA peak
+ * (512x3072x1024 through 2048x1280x256, as {@code ../shared/tools/blas_gemm.c} runs them), the cross-attention
+ * projections (50176x512x261), the classification query (1x1000x1024, 8x1024x1024) and the flow decoder's queries
+ * (182528x322x322).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -28,8 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
         "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx12g"})
 public class GemmBenchmark extends KernelBenchmark {
-    @Param({"1024x1024x1024", "512x1024x1024", "2048x512x512", "50176x512x261", "1x1000x1024", "8x1024x1024",
-            "182528x322x322"})
+    @Param({"1024x1024x1024", "512x3072x1024", "512x1024x1024", "2048x512x512", "2048x1536x512", "3136x1024x322",
+            "50176x1024x512", "2048x1280x256", "50176x512x261", "1x1000x1024", "8x1024x1024", "182528x322x322"})
     public String shape;
 
     private Matrix a, c;

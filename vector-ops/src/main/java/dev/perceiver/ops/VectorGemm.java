@@ -31,12 +31,14 @@ final class VectorGemm {
 
     /**
      * The register tile, chosen for the vector width: MR rows x NV vectors of accumulators, plus NV B vectors and one
-     * broadcast, must fit the register file. 512-bit vectors (AVX-512, 32 registers): 4 x 4 = 16 accumulators,
-     * measured at 98% of one core's FMA peak against 93% for 6 x 2. Narrower (AVX2 has 16 registers): 6 x 2 = 12.
+     * broadcast, must fit the register file with room for C2's temporaries. 512-bit vectors (AVX-512, 32 registers):
+     * 4 x 4 = 16 accumulators, measured at 98% of one core's FMA peak against 93% for 6 x 2. Narrower (AVX2 has 16
+     * registers): 4 x 2 = 8, at 0.73-0.75 of a Zen 4 core's peak under {@code -XX:UseAVX=2}, where 6 x 2 and 4 x 3
+     * (12 accumulators, 15-16 registers) spilled and ran at half that, and 3 x 3 at 0.55.
      */
     static final int NV = L >= 16 ? 4 : 2;
-    /** Micro-tile rows. */
-    static final int MR = L >= 16 ? 4 : 6;
+    /** Micro-tile rows: 4 at every width, so that A tiles are built by lane selects (see {@link #toTile}). */
+    static final int MR = 4;
     /** Micro-tile columns. The packed panels hold a whole number of them. */
     static final int NR = NV * L;
     /**
@@ -44,7 +46,7 @@ final class VectorGemm {
      * over it; at 256 (64 KiB, past a 48 KiB L1) the micro-kernel ran 15% slower.
      */
     static final int KC = 128;
-    /** Rows per unit at most (a multiple of both tiles' MR): the unit's A for one KC pass is 48 KiB. */
+    /** Rows per unit at most (a multiple of MR): the unit's A for one KC pass is 48 KiB. */
     static final int MB = 96;
     /** Columns per unit at most: bounds the per-thread accumulator buffer (MB x NB floats, 384 KiB). */
     static final int NB = 1024;
@@ -173,25 +175,23 @@ final class VectorGemm {
     }
 
     /**
-     * MR rows, row i at lines[i·k, (i + 1)·k), as one tile: element (i, kk) to dest[at + kk·MR + i]. With
-     * four rows, L columns at a time by two rounds of two-vector lane selects (rows paired, then pairs paired): the
+     * MR (four) rows, row i at lines[i·k, (i + 1)·k), as one tile: element (i, kk) to dest[at + kk·MR + i], L
+     * columns at a time by two rounds of two-vector lane selects (rows paired, then pairs paired): the
      * attention's key tiles, packed for every block of keys, made one-thread attention 4-5% slower element by element.
      */
     private static void toTile(float[] lines, int k, float[] dest, int at) {
         int kk = 0;
-        if (MR == 4) {
-            for (; kk + L <= k; kk += L) {
-                FloatVector r0 = FloatVector.fromArray(F, lines, kk), r1 = FloatVector.fromArray(F, lines, k + kk);
-                FloatVector r2 = FloatVector.fromArray(F, lines, 2 * k + kk);
-                FloatVector r3 = FloatVector.fromArray(F, lines, 3 * k + kk);
-                FloatVector lo01 = PAIR_LO.selectFrom(r0, r1), hi01 = PAIR_HI.selectFrom(r0, r1);
-                FloatVector lo23 = PAIR_LO.selectFrom(r2, r3), hi23 = PAIR_HI.selectFrom(r2, r3);
-                int o = at + kk * MR;
-                QUAD_LO.selectFrom(lo01, lo23).intoArray(dest, o);
-                QUAD_HI.selectFrom(lo01, lo23).intoArray(dest, o + L);
-                QUAD_LO.selectFrom(hi01, hi23).intoArray(dest, o + 2 * L);
-                QUAD_HI.selectFrom(hi01, hi23).intoArray(dest, o + 3 * L);
-            }
+        for (; kk + L <= k; kk += L) {
+            FloatVector r0 = FloatVector.fromArray(F, lines, kk), r1 = FloatVector.fromArray(F, lines, k + kk);
+            FloatVector r2 = FloatVector.fromArray(F, lines, 2 * k + kk);
+            FloatVector r3 = FloatVector.fromArray(F, lines, 3 * k + kk);
+            FloatVector lo01 = PAIR_LO.selectFrom(r0, r1), hi01 = PAIR_HI.selectFrom(r0, r1);
+            FloatVector lo23 = PAIR_LO.selectFrom(r2, r3), hi23 = PAIR_HI.selectFrom(r2, r3);
+            int o = at + kk * MR;
+            QUAD_LO.selectFrom(lo01, lo23).intoArray(dest, o);
+            QUAD_HI.selectFrom(lo01, lo23).intoArray(dest, o + L);
+            QUAD_LO.selectFrom(hi01, hi23).intoArray(dest, o + 2 * L);
+            QUAD_HI.selectFrom(hi01, hi23).intoArray(dest, o + 3 * L);
         }
         for (; kk < k; kk++)
             for (int i = 0; i < MR; i++) dest[at + kk * MR + i] = lines[i * k + kk];
@@ -248,10 +248,10 @@ final class VectorGemm {
     static void microKernel(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, boolean accumulate) {
         if (kc == 0) {
             if (!accumulate) Arrays.fill(c, co, co + MR * NR, 0f);  // a product over nothing
-        } else if (MR == 4) {
+        } else if (NV == 4) {
             tile4x4(a, ao, b, bo, kc, c, co, accumulate);
         } else {
-            tile6x2(a, ao, b, bo, kc, c, co, accumulate);
+            tile4x2(a, ao, b, bo, kc, c, co, accumulate);
         }
     }
 
@@ -290,19 +290,17 @@ final class VectorGemm {
         c30.intoArray(c, co + r3); c31.intoArray(c, co + r3 + v1); c32.intoArray(c, co + r3 + v2); c33.intoArray(c, co + r3 + v3);
     }
 
-    /** 6 rows x 2 vectors: 12 accumulators, 2 B vectors and a broadcast of AVX2's 16 registers. */
-    private static void tile6x2(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, boolean accumulate) {
-        final int v1 = L;
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    /** 4 rows x 2 vectors: 8 accumulators, 2 B vectors and a broadcast of AVX2's 16 registers. */
+    private static void tile4x2(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, boolean accumulate) {
+        final int r1 = NR, r2 = 2 * NR, r3 = 3 * NR, v1 = L;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (accumulate) {
             c00 = FloatVector.fromArray(F, c, co); c01 = FloatVector.fromArray(F, c, co + v1);
-            c10 = FloatVector.fromArray(F, c, co + NR); c11 = FloatVector.fromArray(F, c, co + NR + v1);
-            c20 = FloatVector.fromArray(F, c, co + 2 * NR); c21 = FloatVector.fromArray(F, c, co + 2 * NR + v1);
-            c30 = FloatVector.fromArray(F, c, co + 3 * NR); c31 = FloatVector.fromArray(F, c, co + 3 * NR + v1);
-            c40 = FloatVector.fromArray(F, c, co + 4 * NR); c41 = FloatVector.fromArray(F, c, co + 4 * NR + v1);
-            c50 = FloatVector.fromArray(F, c, co + 5 * NR); c51 = FloatVector.fromArray(F, c, co + 5 * NR + v1);
+            c10 = FloatVector.fromArray(F, c, co + r1); c11 = FloatVector.fromArray(F, c, co + r1 + v1);
+            c20 = FloatVector.fromArray(F, c, co + r2); c21 = FloatVector.fromArray(F, c, co + r2 + v1);
+            c30 = FloatVector.fromArray(F, c, co + r3); c31 = FloatVector.fromArray(F, c, co + r3 + v1);
         } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(F);
         }
         for (int kk = 0; kk < kc; kk++) {
             int ak = ao + kk * MR, bk = bo + kk * NR;
@@ -315,17 +313,11 @@ final class VectorGemm {
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
             x = FloatVector.broadcast(F, a[ak + 3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[ak + 4]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[ak + 5]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         c00.intoArray(c, co); c01.intoArray(c, co + v1);
-        c10.intoArray(c, co + NR); c11.intoArray(c, co + NR + v1);
-        c20.intoArray(c, co + 2 * NR); c21.intoArray(c, co + 2 * NR + v1);
-        c30.intoArray(c, co + 3 * NR); c31.intoArray(c, co + 3 * NR + v1);
-        c40.intoArray(c, co + 4 * NR); c41.intoArray(c, co + 4 * NR + v1);
-        c50.intoArray(c, co + 5 * NR); c51.intoArray(c, co + 5 * NR + v1);
+        c10.intoArray(c, co + r1); c11.intoArray(c, co + r1 + v1);
+        c20.intoArray(c, co + r2); c21.intoArray(c, co + r2 + v1);
+        c30.intoArray(c, co + r3); c31.intoArray(c, co + r3 + v1);
     }
 
     static int ceilDiv(int a, int b) {
