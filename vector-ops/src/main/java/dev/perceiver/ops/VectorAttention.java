@@ -11,8 +11,9 @@ import java.util.Arrays;
  * copy of the block's keys, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
  * (value channels x queries) comes from the same micro-kernel on a copy of the block's V rows; both copies are laid
  * out as the micro-kernel's A tiles. Qᵀ is copied
- * once per unit, K and V once per key block and unit; memory is O(queries per unit x head width + key block), never
- * O(nq·nk). All of it lives in Java arrays, rows copied in and out in bulk, for the reason {@link VectorGemm} gives.
+ * once per unit; K and V once per call where a head's queries take several units and the copies fit
+ * {@link #MAX_SHARED_PACK}, else once per key block and unit; memory is O(queries per unit x head width + key block)
+ * besides that bounded copy, never O(nq·nk). All of it lives in Java arrays, rows copied in and out in bulk, for the reason {@link VectorGemm} gives.
  * <p>
  * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
  * not depend on the thread count. With probabilities requested, a first pass finds each query's max and sum and a
@@ -32,8 +33,16 @@ final class VectorAttention {
     /** Units per thread when several run, to even out threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 4;
 
+    /**
+     * Floats of K and V copies shared by a call's units at most (32 MiB). Each unit of a head had copied all its keys
+     * and values: optical flow's decoder cuts a head's 2,048 queries into 8 units over the same 2,048 x 512 keys.
+     */
+    static final int MAX_SHARED_PACK = 1 << 23;
+
     /** A thread's unit, its buffers kept between calls: allocating them per call took 9% of a latent block. */
     private static final ThreadLocal<Unit> UNITS = ThreadLocal.withInitial(Unit::new);
+    /** The calling thread's shared copies of K and V, kept between calls as the units' buffers are. */
+    private static final ThreadLocal<SharedPack> SHARED = ThreadLocal.withInitial(SharedPack::new);
 
     private VectorAttention() {}
 
@@ -53,8 +62,10 @@ final class VectorAttention {
         int subsPerChunk = VectorGemm.ceilDiv(subsPerHead, chunks);
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float invScale = 1f / (float) Math.sqrt(s.dqk());
+        SharedPack shared = chunksPerHead > 1 && SharedPack.floats(s, heads) <= MAX_SHARED_PACK
+                ? SHARED.get().pack(p, s, q, k, v, heads, mask, out, probs, lse, invScale, subsPerChunk) : null;
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale, subsPerChunk);
+            Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale, subsPerChunk, shared);
             try {
                 for (int u = u0; u < u1; u++) {
                     int q0 = u % chunksPerHead * subsPerChunk * NR;
@@ -66,10 +77,56 @@ final class VectorAttention {
         });
     }
 
+    /**
+     * Every head's keys and values, copied once as the units' own per-block copies are ({@link Unit#packBlock}), block
+     * after block: the block of head h starting at key kb at {@link #at}.
+     */
+    private static final class SharedPack {
+        float[] keys = new float[0], values = new float[0];
+        int dqk, dvPad, blocks;
+
+        static long floats(AttentionShape s, int heads) {
+            long keys = (long) heads * VectorGemm.ceilDiv(s.nk(), KEY_BLOCK) * KEY_BLOCK;
+            return keys * (s.dqk() + VectorGemm.roundUp(s.dv(), MR));
+        }
+
+        SharedPack pack(Parallel p, AttentionShape s, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out,
+                        Matrix probs, Matrix lse, float invScale, int maxSubs) {
+            dqk = s.dqk();
+            dvPad = VectorGemm.roundUp(s.dv(), MR);
+            blocks = VectorGemm.ceilDiv(s.nk(), KEY_BLOCK);
+            keys = Unit.atLeast(keys, heads * blocks * KEY_BLOCK * dqk);
+            values = Unit.atLeast(values, heads * blocks * KEY_BLOCK * dvPad);
+            p.forRange(heads * blocks, 1, (b0, b1) -> {
+                Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale, maxSubs, null);
+                try {
+                    for (int b = b0; b < b1; b++) {
+                        int h = b / blocks, kb = b % blocks * KEY_BLOCK;
+                        unit.h = h;
+                        unit.packKeysAndValues(kb, Math.min(KEY_BLOCK, s.nk() - kb), true, keys, at(h, kb) * dqk,
+                                values, at(h, kb) * dvPad);
+                    }
+                } finally {
+                    unit.unbind();
+                }
+            });
+            return this;
+        }
+
+        /** Where head h's block at key kb starts, in keys (times the head's width in floats). */
+        int at(int h, int kb) {
+            return h * blocks * KEY_BLOCK + kb;
+        }
+    }
+
     /** One thread's buffers and the work on one (head, query range). */
     private static final class Unit {
         AttentionShape s;
         Matrix q, k, v, mask, out, probs, lse;
+        SharedPack shared;
+        /** The current block's keys and values as A tiles: the unit's own copies or the shared ones, from these indices. */
+        float[] keys, values;
+        int keysAt, valuesAt;
         float invScale;
         int dvPad;
         /**
@@ -82,9 +139,9 @@ final class VectorAttention {
 
         /** This call's operands, with the buffers grown to its shape. */
         Unit bind(AttentionShape s, Matrix q, Matrix k, Matrix v, Matrix mask, Matrix out, Matrix probs, Matrix lse,
-                  float invScale, int maxSubs) {
+                  float invScale, int maxSubs, SharedPack shared) {
             this.s = s; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.probs = probs;
-            this.lse = lse;
+            this.lse = lse; this.shared = shared;
             this.invScale = invScale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
             qT = atLeast(qT, maxSubs * s.dqk() * NR);
@@ -102,9 +159,11 @@ final class VectorAttention {
         /** Lets go of the call's operands, which the thread-local unit would otherwise keep reachable. */
         void unbind() {
             s = null; q = k = v = mask = out = probs = lse = null;
+            shared = null;
+            keys = values = null;
         }
 
-        private static float[] atLeast(float[] a, int n) {
+        static float[] atLeast(float[] a, int n) {
             return a.length >= n ? a : new float[n];
         }
 
@@ -173,23 +232,36 @@ final class VectorAttention {
                 }
         }
 
-        /**
-         * The block's keys as tiles of MR keys (zero keys up to the next MR), its mask values, and, if values, its V
-         * rows as tiles of MR channels (channels [dv, dvPad) zero): the micro-kernel's A operands of Sᵀ = K·Qᵀ and
-         * Oᵀ = Vᵀ·Pᵀ, read at constant strides whatever the head's width.
-         */
-        private void packBlock(int kb, int nkb, boolean values) {
-            int dqk = s.dqk(), dv = s.dv();
-            VectorGemm.toTiles(k, kb, kb + nkb, h * dqk, dqk, line, kPack);
+        /** The block's mask values, and its keys and values from the shared copies or copied here. */
+        private void packBlock(int kb, int nkb, boolean withValues) {
             if (mask != null) mask.cols(kb, kb + nkb).copyRow(0, maskRow);
-            if (values) {
+            if (shared != null) {
+                keys = shared.keys; keysAt = shared.at(h, kb) * s.dqk();
+                values = shared.values; valuesAt = shared.at(h, kb) * dvPad;
+            } else {
+                keys = kPack; keysAt = 0;
+                values = vPack; valuesAt = 0;
+                packKeysAndValues(kb, nkb, withValues, kPack, 0, vPack, 0);
+            }
+        }
+
+        /**
+         * The block's keys as tiles of MR keys (zero keys up to the next MR) and, if withValues, its V rows as tiles of
+         * MR channels (channels [dv, dvPad) zero): the micro-kernel's A operands of Sᵀ = K·Qᵀ and Oᵀ = Vᵀ·Pᵀ, read at
+         * constant strides whatever the head's width.
+         */
+        private void packKeysAndValues(int kb, int nkb, boolean withValues, float[] kDest, int kAt, float[] vDest,
+                                       int vAt) {
+            int dqk = s.dqk(), dv = s.dv();
+            VectorGemm.toTiles(k, kb, kb + nkb, h * dqk, dqk, line, kDest, kAt);
+            if (withValues) {
                 Matrix vh = v.cols(h * dv, (h + 1) * dv);
                 Arrays.fill(line, dv, dvPad, 0f);
                 for (int j = 0; j < nkb; j++) {
                     vh.copyRow(kb + j, line);
                     // MR floats a tile: a loop C2 unrolls, where System.arraycopy's call cost more than the copy.
                     for (int t = 0; t < dvPad / MR; t++)
-                        for (int i = 0; i < MR; i++) vPack[(t * KEY_BLOCK + j) * MR + i] = line[t * MR + i];
+                        for (int i = 0; i < MR; i++) vDest[vAt + (t * KEY_BLOCK + j) * MR + i] = line[t * MR + i];
                 }
             }
         }
@@ -204,7 +276,7 @@ final class VectorAttention {
             for (int pass = 0, passes = Math.max(1, VectorGemm.ceilDiv(dqk, KC)); pass < passes; pass++) {
                 int d0 = pass * KC, kc = Math.min(KC, dqk - d0);
                 for (int t = 0; t < tiles; t++)
-                    VectorGemm.microKernel(kPack, t * MR * dqk + d0 * MR, qT, qTOffset(sp) + d0 * NR, kc, sT,
+                    VectorGemm.microKernel(keys, keysAt + t * MR * dqk + d0 * MR, qT, qTOffset(sp) + d0 * NR, kc, sT,
                             t * MR * NR, pass > 0);
             }
             scaleMaskAndMax(sT, nkb, invScale, mask == null ? null : maskRow, stats, statsOffset(sp) + 2 * NR);
@@ -213,7 +285,7 @@ final class VectorAttention {
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(vPack, t * KEY_BLOCK * MR, sT, 0, nkb, pv, t * MR * NR, false);
+                VectorGemm.microKernel(values, valuesAt + t * KEY_BLOCK * MR, sT, 0, nkb, pv, t * MR * NR, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {

@@ -146,7 +146,7 @@ final class VectorGemm {
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
             int k0 = pass * KC, kc = Math.min(KC, k - k0);
             boolean accumulate = pass > 0;
-            toTiles(a, r0, r1, k0, kc, ws.lines, rows);
+            toTiles(a, r0, r1, k0, kc, ws.lines, rows, 0);
             for (int s = s0; s < s1; s++) {
                 int bo = b.panelBase(s) + k0 * NR, co = (s - s0) * subFloats;
                 for (int t = 0; t < tiles; t++)
@@ -157,12 +157,12 @@ final class VectorGemm {
     }
 
     /**
-     * Rows [from, to) of a's columns [c0, c0 + width) into dest as MR-row tiles of width columns (see
+     * Rows [from, to) of a's columns [c0, c0 + width) into dest from index at as MR-row tiles of width columns (see
      * {@link #microKernel}): the product's A and the attention's keys. MR rows at a time through lines (MR x width
      * floats at least); rows up to the next MR are zero (the last tile's lines are cleared whether or not it is
      * partial: a branch taken only by the warm-up's ragged shapes would trap in real ones).
      */
-    static void toTiles(Matrix a, int from, int to, int c0, int width, float[] lines, float[] dest) {
+    static void toTiles(Matrix a, int from, int to, int c0, int width, float[] lines, float[] dest, int at) {
         MemorySegment as = a.segment();
         int rows = to - from, tiles = ceilDiv(rows, MR);
         for (int t = 0; t < tiles; t++) {
@@ -170,7 +170,7 @@ final class VectorGemm {
             if (t == tiles - 1) Arrays.fill(lines, 0, MR * width, 0f);
             for (int i = 0; i < n; i++)
                 MemorySegment.copy(as, Matrix.FLOAT, a.index(from + r + i, c0) * Float.BYTES, lines, i * width, width);
-            toTile(lines, width, dest, r * width);
+            toTile(lines, width, dest, at + r * width);
         }
     }
 

@@ -89,7 +89,7 @@ final class WarmUp {
          */
         private static final int ELEMENTWISE = 512;
         final Matrix x, y, small, bias, out, q, keys, values, att, probs, lse, gamma, beta, row, mask, wide, deep, deepOut,
-                tall;
+                tall, manyQueries, manyOut;
         /** deep's product runs over more than one KC slice (accumulating into the tiles), which only real shapes did. */
         final PackedMatrix w, narrow, deepW;
         /** The last packing of y: packed per pass (the factored cross-attention's values), so warmed up too. */
@@ -115,6 +115,9 @@ final class WarmUp {
             beta = random(arena, 1, 2 * VectorMath.F.length() + 1, 9);
             row = random(arena, 2, 2 * VectorMath.F.length() + 1, 10);
             mask = random(arena, 1, 2 * mr + 1, 11);
+            // one head's queries in two units, which share one copy of the keys and values
+            manyQueries = random(arena, VectorAttention.MIN_QUERIES + 1, 3, 18);
+            manyOut = random(arena, VectorAttention.MIN_QUERIES + 1, 3, 0);
             wide = random(arena, 1, ELEMENTWISE, 14);
             deep = random(arena, 1, VectorGemm.KC + 1, 15);
             deepW = PackedMatrix.packTransposed(random(arena, 1, VectorGemm.KC + 1, 16), nr);
@@ -137,6 +140,8 @@ final class WarmUp {
             else k.gemm(p, small, narrow, out, new Epilogue(null, Activation.RELU, out));
             if (i % 2 == 0) k.attention(p, q, keys, values, 2, mask, att, null, null, null);
             else k.attention(p, q, keys, values, 2, null, att, probs, lse, null);
+            k.attention(p, manyQueries, keys.cols(0, 3), values.cols(0, 3), 1, i % 2 == 0 ? mask : null, manyOut, null, null,
+                    null);
             k.layerNorm(p, row, gamma, beta, 1e-5f, row);
             k.softmaxRows(p, row, i % 2 == 0 ? null : gamma);
             k.add(p, row, row, row);
