@@ -134,7 +134,8 @@ final class VectorAttention {
          * MR keys [tile][d][MR], values as tiles of MR channels [tile][key][MR].
          */
         float[] qT = new float[0], oT = new float[0], stats = new float[0], sT = new float[0], pv = new float[0],
-                kPack = new float[0], vPack = new float[0], maskRow = new float[0], line = new float[0];
+                kPack = new float[0], vPack = new float[0], maskRow = new float[0], line = new float[0],
+                rows = new float[0];
         int h, q0, q1, subs;
 
         /** This call's operands, with the buffers grown to its shape. */
@@ -153,6 +154,7 @@ final class VectorAttention {
             vPack = atLeast(vPack, KEY_BLOCK * dvPad);
             maskRow = atLeast(maskRow, KEY_BLOCK);
             line = atLeast(line, Math.max(KEY_BLOCK, Math.max(MR * s.dqk(), VectorGemm.roundUp(s.dv(), MR))));
+            rows = atLeast(rows, NR * Math.max(s.dqk(), s.dv()));
             return this;
         }
 
@@ -219,17 +221,21 @@ final class VectorAttention {
             }
         }
 
-        /** Qᵀ of this unit's queries as [sub-panel][d][NR], zero past the last query. */
+        /**
+         * Qᵀ of this unit's queries as [sub-panel][d][NR], zero past the last query: a sub-panel's rows copied whole, then
+         * transposed with the stores in order (storing each row's values NR floats apart had taken 6% of a 128-wide
+         * head's time).
+         */
         private void packQueries() {
             int dqk = s.dqk();
             Matrix qh = q.cols(h * dqk, (h + 1) * dqk);
-            for (int sp = 0; sp < subs; sp++)
-                for (int lane = 0; lane < NR; lane++) {
-                    int row = q0 + sp * NR + lane, base = sp * dqk * NR + lane;
-                    if (row < q1) qh.copyRow(row, line);
-                    else Arrays.fill(line, 0, dqk, 0f);
-                    for (int d = 0; d < dqk; d++) qT[base + d * NR] = line[d];
-                }
+            for (int sp = 0; sp < subs; sp++) {
+                int lanes = lanes(sp), base = sp * dqk * NR;
+                for (int lane = 0; lane < lanes; lane++) qh.copyRow(q0 + sp * NR + lane, rows, lane * dqk);
+                Arrays.fill(rows, lanes * dqk, NR * dqk, 0f);
+                for (int d = 0; d < dqk; d++)
+                    for (int lane = 0; lane < NR; lane++) qT[base + d * NR + lane] = rows[lane * dqk + d];
+            }
         }
 
         /** The block's mask values, and its keys and values from the shared copies or copied here. */
@@ -297,22 +303,25 @@ final class VectorAttention {
         }
 
         /**
-         * out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized; and each
+         * out = Oᵀ transposed back, divided by each query's sum when the probabilities were not normalized (a vector of
+         * queries at a time, in place), then transposed into rows as {@link #packQueries} does the other way; and each
          * query's log-sum-exp, max + log(sum), when asked for.
          */
         private void writeOut(boolean divide) {
             int dv = s.dv();
             Matrix oh = out.cols(h * dv, (h + 1) * dv);
-            for (int sp = 0; sp < subs; sp++)
-                for (int lane = 0, lanes = lanes(sp); lane < lanes; lane++) {
-                    int st = statsOffset(sp), query = q0 + sp * NR + lane;
-                    float rowSum = stats[st + NR + lane];
-                    if (lse != null) lse.set(h * s.nq() + query, 0, (float) (stats[st + lane] + Math.log(rowSum)));
-                    float sum = divide ? rowSum : 1f;
-                    int base = oTOffset(sp) + lane;
-                    for (int d = 0; d < dv; d++) line[d] = oT[base + d * NR] / sum;
-                    oh.setRow(query, line, 0);
+            for (int sp = 0; sp < subs; sp++) {
+                int st = statsOffset(sp), base = oTOffset(sp), lanes = lanes(sp);
+                if (divide) divideBySums(oT, base, dv, stats, st + NR);
+                for (int d = 0; d < dv; d++)
+                    for (int lane = 0; lane < NR; lane++) rows[lane * dv + d] = oT[base + d * NR + lane];
+                for (int lane = 0; lane < lanes; lane++) {
+                    int query = q0 + sp * NR + lane;
+                    if (lse != null)
+                        lse.set(h * s.nq() + query, 0, (float) (stats[st + lane] + Math.log(stats[st + NR + lane])));
+                    oh.setRow(query, rows, lane * dv);
                 }
+            }
         }
 
         /**
@@ -389,6 +398,15 @@ final class VectorAttention {
                 e.intoArray(sT, j * NR + o);
             }
             if (!normalize) total.fma(FloatVector.fromArray(F, stats, st + 2 * NR + o), sum).intoArray(stats, st + NR + o);
+        }
+    }
+
+    /** Rows [0, n) of NR queries from index at, each query's lane divided by its sum (sums[so, so + NR)). */
+    private static void divideBySums(float[] x, int at, int n, float[] sums, int so) {
+        for (int o = 0; o < NR; o += L) {
+            FloatVector sum = FloatVector.fromArray(F, sums, so + o);
+            for (int r = 0; r < n; r++)
+                FloatVector.fromArray(F, x, at + r * NR + o).div(sum).intoArray(x, at + r * NR + o);
         }
     }
 
