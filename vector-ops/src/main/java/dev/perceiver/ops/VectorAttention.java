@@ -10,10 +10,10 @@ import java.util.Arrays;
  * for a block of keys and NR queries, Sᵀ = K·Qᵀ (keys x queries) comes from {@link VectorGemm#microKernel} on a
  * copy of the block's keys, the online softmax updates each query's running max and sum lane-wise, and Oᵀ = Vᵀ·Pᵀ
  * (value channels x queries) comes from the same micro-kernel on a copy of the block's V rows; both copies are laid
- * out as the micro-kernel's A tiles. Qᵀ is copied
- * once per unit; K and V once per call where a head's queries take several units and the copies fit
- * {@link #MAX_SHARED_PACK}, else once per key block and unit; memory is O(queries per unit x head width + key block)
- * besides that bounded copy, never O(nq·nk). All of it lives in Java arrays, rows copied in and out in bulk, for the reason {@link VectorGemm} gives.
+ * out as the micro-kernel's A tiles. Qᵀ is copied once per unit; K and V once per call where a head's queries take
+ * several units and the copies fit {@link #MAX_SHARED_PACK}, else once per key block and unit; memory is O(queries per
+ * unit x head width + key block) besides that bounded copy, never O(nq·nk). All of it lives in Java arrays, rows
+ * copied in and out in bulk, for the reason {@link VectorGemm} gives.
  * <p>
  * Work units are (head, query chunk); every query's result is computed the same way whatever the chunk, so results do
  * not depend on the thread count. With probabilities requested, a first pass finds each query's max and sum and a
