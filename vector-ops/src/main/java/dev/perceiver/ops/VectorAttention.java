@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * Multi-head attention on the Vector API, computed transposed so that softmax statistics are per vector lane:
@@ -62,10 +63,12 @@ final class VectorAttention {
         int subsPerChunk = VectorGemm.ceilDiv(subsPerHead, chunks);
         int chunksPerHead = VectorGemm.ceilDiv(subsPerHead, subsPerChunk);
         float invScale = 1f / (float) Math.sqrt(s.dqk());
+        Function<SharedPack, Unit> bind = shared -> UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale,
+                subsPerChunk, shared);
         SharedPack shared = chunksPerHead > 1 && SharedPack.floats(s, heads) <= MAX_SHARED_PACK
-                ? SHARED.get().pack(p, s, q, k, v, heads, mask, out, probs, lse, invScale, subsPerChunk) : null;
+                ? SHARED.get().pack(p, s, heads, bind) : null;
         p.forRange(heads * chunksPerHead, 1, (u0, u1) -> {
-            Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale, subsPerChunk, shared);
+            Unit unit = bind.apply(shared);
             try {
                 for (int u = u0; u < u1; u++) {
                     int q0 = u % chunksPerHead * subsPerChunk * NR;
@@ -90,15 +93,15 @@ final class VectorAttention {
             return keys * (s.dqk() + VectorGemm.roundUp(s.dv(), MR));
         }
 
-        SharedPack pack(Parallel p, AttentionShape s, Matrix q, Matrix k, Matrix v, int heads, Matrix mask, Matrix out,
-                        Matrix probs, Matrix lse, float invScale, int maxSubs) {
+        /** Copies every head's blocks on p's threads, each through its thread's unit from bind (with no shared pack). */
+        SharedPack pack(Parallel p, AttentionShape s, int heads, Function<SharedPack, Unit> bind) {
             dqk = s.dqk();
             dvPad = VectorGemm.roundUp(s.dv(), MR);
             blocks = VectorGemm.ceilDiv(s.nk(), KEY_BLOCK);
             keys = Unit.atLeast(keys, heads * blocks * KEY_BLOCK * dqk);
             values = Unit.atLeast(values, heads * blocks * KEY_BLOCK * dvPad);
             p.forRange(heads * blocks, 1, (b0, b1) -> {
-                Unit unit = UNITS.get().bind(s, q, k, v, mask, out, probs, lse, invScale, maxSubs, null);
+                Unit unit = bind.apply(null);
                 try {
                     for (int b = b0; b < b1; b++) {
                         int h = b / blocks, kb = b % blocks * KEY_BLOCK;

@@ -140,8 +140,8 @@ final class WarmUp {
             else k.gemm(p, small, narrow, out, new Epilogue(null, Activation.RELU, out));
             if (i % 2 == 0) k.attention(p, q, keys, values, 2, mask, att, null, null, null);
             else k.attention(p, q, keys, values, 2, null, att, probs, lse, null);
-            k.attention(p, manyQueries, keys.cols(0, 3), values.cols(0, 3), 1, i % 2 == 0 ? mask : null, manyOut, null, null,
-                    null);
+            k.attention(p, manyQueries, keys.cols(0, 3), values.cols(0, 3), 1, i % 2 == 0 ? mask : null, manyOut,
+                    null, null, null);
             k.layerNorm(p, row, gamma, beta, 1e-5f, row);
             k.softmaxRows(p, row, i % 2 == 0 ? null : gamma);
             k.add(p, row, row, row);
