@@ -37,7 +37,7 @@ public class GemmBenchmark extends KernelBenchmark {
     @Param({"1"})
     public int weights;
 
-    /** What the product does to its outputs, as a Linear layer's: none, bias, gelu (bias then GELU) or residual (bias, then c added). */
+    /** What the product does to its outputs, as a Linear layer's: none, bias, gelu (bias, GELU) or residual (bias, + c). */
     @Param({"none"})
     public String epilogue;
 

@@ -225,9 +225,9 @@ final class VectorAttention {
         }
 
         /**
-         * Qᵀ of this unit's queries as [sub-panel][d][NR], zero past the last query: a sub-panel's rows copied whole, then
-         * transposed with the stores in order (storing each row's values NR floats apart had taken 6% of a 128-wide
-         * head's time).
+         * Qᵀ·(1/√d) of this unit's queries as [sub-panel][d][NR], zero past the last query: a sub-panel's rows copied
+         * whole, then transposed with the stores in order (storing each row's values NR floats apart had taken 6% of a
+         * 128-wide head's time).
          */
         private void packQueries() {
             int dqk = s.dqk();
@@ -237,7 +237,7 @@ final class VectorAttention {
                 for (int lane = 0; lane < lanes; lane++) qh.copyRow(q0 + sp * NR + lane, rows, lane * dqk);
                 Arrays.fill(rows, lanes * dqk, NR * dqk, 0f);
                 for (int d = 0; d < dqk; d++)
-                    for (int lane = 0; lane < NR; lane++) qT[base + d * NR + lane] = rows[lane * dqk + d];
+                    for (int lane = 0; lane < NR; lane++) qT[base + d * NR + lane] = rows[lane * dqk + d] * invScale;
             }
         }
 
@@ -288,7 +288,7 @@ final class VectorAttention {
                     VectorGemm.microKernel(keys, keysAt + t * MR * dqk + d0 * MR, qT, qTOffset(sp) + d0 * NR, kc, sT,
                             t * MR * NR, pass > 0);
             }
-            scaleMaskAndMax(sT, nkb, invScale, mask == null ? null : maskRow, stats, statsOffset(sp) + 2 * NR);
+            maskAndMax(sT, nkb, mask == null ? null : maskRow, stats, statsOffset(sp) + 2 * NR);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
@@ -349,17 +349,19 @@ final class VectorAttention {
     }
 
     /**
-     * Sᵀ rows: s = dot·(1/√d) + mask[key], as the scalar twin rounds it, and the block's max of each query into
-     * stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). One pass: a division and
-     * passes of their own for the scaling, the max and the shift cost as much as the product in a 128-wide head.
+     * Sᵀ rows: s = dot + mask[key] (the queries come scaled by 1/√d), and the block's max of each query into
+     * stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). Without a mask only reads:
+     * scaling the scores here, a pass that stored them again, took 12% of a 32-wide head's time.
      */
-    private static void scaleMaskAndMax(float[] sT, int nkb, float invScale, float[] mask, float[] stats, int at) {
+    private static void maskAndMax(float[] sT, int nkb, float[] mask, float[] stats, int at) {
         for (int o = 0; o < NR; o += L) {
             FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int j = 0; j < nkb; j++) {
-                FloatVector x = FloatVector.fromArray(F, sT, j * NR + o).mul(invScale);
-                if (mask != null) x = x.add(mask[j]);
-                x.intoArray(sT, j * NR + o);
+                FloatVector x = FloatVector.fromArray(F, sT, j * NR + o);
+                if (mask != null) {
+                    x = x.add(mask[j]);
+                    x.intoArray(sT, j * NR + o);
+                }
                 m = m.max(x);
             }
             m.intoArray(stats, at + o);
