@@ -139,7 +139,7 @@ final class VectorGemm {
 
     /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */
     private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
-        int k = b.k(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
+        int k = b.k(), n = b.n(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
         float[] acc = ws.acc, rows = ws.rows, bd = b.data();
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
         // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
@@ -150,7 +150,7 @@ final class VectorGemm {
             for (int s = s0; s < s1; s++) {
                 int bo = b.panelBase(s) + k0 * NR, co = (s - s0) * subFloats;
                 for (int t = 0; t < tiles; t++)
-                    microKernel(rows, t * MR * kc, bd, bo, kc, acc, co + t * tileFloats, accumulate);
+                    microKernel(rows, t * MR * kc, bd, bo, kc, acc, co + t * tileFloats, accumulate, n - s * NR);
             }
         }
         epilogue(ws, acc, subFloats, c, e, r0, r1, s0, s1);
@@ -246,9 +246,18 @@ final class VectorGemm {
      * Each C element is one FMA chain in kk order.
      */
     static void microKernel(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, boolean accumulate) {
+        microKernel(a, ao, b, bo, kc, c, co, accumulate, NR);
+    }
+
+    /**
+     * The micro-kernel for a tile of which only the first columns are wanted: a panel's last few (the 2 columns of
+     * optical flow's output, the 2 past 320 of its 322) take the 4 x 2 tile, whose columns past 2L keep what they held.
+     */
+    static void microKernel(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, boolean accumulate,
+                            int columns) {
         if (kc == 0) {
             if (!accumulate) Arrays.fill(c, co, co + MR * NR, 0f);  // a product over nothing
-        } else if (NV == 4) {
+        } else if (NV == 4 && columns > 2 * L) {
             tile4x4(a, ao, b, bo, kc, c, co, accumulate);
         } else {
             tile4x2(a, ao, b, bo, kc, c, co, accumulate);
