@@ -281,14 +281,17 @@ final class VectorAttention {
          * sub-panel, 128 KiB, came from L2 for every tile).
          */
         private void scores(int sp, int nkb) {
-            int dqk = s.dqk(), tiles = VectorGemm.ceilDiv(nkb, MR);
+            int dqk = s.dqk(), tiles = VectorGemm.ceilDiv(nkb, MR), max = statsOffset(sp) + 2 * NR;
+            float[] maskValues = mask == null ? null : maskRow;
+            Arrays.fill(stats, max, max + NR, Float.NEGATIVE_INFINITY);
             for (int pass = 0, passes = Math.max(1, VectorGemm.ceilDiv(dqk, KC)); pass < passes; pass++) {
                 int d0 = pass * KC, kc = Math.min(KC, dqk - d0);
-                for (int t = 0; t < tiles; t++)
+                for (int t = 0; t < tiles; t++) {
                     VectorGemm.microKernel(keys, keysAt + t * MR * dqk + d0 * MR, qT, qTOffset(sp) + d0 * NR, kc, sT,
                             t * MR * NR, pass > 0);
+                    if (pass == passes - 1) maskAndMax(sT, t * MR, Math.min(nkb, (t + 1) * MR), maskValues, stats, max);
+                }
             }
-            maskAndMax(sT, nkb, mask == null ? null : maskRow, stats, statsOffset(sp) + 2 * NR);
         }
 
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
@@ -349,14 +352,15 @@ final class VectorAttention {
     }
 
     /**
-     * Sᵀ rows: s = dot + mask[key] (the queries come scaled by 1/√d), and the block's max of each query into
-     * stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). Without a mask only reads:
-     * scaling the scores here, a pass that stored them again, took 12% of a 32-wide head's time.
+     * Sᵀ rows [from, to): s = dot + mask[key] (the queries come scaled by 1/√d), and their max for each query into
+     * the running max at stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). Called on
+     * each tile of keys as the micro-kernel leaves it, in L1: a pass over the whole block's scores afterwards (and
+     * their scaling) took 12% of a 32-wide head's time.
      */
-    private static void maskAndMax(float[] sT, int nkb, float[] mask, float[] stats, int at) {
+    private static void maskAndMax(float[] sT, int from, int to, float[] mask, float[] stats, int at) {
         for (int o = 0; o < NR; o += L) {
-            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < nkb; j++) {
+            FloatVector m = FloatVector.fromArray(F, stats, at + o);
+            for (int j = from; j < to; j++) {
                 FloatVector x = FloatVector.fromArray(F, sT, j * NR + o);
                 if (mask != null) {
                     x = x.add(mask[j]);
