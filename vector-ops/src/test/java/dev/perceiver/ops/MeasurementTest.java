@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /** The measurement classes run and report sane numbers; speed itself is left to JMH and the bench command. */
@@ -35,5 +36,19 @@ class MeasurementTest {
             assertThat(t.runs()).isGreaterThanOrEqualTo(3);
             assertThat(t.medianGflops()).isPositive().isFinite().isLessThanOrEqualTo(t.bestGflops());
         }
+    }
+
+    @Test
+    void microKernelNestAccumulatesEveryTileOfEverySlice() {
+        MicroKernelNest nest = new MicroKernelNest(3, 2);
+        nest.run();
+        nest.run();  // C accumulates: twice each tile's product
+        for (int s = 0; s < 2; s++)
+            for (int t = 0; t < 3; t++)
+                for (int i : new int[] {0, VectorGemm.MR - 1})
+                    for (int j : new int[] {0, 5, VectorGemm.NR - 1})
+                        assertThat((double) nest.c(s, t, i, j)).isCloseTo(2 * nest.dot(s, t, i, j), within(1e-3));
+        assertThat(nest.flop()).isEqualTo(2.0 * 2 * 3 * VectorGemm.MR * VectorGemm.NR * VectorGemm.KC);
+        assertThatThrownBy(() -> new MicroKernelNest(0, 1)).isInstanceOf(IllegalArgumentException.class);
     }
 }
