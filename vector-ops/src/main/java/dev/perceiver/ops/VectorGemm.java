@@ -46,10 +46,19 @@ final class VectorGemm {
      * over it; at 256 (64 KiB, past a 48 KiB L1) the micro-kernel ran 15% slower.
      */
     static final int KC = 128;
-    /** Rows per unit at most (a multiple of MR): the unit's A for one KC pass is 48 KiB. */
-    static final int MB = 96;
-    /** Columns per unit at most: bounds the per-thread accumulator buffer (MB x NB floats, 384 KiB). */
+    /**
+     * Rows per unit at most (a multiple of MR): the unit's A for one KC pass is 96 KiB, and each slice of B, read from
+     * L3, serves up to 48 tiles. Units this tall are narrower (see UNIT_FLOATS): on a Zen 5, two threads ran
+     * 512 x 3072 x 1024 5-8% and 256 x 1280 x 1280 3-5% faster in such units than in units of 96 rows.
+     */
+    static final int MB = 192;
+    /** Columns per unit at most. */
     static final int NB = 1024;
+    /**
+     * A unit's accumulators at most (rows x columns, 384 KiB): with 96 x 1,024 they share L2 with the pass's B slices;
+     * 192 x 1,024 made one-thread 512 x 1024 x 1024 products 40-50% slower at the median.
+     */
+    static final int UNIT_FLOATS = 96 * 1024;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 8;
     /** Multiply-adds per unit at least (~5 µs of work): a thread hand-off costs microseconds. */
@@ -91,10 +100,11 @@ final class VectorGemm {
         // As many rows per unit as allowed, so that each slice of B, read from L3, serves many tiles; columns split
         // first, rows only when there are too few column units.
         int rowUnits = ceilDiv(m, MB);
-        int colUnits = Math.min(subs, Math.max(ceilDiv(target, rowUnits), ceilDiv(subs, NB / NR)));
+        int colUnits = Math.min(subs, Math.max(ceilDiv(target, rowUnits), ceilDiv(subs, maxSubs(MB))));
         if (rowUnits * colUnits < target) rowUnits = Math.min(ceilDiv(m, MR), ceilDiv(target, colUnits));
         int rowsPerUnit = roundUp(ceilDiv(m, rowUnits), MR);
         rowUnits = ceilDiv(m, rowsPerUnit);
+        colUnits = Math.max(colUnits, ceilDiv(subs, maxSubs(rowsPerUnit)));
         if (threads > 1 && rowUnits * colUnits <= BALANCED_UNITS) return balanced(m, subs, rowUnits, colUnits, threads);
         return new Split(rowsPerUnit, colUnits);
     }
@@ -111,7 +121,7 @@ final class VectorGemm {
         long bestSpan = Long.MAX_VALUE;
         for (int r = rowUnits; r <= Math.min(ceilDiv(m, MR), rowUnits + 2); r++) {
             int rowsPerUnit = roundUp(ceilDiv(m, r), MR);
-            for (int c = ceilDiv(subs, NB / NR); c <= Math.min(subs, 2 * colUnits); c++) {
+            for (int c = ceilDiv(subs, maxSubs(rowsPerUnit)); c <= Math.min(subs, 2 * colUnits); c++) {
                 int subsPerUnit = ceilDiv(subs, c), cols = ceilDiv(subs, subsPerUnit);
                 long span = finish(m, rowsPerUnit, subs, subsPerUnit, cols, threads);
                 if (span < bestSpan || span == bestSpan && rowsPerUnit == best.rowsPerUnit()
@@ -122,6 +132,11 @@ final class VectorGemm {
             }
         }
         return best;
+    }
+
+    /** Sub-panels a unit of rowsPerUnit rows may span: within NB columns and UNIT_FLOATS accumulators. */
+    private static int maxSubs(int rowsPerUnit) {
+        return Math.max(1, Math.min(NB, UNIT_FLOATS / rowsPerUnit) / NR);
     }
 
     /** When the last thread finishes the units, taken in order by whichever thread is free first (work in columns). */
@@ -338,12 +353,12 @@ final class VectorGemm {
     }
 
     /**
-     * A thread's buffers, kept between calls, each of the most any unit needs (MB x NB accumulators, 400 KiB in all):
+     * A thread's buffers, kept between calls, each of the most any unit needs (UNIT_FLOATS accumulators, ~500 KiB in all):
      * a buffer that grew on demand put a branch in the compiled kernel that the warm-up's small shapes never took, and
      * the first large product then deoptimized it in the middle of a first pass.
      */
     private static final class Workspace {
-        final float[] acc = new float[MB * NB], rows = new float[MB * KC], lines = new float[MR * KC],
+        final float[] acc = new float[UNIT_FLOATS], rows = new float[MB * KC], lines = new float[MR * KC],
                 row = new float[Math.max(KC, NB)], bias = new float[NB], residual = new float[NB];
     }
 }

@@ -14,12 +14,13 @@ class GemmTest {
     private static final Kernels SCALAR = Kernels.scalar();
     private static final Kernels VECTOR = VectorKernels.INSTANCE;
 
-    /** m, n, k: edges of every blocking (MR 6, NR 16 or 32, KC 256, MB 96), k spanning several KC passes. */
+    /** m, n, k: edges of every blocking (MR 4, NR 16, 32 or 64, KC 128, MB 192), k spanning several KC passes. */
     static Stream<Arguments> shapes() {
         return Stream.of(
                 Arguments.of(1, 1, 1), Arguments.of(3, 7, 33), Arguments.of(7, 33, 3), Arguments.of(33, 3, 7),
                 Arguments.of(1, 1000, 7), Arguments.of(1000, 3, 33), Arguments.of(13, 50, 600),
-                Arguments.of(97, 17, 256), Arguments.of(100, 64, 257), Arguments.of(6, 48, 1), Arguments.of(8, 33, 520));
+                Arguments.of(97, 17, 256), Arguments.of(100, 64, 257), Arguments.of(6, 48, 1), Arguments.of(8, 33, 520),
+                Arguments.of(193, 1100, 129));
     }
 
     @ParameterizedTest
@@ -144,7 +145,8 @@ class GemmTest {
     }
 
     /**
-     * Units fit the thread's buffers (at most MB rows, a whole number of MR-row tiles, at most NB columns) for any
+     * Units fit the thread's buffers (at most MB rows, a whole number of MR-row tiles, at most NB columns, at most
+     * UNIT_FLOATS accumulators) for any
      * shape and thread count, and two threads get an even share of language-mlm's 256 x 1280 x 1280 products, which
      * had been cut into 15 equal units, the last one run by one thread alone.
      */
@@ -157,8 +159,10 @@ class GemmTest {
                     VectorGemm.Split s = VectorGemm.split(m, subs, (long) m * n * 512, threads);
                     assertThat(s.rowsPerUnit()).as("rows per unit, %dx%d on %d threads", m, n, threads)
                             .isBetween(VectorGemm.MR, VectorGemm.MB).matches(r -> r % VectorGemm.MR == 0);
-                    assertThat(VectorGemm.ceilDiv(subs, s.colUnits()) * VectorGemm.NR).as("columns per unit")
-                            .isLessThanOrEqualTo(VectorGemm.NB);
+                    int cols = VectorGemm.ceilDiv(subs, s.colUnits()) * VectorGemm.NR;
+                    assertThat(cols).as("columns per unit").isLessThanOrEqualTo(VectorGemm.NB);
+                    assertThat(cols * s.rowsPerUnit()).as("accumulators per unit, %dx%d on %d threads", m, n, threads)
+                            .isLessThanOrEqualTo(VectorGemm.UNIT_FLOATS);
                 }
         VectorGemm.Split mlm = VectorGemm.split(256, 1280 / VectorGemm.NR, 256L * 1280 * 1280, 2);
         assertThat(VectorGemm.ceilDiv(256, mlm.rowsPerUnit()) * mlm.colUnits() % 2).as("units of %s", mlm).isZero();
