@@ -10,42 +10,41 @@ import java.util.SplittableRandom;
  * tiles in L2); 128 put 4 MiB of B beyond L2. No packing, no epilogue, one thread.
  */
 public final class MicroKernelNest {
+    private static final int MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
     private final float[] a, b, c;
-    private final int kc, tiles, slices;
+    private final int tiles, slices;
 
     public MicroKernelNest(int tiles, int slices) {
         if (tiles < 1 || slices < 1) throw new IllegalArgumentException("tiles and slices must be positive");
-        kc = VectorGemm.KC;
         this.tiles = tiles;
         this.slices = slices;
-        a = random(tiles * VectorGemm.MR * kc, 1);
-        b = random(slices * kc * VectorGemm.NR, 2);
-        c = new float[slices * tiles * VectorGemm.MR * VectorGemm.NR];
+        a = random(tiles * MR * KC, 1);
+        b = random(slices * KC * NR, 2);
+        c = new float[slices * tiles * MR * NR];
     }
 
     /** One pass over every slice and tile; C accumulates, as every pass after a product's first does. */
     public void run() {
-        int mr = VectorGemm.MR, nr = VectorGemm.NR;
         for (int s = 0; s < slices; s++)
             for (int t = 0; t < tiles; t++)
-                VectorGemm.microKernel(a, t * mr * kc, b, s * kc * nr, kc, c, (s * tiles + t) * mr * nr, true);
+                VectorGemm.microKernel(a, t * MR * KC, b, s * KC * NR, KC, c, (s * tiles + t) * MR * NR, true);
     }
 
     /** Floating-point operations of one {@link #run}. */
     public double flop() {
-        return 2.0 * slices * tiles * VectorGemm.MR * VectorGemm.NR * kc;
+        return 2.0 * slices * tiles * MR * NR * KC;
     }
 
     /** C element (row i, column j) of tile t on slice s: for tests. */
     float c(int s, int t, int i, int j) {
-        return c[(s * tiles + t) * VectorGemm.MR * VectorGemm.NR + i * VectorGemm.NR + j];
+        return c[(s * tiles + t) * MR * NR + i * NR + j];
     }
 
     /** A · B of tile t's row i and slice s's column j, one product of the micro-kernel's sum: for tests. */
     double dot(int s, int t, int i, int j) {
         double sum = 0;
-        for (int kk = 0; kk < kc; kk++)
-            sum += (double) a[t * VectorGemm.MR * kc + kk * VectorGemm.MR + i] * b[s * kc * VectorGemm.NR + kk * VectorGemm.NR + j];
+        for (int kk = 0; kk < KC; kk++)
+            sum += (double) a[t * MR * KC + kk * MR + i] * b[s * KC * NR + kk * NR + j];
         return sum;
     }
 

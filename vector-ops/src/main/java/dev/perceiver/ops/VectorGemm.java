@@ -49,7 +49,7 @@ final class VectorGemm {
     /**
      * Rows per unit at most (a multiple of MR): the unit's A for one KC pass is 96 KiB, and each slice of B, read from
      * L3, serves up to 48 tiles. Units this tall are narrower (see UNIT_FLOATS): on a Zen 5, two threads ran
-     * 512 x 3072 x 1024 5-8% and 256 x 1280 x 1280 3-5% faster in such units than in units of 96 rows.
+     * 512 x 3072 x 1024 and 256 x 1280 x 1280 3-5% faster at best than in units of 96 rows, the other shapes level.
      */
     static final int MB = 192;
     /** Columns per unit at most. */
