@@ -13,21 +13,28 @@ public final class MicroKernelNest {
     private static final int MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
     private final float[] a, b, c;
     private final int tiles, slices;
+    /** Where B starts in b. */
+    private int b0;
 
     public MicroKernelNest(int tiles, int slices) {
         if (tiles < 1 || slices < 1) throw new IllegalArgumentException("tiles and slices must be positive");
         this.tiles = tiles;
         this.slices = slices;
         a = random(tiles * MR * KC, 1);
-        b = random(slices * KC * NR, 2);
+        b = random(slices * KC * NR + VectorAlignment.SLACK, 2);
         c = new float[slices * tiles * MR * NR];
     }
 
     /** One pass over every slice and tile; C accumulates, as every pass after a product's first does. */
     public void run() {
+        int aligned = VectorAlignment.alignedIndex(b, 0);
+        if (aligned != b0) {  // a collector moved the array: slide B to where loads are aligned, as a product's panels are
+            System.arraycopy(b, b0, b, aligned, slices * KC * NR);
+            b0 = aligned;
+        }
         for (int s = 0; s < slices; s++)
             for (int t = 0; t < tiles; t++)
-                VectorGemm.microKernel(a, t * MR * KC, b, s * KC * NR, KC, c, (s * tiles + t) * MR * NR, true);
+                VectorGemm.microKernel(a, t * MR * KC, b, b0 + s * KC * NR, KC, c, (s * tiles + t) * MR * NR, true);
     }
 
     /** Floating-point operations of one {@link #run}. */
@@ -44,7 +51,7 @@ public final class MicroKernelNest {
     double dot(int s, int t, int i, int j) {
         double sum = 0;
         for (int kk = 0; kk < KC; kk++)
-            sum += (double) a[t * MR * KC + kk * MR + i] * b[s * KC * NR + kk * NR + j];
+            sum += (double) a[t * MR * KC + kk * MR + i] * b[b0 + s * KC * NR + kk * NR + j];
         return sum;
     }
 

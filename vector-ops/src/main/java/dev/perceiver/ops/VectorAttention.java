@@ -132,6 +132,8 @@ final class VectorAttention {
         int keysAt, valuesAt;
         float invScale;
         int dvPad;
+        /** Where Qᵀ, Oᵀ, stats, Sᵀ and pv start in their arrays: on a vector boundary (see {@link VectorAlignment}). */
+        int qT0, oT0, stats0, sT0, pv0;
         /**
          * Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR], keys as tiles of
          * MR keys [tile][d][MR], values as tiles of MR channels [tile][key][MR].
@@ -148,11 +150,16 @@ final class VectorAttention {
             this.lse = lse; this.shared = shared;
             this.invScale = invScale;
             dvPad = VectorGemm.roundUp(s.dv(), MR);
-            qT = atLeast(qT, maxSubs * s.dqk() * NR);
-            oT = atLeast(oT, maxSubs * dvPad * NR);
-            stats = atLeast(stats, maxSubs * 3 * NR);
-            sT = atLeast(sT, KEY_BLOCK * NR);
-            pv = atLeast(pv, dvPad * NR);
+            qT = atLeast(qT, maxSubs * s.dqk() * NR + VectorAlignment.SLACK);
+            oT = atLeast(oT, maxSubs * dvPad * NR + VectorAlignment.SLACK);
+            stats = atLeast(stats, maxSubs * 3 * NR + VectorAlignment.SLACK);
+            sT = atLeast(sT, KEY_BLOCK * NR + VectorAlignment.SLACK);
+            pv = atLeast(pv, dvPad * NR + VectorAlignment.SLACK);
+            qT0 = VectorAlignment.alignedIndex(qT, 0);
+            oT0 = VectorAlignment.alignedIndex(oT, 0);
+            stats0 = VectorAlignment.alignedIndex(stats, 0);
+            sT0 = VectorAlignment.alignedIndex(sT, 0);
+            pv0 = VectorAlignment.alignedIndex(pv, 0);
             kPack = atLeast(kPack, KEY_BLOCK * s.dqk());
             vPack = atLeast(vPack, KEY_BLOCK * dvPad);
             maskRow = atLeast(maskRow, KEY_BLOCK);
@@ -180,7 +187,7 @@ final class VectorAttention {
                 Arrays.fill(stats, st, st + NR, Float.NEGATIVE_INFINITY);
                 Arrays.fill(stats, st + NR, st + 2 * NR, 0f);
             }
-            Arrays.fill(oT, 0, subs * dvPad * NR, 0f);
+            Arrays.fill(oT, oT0, oT0 + subs * dvPad * NR, 0f);
             if (probs == null) {
                 for (int kb = 0; kb < s.nk(); kb += KEY_BLOCK) flashBlock(kb, Math.min(KEY_BLOCK, s.nk() - kb));
                 writeOut(true);
@@ -196,9 +203,9 @@ final class VectorAttention {
             packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, nkb);
-                updateStats(sT, nkb, stats, statsOffset(sp));
+                updateStats(sT, sT0, nkb, stats, statsOffset(sp));
                 values(nkb);
-                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * NR);
+                combine(oT, oTOffset(sp), pv, pv0, dvPad, stats, statsOffset(sp) + 2 * NR);
             }
         }
 
@@ -207,7 +214,7 @@ final class VectorAttention {
             packBlock(kb, nkb, false);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, nkb);
-                updateStats(sT, nkb, stats, statsOffset(sp));
+                updateStats(sT, sT0, nkb, stats, statsOffset(sp));
             }
         }
 
@@ -216,11 +223,11 @@ final class VectorAttention {
             packBlock(kb, nkb, true);
             for (int sp = 0; sp < subs; sp++) {
                 scores(sp, nkb);
-                exponentiate(sT, nkb, stats, statsOffset(sp), true);
+                exponentiate(sT, sT0, nkb, stats, statsOffset(sp), true);
                 storeProbs(sp, kb, nkb);
                 values(nkb);
                 Arrays.fill(stats, statsOffset(sp) + 2 * NR, statsOffset(sp) + 3 * NR, 1f);
-                combine(oT, oTOffset(sp), pv, dvPad, stats, statsOffset(sp) + 2 * NR);
+                combine(oT, oTOffset(sp), pv, pv0, dvPad, stats, statsOffset(sp) + 2 * NR);
             }
         }
 
@@ -233,7 +240,7 @@ final class VectorAttention {
             int dqk = s.dqk();
             Matrix qh = q.cols(h * dqk, (h + 1) * dqk);
             for (int sp = 0; sp < subs; sp++) {
-                int lanes = lanes(sp), base = sp * dqk * NR;
+                int lanes = lanes(sp), base = qTOffset(sp);
                 for (int lane = 0; lane < lanes; lane++) qh.copyRow(q0 + sp * NR + lane, rows, lane * dqk);
                 Arrays.fill(rows, lanes * dqk, NR * dqk, 0f);
                 for (int d = 0; d < dqk; d++)
@@ -288,8 +295,9 @@ final class VectorAttention {
                 int d0 = pass * KC, kc = Math.min(KC, dqk - d0);
                 for (int t = 0; t < tiles; t++) {
                     VectorGemm.microKernel(keys, keysAt + t * MR * dqk + d0 * MR, qT, qTOffset(sp) + d0 * NR, kc, sT,
-                            t * MR * NR, pass > 0);
-                    if (pass == passes - 1) maskAndMax(sT, t * MR, Math.min(nkb, (t + 1) * MR), maskValues, stats, max);
+                            sT0 + t * MR * NR, pass > 0);
+                    if (pass == passes - 1)
+                        maskAndMax(sT, sT0, t * MR, Math.min(nkb, (t + 1) * MR), maskValues, stats, max);
                 }
             }
         }
@@ -297,13 +305,13 @@ final class VectorAttention {
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(values, valuesAt + t * KEY_BLOCK * MR, sT, 0, nkb, pv, t * MR * NR, false);
+                VectorGemm.microKernel(values, valuesAt + t * KEY_BLOCK * MR, sT, sT0, nkb, pv, pv0 + t * MR * NR, false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {
             Matrix block = probs.cols(kb, kb + nkb);
             for (int lane = 0, lanes = lanes(sp); lane < lanes; lane++) {
-                for (int j = 0; j < nkb; j++) line[j] = sT[j * NR + lane];
+                for (int j = 0; j < nkb; j++) line[j] = sT[sT0 + j * NR + lane];
                 block.setRow(h * s.nq() + q0 + sp * NR + lane, line, 0);
             }
         }
@@ -339,32 +347,32 @@ final class VectorAttention {
         }
 
         private int statsOffset(int sp) {
-            return sp * 3 * NR;
+            return stats0 + sp * 3 * NR;
         }
 
         private int oTOffset(int sp) {
-            return sp * dvPad * NR;
+            return oT0 + sp * dvPad * NR;
         }
 
         private int qTOffset(int sp) {
-            return sp * s.dqk() * NR;
+            return qT0 + sp * s.dqk() * NR;
         }
     }
 
     /**
-     * Sᵀ rows [from, to): s = dot + mask[key] (the queries come scaled by 1/√d), and their max for each query into
+     * Sᵀ rows [from, to) (row j at sT0 + j·NR): s = dot + mask[key] (the queries come scaled by 1/√d), and their max for each query into
      * the running max at stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). Called on
      * each tile of keys as the micro-kernel leaves it, in L1: a pass over the whole block's scores afterwards (and
      * their scaling) took 12% of a 32-wide head's time.
      */
-    private static void maskAndMax(float[] sT, int from, int to, float[] mask, float[] stats, int at) {
+    private static void maskAndMax(float[] sT, int sT0, int from, int to, float[] mask, float[] stats, int at) {
         for (int o = 0; o < NR; o += L) {
             FloatVector m = FloatVector.fromArray(F, stats, at + o);
             for (int j = from; j < to; j++) {
-                FloatVector x = FloatVector.fromArray(F, sT, j * NR + o);
+                FloatVector x = FloatVector.fromArray(F, sT, sT0 + j * NR + o);
                 if (mask != null) {
                     x = x.add(mask[j]);
-                    x.intoArray(sT, j * NR + o);
+                    x.intoArray(sT, sT0 + j * NR + o);
                 }
                 m = m.max(x);
             }
@@ -377,9 +385,9 @@ final class VectorAttention {
      * m' = max(m, block max), correction c = e^{m - m'} (1 where m = m', so -inf rows stay finite), P = e^{S - m'} in
      * place, sum = sum·c + Σ P. Stats hold [max | sum | correction] rows of NR floats.
      */
-    private static void updateStats(float[] sT, int nkb, float[] stats, int st) {
+    private static void updateStats(float[] sT, int sT0, int nkb, float[] stats, int st) {
         newMaxAndCorrection(stats, st);
-        exponentiate(sT, nkb, stats, st, false);
+        exponentiate(sT, sT0, nkb, stats, st, false);
     }
 
     private static void newMaxAndCorrection(float[] stats, int st) {
@@ -396,15 +404,15 @@ final class VectorAttention {
      * P = e^{S - max} in place, then either P / sum (normalize: the final max and sum are known) or
      * sum = sum·correction + Σ P.
      */
-    private static void exponentiate(float[] sT, int nkb, float[] stats, int st, boolean normalize) {
+    private static void exponentiate(float[] sT, int sT0, int nkb, float[] stats, int st, boolean normalize) {
         for (int o = 0; o < NR; o += L) {
             FloatVector max = FloatVector.fromArray(F, stats, st + o), total = FloatVector.fromArray(F, stats, st + NR + o);
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < nkb; j++) {
-                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(F, sT, j * NR + o).sub(max));
+                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(F, sT, sT0 + j * NR + o).sub(max));
                 if (normalize) e = e.div(total);
                 else sum = sum.add(e);
-                e.intoArray(sT, j * NR + o);
+                e.intoArray(sT, sT0 + j * NR + o);
             }
             if (!normalize) total.fma(FloatVector.fromArray(F, stats, st + 2 * NR + o), sum).intoArray(stats, st + NR + o);
         }
@@ -419,12 +427,12 @@ final class VectorAttention {
         }
     }
 
-    /** Oᵀ = Oᵀ·correction + pv, rows of NR queries. */
-    private static void combine(float[] oT, int oo, float[] pv, int rows, float[] stats, int co) {
+    /** Oᵀ = Oᵀ·correction + pv, rows of NR queries (from oo in oT, pv0 in pv). */
+    private static void combine(float[] oT, int oo, float[] pv, int pv0, int rows, float[] stats, int co) {
         for (int o = 0; o < NR; o += L) {
             FloatVector c = FloatVector.fromArray(F, stats, co + o);
             for (int r = 0; r < rows; r++)
-                FloatVector.fromArray(F, oT, oo + r * NR + o).fma(c, FloatVector.fromArray(F, pv, r * NR + o))
+                FloatVector.fromArray(F, oT, oo + r * NR + o).fma(c, FloatVector.fromArray(F, pv, pv0 + r * NR + o))
                         .intoArray(oT, oo + r * NR + o);
         }
     }

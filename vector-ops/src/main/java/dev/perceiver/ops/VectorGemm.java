@@ -13,7 +13,9 @@ import java.util.function.IntUnaryOperator;
  * MR x NR tile, and the epilogue (bias, activation, residual) is applied once per unit. The unit's rows of A are
  * copied per KC pass into MR-row tiles, each tile's MR values of one k together, so that the micro-kernel reads A,
  * like B, at constant strides: C2 then drops the bounds checks from its loop (10-12% faster than row-major A, whose
- * strides were parameters).
+ * strides were parameters). Each KC x NR slice of B is copied, before its tiles run, into a thread buffer at an index
+ * where vector loads are aligned ({@link VectorAlignment}), as are the accumulators: the packed weights' own arrays
+ * move with the collector, a buffer found again per unit does not need to stay put.
  * <p>
  * Every operand the micro-kernel touches is a Java array (packed B, the packed A tile, the unit's accumulators); rows
  * move between the callers' segments and these arrays by bulk copies. A vector load from a memory segment inlines
@@ -155,7 +157,8 @@ final class VectorGemm {
     /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */
     private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
         int k = b.k(), n = b.n(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
-        float[] acc = ws.acc, rows = ws.rows, bd = b.data();
+        float[] acc = ws.acc, rows = ws.rows, bd = b.data(), slice = ws.slice;
+        int acc0 = VectorAlignment.alignedIndex(acc, 0), slice0 = VectorAlignment.alignedIndex(slice, 0);
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
         // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
@@ -163,12 +166,13 @@ final class VectorGemm {
             boolean accumulate = pass > 0;
             toTiles(a, r0, r1, k0, kc, ws.lines, rows, 0);
             for (int s = s0; s < s1; s++) {
-                int bo = b.panelBase(s) + k0 * NR, co = (s - s0) * subFloats;
+                int co = acc0 + (s - s0) * subFloats;
+                System.arraycopy(bd, b.panelBase(s) + k0 * NR, slice, slice0, kc * NR);
                 for (int t = 0; t < tiles; t++)
-                    microKernel(rows, t * MR * kc, bd, bo, kc, acc, co + t * tileFloats, accumulate, n - s * NR);
+                    microKernel(rows, t * MR * kc, slice, slice0, kc, acc, co + t * tileFloats, accumulate, n - s * NR);
             }
         }
-        epilogue(ws, acc, subFloats, c, e, r0, r1, s0, s1);
+        epilogue(ws, acc, acc0, subFloats, c, e, r0, r1, s0, s1);
     }
 
     /**
@@ -228,7 +232,7 @@ final class VectorGemm {
     }
 
     /** Unit accumulators to c, a row at a time: + bias, activation, + residual, then one bulk copy into c. */
-    private static void epilogue(Workspace ws, float[] acc, int subFloats, Matrix c, Epilogue e, int r0, int r1,
+    private static void epilogue(Workspace ws, float[] acc, int acc0, int subFloats, Matrix c, Epilogue e, int r0, int r1,
                                  int s0, int s1) {
         int c0 = s0 * NR, c1 = Math.min(c.cols(), s1 * NR), span = (s1 - s0) * NR;
         float[] row = ws.row, bias = null, res = ws.residual;
@@ -239,7 +243,7 @@ final class VectorGemm {
         }
         Matrix residual = e.residual() == null ? null : e.residual().cols(c0, c1), out = c.cols(c0, c1);
         for (int i = 0; i < r1 - r0; i++) {
-            for (int s = s0; s < s1; s++) System.arraycopy(acc, (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
+            for (int s = s0; s < s1; s++) System.arraycopy(acc, acc0 + (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
             if (bias != null) addInPlace(row, bias, span);
             VectorMath.activate(row, 0, span, e.activation());
             if (residual != null) {
@@ -358,7 +362,8 @@ final class VectorGemm {
      * the first large product then deoptimized it in the middle of a first pass.
      */
     private static final class Workspace {
-        final float[] acc = new float[UNIT_FLOATS], rows = new float[MB * KC], lines = new float[MR * KC],
+        final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[MB * KC],
+                slice = new float[KC * NR + VectorAlignment.SLACK], lines = new float[MR * KC],
                 row = new float[Math.max(KC, NB)], bias = new float[NB], residual = new float[NB];
     }
 }
