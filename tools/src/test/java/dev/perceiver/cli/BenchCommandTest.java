@@ -67,7 +67,7 @@ class BenchCommandTest {
         String kernels = (String) o.get("kernels");
         int bits = (int) number(o, "vector_bits");
         assertThat(bits).isIn(64, 128, 256, 512, 1024, 2048);
-        assertThat(kernels).isIn("scalar", "vector (" + bits + "-bit FloatVector, " + bits / 32 + " lanes)");
+        assertThat(kernels).isIn("scalar", "vector (" + bits + "-bit FloatVector, " + bits / 32 + " lanes, aligned)");
         assertThat(o.get("backend").toString()).contains(kernels);
         String commit = gitHead();
         if (commit != null) assertThat((String) o.get("git_commit")).matches(commit + "(-dirty)?");
