@@ -357,9 +357,9 @@ final class VectorGemm {
     }
 
     /**
-     * A thread's buffers, kept between calls, each of the most any unit needs (UNIT_FLOATS accumulators, ~500 KiB in all):
-     * a buffer that grew on demand put a branch in the compiled kernel that the warm-up's small shapes never took, and
-     * the first large product then deoptimized it in the middle of a first pass.
+     * A thread's buffers, kept between calls, each of the most any unit needs (UNIT_FLOATS accumulators and one B
+     * slice, ~530 KiB in all): a buffer that grew on demand put a branch in the compiled kernel that the warm-up's
+     * small shapes never took, and the first large product then deoptimized it in the middle of a first pass.
      */
     private static final class Workspace {
         final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[MB * KC],
