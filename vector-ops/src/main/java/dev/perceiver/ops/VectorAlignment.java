@@ -10,7 +10,7 @@ import java.lang.invoke.MethodHandle;
  * Where in a Java float array the kernels' vector loads start on a vector-sized boundary. Java keeps arrays 8-byte
  * aligned, so a 64-byte load from one crosses two cache lines 7 times in 8, and on an Intel core each such load takes
  * both load ports: the micro-kernel ran at 0.66 of an Ice Lake core's FMA peak on misaligned panels and at 0.93 on
- * aligned ones (AMD's Zen 5 ran both at its peak).
+ * aligned ones (a Zen 5 ran it at its peak on arrays wherever Java put them).
  * <p>
  * The JVM tells no array's address, so it is read from a native call that returns its pointer argument (memmove of
  * nothing, linked critical so that it may take the array in place). A collector may move the array afterwards: callers
