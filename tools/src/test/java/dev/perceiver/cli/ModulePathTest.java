@@ -46,7 +46,7 @@ class ModulePathTest {
 
     private static Cli.Result runAsModules(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=dev.perceiver.gpu", "--module-path", modulePath(),
+                "--enable-native-access=dev.perceiver.ops,dev.perceiver.gpu", "--module-path", modulePath(),
                 "-m", "dev.perceiver.cli/dev.perceiver.cli.Main"));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).start();
