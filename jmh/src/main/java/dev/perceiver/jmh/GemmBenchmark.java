@@ -6,7 +6,6 @@ import dev.perceiver.ops.Matrix;
 import dev.perceiver.ops.PackedMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.Param;
@@ -27,8 +26,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.Throughput)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0", "-Xmx12g"})
 public class GemmBenchmark extends KernelBenchmark {
     @Param({"1024x1024x1024", "512x3072x1024", "512x1024x1024", "2048x512x512", "2048x1536x512", "3136x1024x322",
             "50176x1024x512", "2048x1280x256", "50176x512x261", "1x1000x1024", "8x1024x1024", "182528x322x322"})
