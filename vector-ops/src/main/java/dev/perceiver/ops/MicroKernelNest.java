@@ -28,7 +28,8 @@ public final class MicroKernelNest {
     /** One pass over every slice and tile; C accumulates, as every pass after a product's first does. */
     public void run() {
         int aligned = VectorAlignment.alignedIndex(b, 0);
-        if (aligned != b0) {  // a collector moved the array: slide B to where loads are aligned, as a product's panels are
+        // A collector moved the array: slide B to where loads are aligned, as a product's B slices are.
+        if (aligned != b0) {
             System.arraycopy(b, b0, b, aligned, slices * KC * NR);
             b0 = aligned;
         }

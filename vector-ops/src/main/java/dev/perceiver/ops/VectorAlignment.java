@@ -49,9 +49,10 @@ final class VectorAlignment {
         if (!VectorAlignment.class.getModule().isNativeAccessEnabled()) return null;
         try {
             Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("memmove").map(f -> linker.downcallHandle(f,
-                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
-                    Linker.Option.critical(true))).orElse(null);
+            FunctionDescriptor pointerOf = FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
+            return linker.defaultLookup().find("memmove")
+                    .map(f -> linker.downcallHandle(f, pointerOf, Linker.Option.critical(true))).orElse(null);
         } catch (RuntimeException e) {
             return null;
         }

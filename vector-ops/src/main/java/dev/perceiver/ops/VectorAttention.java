@@ -132,7 +132,7 @@ final class VectorAttention {
         int keysAt, valuesAt;
         float invScale;
         int dvPad;
-        /** Where Qᵀ, Oᵀ, stats, Sᵀ and pv start in their arrays: on a vector boundary (see {@link VectorAlignment}). */
+        /** Where Qᵀ, Oᵀ, stats, Sᵀ and pv start in their arrays: on vector boundaries ({@link VectorAlignment}). */
         int qT0, oT0, stats0, sT0, pv0;
         /**
          * Qᵀ [sub][d][NR], Oᵀ [sub][dvPad][NR], stats [sub][max | sum | correction][NR], Sᵀ [key][NR], keys as tiles of
@@ -305,7 +305,8 @@ final class VectorAttention {
         /** pv = Vᵀ·Pᵀ for this block's nkb keys: value channels x queries, from the copied V rows. */
         private void values(int nkb) {
             for (int t = 0; t < dvPad / MR; t++)
-                VectorGemm.microKernel(values, valuesAt + t * KEY_BLOCK * MR, sT, sT0, nkb, pv, pv0 + t * MR * NR, false);
+                VectorGemm.microKernel(values, valuesAt + t * KEY_BLOCK * MR, sT, sT0, nkb, pv, pv0 + t * MR * NR,
+                        false);
         }
 
         private void storeProbs(int sp, int kb, int nkb) {
@@ -360,10 +361,10 @@ final class VectorAttention {
     }
 
     /**
-     * Sᵀ rows [from, to) (row j at sT0 + j·NR): s = dot + mask[key] (the queries come scaled by 1/√d), and their max for each query into
-     * the running max at stats[at, at + NR) (the correction row, until {@link #updateStats} makes it one). Called on
-     * each tile of keys as the micro-kernel leaves it, in L1: a pass over the whole block's scores afterwards (and
-     * their scaling) took 12% of a 32-wide head's time.
+     * Sᵀ rows [from, to) (row j at sT0 + j·NR): s = dot + mask[key] (the queries come scaled by 1/√d), and their max
+     * for each query into the running max at stats[at, at + NR) (the correction row, until {@link #updateStats} makes
+     * it one). Called on each tile of keys as the micro-kernel leaves it, in L1: a pass over the whole block's scores
+     * afterwards (and their scaling) took 12% of a 32-wide head's time.
      */
     private static void maskAndMax(float[] sT, int sT0, int from, int to, float[] mask, float[] stats, int at) {
         for (int o = 0; o < NR; o += L) {

@@ -232,8 +232,8 @@ final class VectorGemm {
     }
 
     /** Unit accumulators to c, a row at a time: + bias, activation, + residual, then one bulk copy into c. */
-    private static void epilogue(Workspace ws, float[] acc, int acc0, int subFloats, Matrix c, Epilogue e, int r0, int r1,
-                                 int s0, int s1) {
+    private static void epilogue(Workspace ws, float[] acc, int acc0, int subFloats, Matrix c, Epilogue e, int r0,
+                                 int r1, int s0, int s1) {
         int c0 = s0 * NR, c1 = Math.min(c.cols(), s1 * NR), span = (s1 - s0) * NR;
         float[] row = ws.row, bias = null, res = ws.residual;
         if (e.bias() != null) {
@@ -243,7 +243,8 @@ final class VectorGemm {
         }
         Matrix residual = e.residual() == null ? null : e.residual().cols(c0, c1), out = c.cols(c0, c1);
         for (int i = 0; i < r1 - r0; i++) {
-            for (int s = s0; s < s1; s++) System.arraycopy(acc, acc0 + (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
+            for (int s = s0; s < s1; s++)
+                System.arraycopy(acc, acc0 + (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
             if (bias != null) addInPlace(row, bias, span);
             VectorMath.activate(row, 0, span, e.activation());
             if (residual != null) {
