@@ -61,6 +61,11 @@ final class VectorGemm {
      * 192 x 1,024 made one-thread 512 x 1024 x 1024 products 40-50% slower at the median.
      */
     static final int UNIT_FLOATS = 96 * 1024;
+    /**
+     * Inner dimension up to which a unit's packed A (MB x KEPT_K floats, 1.5 MiB) is kept for the thread's next unit:
+     * every official Linear's k (at most 1,280) and then some.
+     */
+    static final int KEPT_K = 2048;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 8;
     /** Multiply-adds per unit at least (~5 µs of work): a thread hand-off costs microseconds. */
@@ -83,12 +88,16 @@ final class VectorGemm {
         int subs = ceilDiv(n, NR);
         Split split = split(m, subs, (long) m * n * Math.max(1, b.k()), p.threads());
         int rowsPerUnit = split.rowsPerUnit(), subsPerUnit = ceilDiv(subs, split.colUnits());
-        int cols = ceilDiv(subs, subsPerUnit);
-        p.forRange(ceilDiv(m, rowsPerUnit) * cols, 1, (u0, u1) -> {
+        int cols = ceilDiv(subs, subsPerUnit), rowUnits = ceilDiv(m, rowsPerUnit), group = p.threads();
+        Object call = new Object();
+        // Units in groups of as many row units as threads, column after column within a group: threads taking units in
+        // turn then come to the same rows' next columns, whose packed A they kept (see unit).
+        p.forRange(rowUnits * cols, 1, (u0, u1) -> {
             Workspace ws = WORKSPACE.get();
             for (int u = u0; u < u1; u++) {
-                int r0 = u / cols * rowsPerUnit, s0 = u % cols * subsPerUnit;
-                unit(ws, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
+                int g = u / (group * cols), w = u - g * group * cols, inGroup = Math.min(group, rowUnits - g * group);
+                int r0 = (g * group + w % inGroup) * rowsPerUnit, s0 = w / inGroup * subsPerUnit;
+                unit(ws, call, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
             }
         });
     }
@@ -154,24 +163,34 @@ final class VectorGemm {
         return Arrays.stream(free).max().orElse(0);
     }
 
-    /** Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output. */
-    private static void unit(Workspace ws, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1, int s0, int s1) {
+    /**
+     * Rows [r0, r1) times sub-panels [s0, s1) (NR columns each) of the output, in the product call. The rows of A
+     * are packed pass after pass into the thread's buffer and kept there when all of k fits, so that the thread's next
+     * unit of the same call and rows (the next columns) reads them as they are: packing had been repeated for every
+     * column unit, 5% of a pass's products on two threads.
+     */
+    private static void unit(Workspace ws, Object call, Matrix a, PackedMatrix b, Matrix c, Epilogue e, int r0, int r1,
+                             int s0, int s1) {
         int k = b.k(), n = b.n(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
         float[] acc = ws.acc, rows = ws.rows, bd = b.data(), slice = ws.slice;
         int acc0 = VectorAlignment.alignedIndex(acc, 0), slice0 = VectorAlignment.alignedIndex(slice, 0);
+        boolean keep = (long) tiles * MR * k <= rows.length, packed = keep && ws.packedCall == call && ws.packedRow == r0;
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
         // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
-            int k0 = pass * KC, kc = Math.min(KC, k - k0);
+            int k0 = pass * KC, kc = Math.min(KC, k - k0), ao = keep ? tiles * MR * k0 : 0;
             boolean accumulate = pass > 0;
-            toTiles(a, r0, r1, k0, kc, ws.lines, rows, 0);
+            if (!packed) toTiles(a, r0, r1, k0, kc, ws.lines, rows, ao);
             for (int s = s0; s < s1; s++) {
                 int co = acc0 + (s - s0) * subFloats;
                 System.arraycopy(bd, b.panelBase(s) + k0 * NR, slice, slice0, kc * NR);
                 for (int t = 0; t < tiles; t++)
-                    microKernel(rows, t * MR * kc, slice, slice0, kc, acc, co + t * tileFloats, accumulate, n - s * NR);
+                    microKernel(rows, ao + t * MR * kc, slice, slice0, kc, acc, co + t * tileFloats, accumulate,
+                            n - s * NR);
             }
         }
+        ws.packedCall = keep ? call : null;
+        ws.packedRow = r0;
         epilogue(ws, acc, acc0, subFloats, c, e, r0, r1, s0, s1);
     }
 
@@ -358,12 +377,15 @@ final class VectorGemm {
     }
 
     /**
-     * A thread's buffers, kept between calls, each of the most any unit needs (UNIT_FLOATS accumulators and one B
-     * slice, ~530 KiB in all): a buffer that grew on demand put a branch in the compiled kernel that the warm-up's
-     * small shapes never took, and the first large product then deoptimized it in the middle of a first pass.
+     * A thread's buffers, kept between calls, each of the most any unit needs (UNIT_FLOATS accumulators, one B slice
+     * and a unit's packed A for k up to KEPT_K, ~2 MiB in all): a buffer that grew on demand put a branch in the
+     * compiled kernel that the warm-up's small shapes never took, and the first large product then deoptimized it in
+     * the middle of a first pass. packedCall and packedRow say which call's rows rows holds, if any.
      */
     private static final class Workspace {
-        final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[MB * KC],
+        Object packedCall;
+        int packedRow;
+        final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[MB * KEPT_K],
                 slice = new float[KC * NR + VectorAlignment.SLACK], lines = new float[MR * KC],
                 row = new float[Math.max(KC, NB)], bias = new float[NB], residual = new float[NB];
     }
