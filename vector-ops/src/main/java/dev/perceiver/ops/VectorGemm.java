@@ -174,11 +174,14 @@ final class VectorGemm {
         int k = b.k(), n = b.n(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
         float[] acc = ws.acc, rows = ws.rows, bd = b.data(), slice = ws.slice;
         int acc0 = VectorAlignment.alignedIndex(acc, 0), slice0 = VectorAlignment.alignedIndex(slice, 0);
-        boolean keep = (long) tiles * MR * k <= rows.length, packed = keep && ws.packedCall == call && ws.packedRow == r0;
+        // 1 where all of k fits, else 0 (each pass then packed at 0): arithmetic and non-short-circuit tests, where a
+        // branch that only a k past KEPT_K took, never the warm-up, would trap in real products.
+        int fits = 1 - (int) ((rows.length - (long) tiles * MR * k) >>> 63);
+        boolean packed = fits == 1 & ws.packedCall == call & ws.packedRow == r0;
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
         // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
-            int k0 = pass * KC, kc = Math.min(KC, k - k0), ao = keep ? tiles * MR * k0 : 0;
+            int k0 = pass * KC, kc = Math.min(KC, k - k0), ao = fits * tiles * MR * k0;
             boolean accumulate = pass > 0;
             if (!packed) toTiles(a, r0, r1, k0, kc, ws.lines, rows, ao);
             for (int s = s0; s < s1; s++) {
@@ -189,7 +192,7 @@ final class VectorGemm {
                             n - s * NR);
             }
         }
-        ws.packedCall = keep ? call : null;
+        ws.packedCall = call;
         ws.packedRow = r0;
         epilogue(ws, acc, acc0, subFloats, c, e, r0, r1, s0, s1);
     }

@@ -74,6 +74,30 @@ class GemmTest {
         }
     }
 
+    /**
+     * A unit's packed rows of A serve the thread's next unit of the same rows when all of k fits the buffer, and are
+     * packed pass by pass otherwise: 192 rows x 2,100 do not fit (KEPT_K 2,048), 100 rows do; both in two column
+     * units, one thread and two, equal to the scalar twin.
+     */
+    @Test
+    void rowsOfAKeptOrNotForTheNextColumnsEqualTheScalarTwin() {
+        try (TestMatrices t = new TestMatrices(10); ExecutorParallel two = new ExecutorParallel(2)) {
+            for (int m : new int[] {192, 100}) {
+                int n = 600, k = 2100;
+                assertThat((long) VectorGemm.roundUp(m, VectorGemm.MR) * k > (long) VectorGemm.MB * VectorGemm.KEPT_K)
+                        .as("%d rows do not fit", m).isEqualTo(m == 192);
+                Matrix a = t.random(m, k), bias = t.random(1, n);
+                PackedMatrix b = VECTOR.packTransposed(t.random(n, k));
+                Matrix want = t.zeros(m, n), one = t.zeros(m, n), both = t.zeros(m, n);
+                SCALAR.gemm(Parallel.SERIAL, a, b, want, Epilogue.bias(bias));
+                VECTOR.gemm(Parallel.SERIAL, a, b, one, Epilogue.bias(bias));
+                VECTOR.gemm(two, a, b, both, Epilogue.bias(bias));
+                assertThat(one.toArray()).as("%d rows, one thread", m).containsExactly(want.toArray());
+                assertThat(both.toArray()).as("%d rows, two threads", m).containsExactly(want.toArray());
+            }
+        }
+    }
+
     @Test
     void residualMayBeTheOutput() {
         try (TestMatrices t = new TestMatrices(5)) {
