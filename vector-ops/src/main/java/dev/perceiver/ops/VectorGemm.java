@@ -265,9 +265,16 @@ final class VectorGemm {
         }
         Matrix residual = e.residual() == null ? null : e.residual().cols(c0, c1), out = c.cols(c0, c1);
         for (int i = 0; i < r1 - r0; i++) {
-            for (int s = s0; s < s1; s++)
-                System.arraycopy(acc, acc0 + (s - s0) * subFloats + i * NR, row, (s - s0) * NR, NR);
-            if (bias != null) addInPlace(row, bias, span);
+            // The row's NR-column pieces a vector at a time, + bias on the way: an arraycopy call per piece and a pass
+            // for the bias cost more where k is small.
+            for (int s = 0; s < s1 - s0; s++) {
+                int from = acc0 + s * subFloats + i * NR, to = s * NR;
+                for (int v = 0; v < NR; v += L) {
+                    FloatVector x = FloatVector.fromArray(F, acc, from + v);
+                    if (bias != null) x = x.add(FloatVector.fromArray(F, bias, to + v));
+                    x.intoArray(row, to + v);
+                }
+            }
             VectorMath.activate(row, 0, span, e.activation());
             if (residual != null) {
                 residual.copyRow(r0 + i, res, 0);
