@@ -90,14 +90,21 @@ final class VectorGemm {
         int rowsPerUnit = split.rowsPerUnit(), subsPerUnit = ceilDiv(subs, split.colUnits());
         int cols = ceilDiv(subs, subsPerUnit), rowUnits = ceilDiv(m, rowsPerUnit), group = p.threads();
         Object call = new Object();
-        // Units in groups of as many row units as threads, column after column within a group: threads taking units in
-        // turn then come to the same rows' next columns, whose packed A they kept (see unit).
+        // Units numbered in groups of as many row units as threads, column after column within a group: threads taking
+        // single units in turn then come to the same rows' next columns, whose packed A they kept (see unit). A range of
+        // several units is run row after row, so that its rows' columns follow each other too.
+        int groupUnits = group * cols;
         p.forRange(rowUnits * cols, 1, (u0, u1) -> {
             Workspace ws = WORKSPACE.get();
-            for (int u = u0; u < u1; u++) {
-                int g = u / (group * cols), w = u - g * group * cols, inGroup = Math.min(group, rowUnits - g * group);
-                int r0 = (g * group + w % inGroup) * rowsPerUnit, s0 = w / inGroup * subsPerUnit;
-                unit(ws, call, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
+            for (int row = u0 / groupUnits * group, last = Math.min(rowUnits, ((u1 - 1) / groupUnits + 1) * group);
+                 row < last; row++) {
+                int g = row / group, inGroup = Math.min(group, rowUnits - g * group);
+                for (int col = 0; col < cols; col++) {
+                    int u = g * groupUnits + col * inGroup + row % group;
+                    if (u < u0 || u >= u1) continue;
+                    int r0 = row * rowsPerUnit, s0 = col * subsPerUnit;
+                    unit(ws, call, a, b, c, e, r0, Math.min(m, r0 + rowsPerUnit), s0, Math.min(subs, s0 + subsPerUnit));
+                }
             }
         });
     }
