@@ -90,9 +90,9 @@ final class VectorGemm {
         int rowsPerUnit = split.rowsPerUnit(), subsPerUnit = ceilDiv(subs, split.colUnits());
         int cols = ceilDiv(subs, subsPerUnit), rowUnits = ceilDiv(m, rowsPerUnit), group = p.threads();
         Object call = new Object();
-        // Units numbered in groups of as many row units as threads, column after column within a group: threads taking
-        // single units in turn then come to the same rows' next columns, whose packed A they kept (see unit). A range of
-        // several units is run row after row, so that its rows' columns follow each other too.
+        // Units numbered in groups of as many row units as threads, column after column within a group: threads
+        // taking single units in turn then come to the same rows' next columns, whose packed A they kept (see unit). A
+        // range of several units is run row after row, so that its rows' columns follow each other too.
         int groupUnits = group * cols;
         p.forRange(rowUnits * cols, 1, (u0, u1) -> {
             Workspace ws = WORKSPACE.get();
@@ -181,10 +181,10 @@ final class VectorGemm {
         int k = b.k(), n = b.n(), tiles = ceilDiv(r1 - r0, MR), tileFloats = MR * NR, subFloats = tiles * tileFloats;
         float[] acc = ws.acc, rows = ws.rows, bd = b.data(), slice = ws.slice;
         int acc0 = VectorAlignment.alignedIndex(acc, 0), slice0 = VectorAlignment.alignedIndex(slice, 0);
-        // 1 where all of k fits, else 0 (each pass then packed at 0): arithmetic and non-short-circuit tests, where a
+        // 1 where all of k fits, else 0 (each pass then packed at 0, and no rows recorded as kept): arithmetic, where a
         // branch that only a k past KEPT_K took, never the warm-up, would trap in real products.
         int fits = 1 - (int) ((rows.length - (long) tiles * MR * k) >>> 63);
-        boolean packed = fits == 1 & ws.packedCall == call & ws.packedRow == r0;
+        boolean packed = ws.packedCall == call & ws.packedRow == r0;
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
         // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
@@ -200,7 +200,7 @@ final class VectorGemm {
             }
         }
         ws.packedCall = call;
-        ws.packedRow = r0;
+        ws.packedRow = r0 | (fits - 1);  // -1 where the rows did not fit
         epilogue(ws, acc, acc0, subFloats, c, e, r0, r1, s0, s1);
     }
 

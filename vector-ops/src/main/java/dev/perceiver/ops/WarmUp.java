@@ -88,10 +88,10 @@ final class WarmUp {
          * 1.4 s instead of 5 ms; its loop's back edges count towards C2 as calls do.
          */
         private static final int ELEMENTWISE = 512;
-        final Matrix x, y, small, bias, out, q, keys, values, att, probs, lse, gamma, beta, row, mask, wide, deep, deepOut,
-                tall, manyQueries, manyOut;
+        final Matrix x, y, gridOut, small, bias, out, q, keys, values, att, probs, lse, gamma, beta, row, mask, wide,
+                deep, deepOut, tall, manyQueries, manyOut;
         /** deep's product runs over more than one KC slice (accumulating into the tiles), which only real shapes did. */
-        final PackedMatrix w, narrow, deepW;
+        final PackedMatrix w, narrow, deepW, wide3;
         /** The last packing of y: packed per pass (the factored cross-attention's values), so warmed up too. */
         PackedMatrix packed;
         final float[] a, b, c, fold;
@@ -101,6 +101,11 @@ final class WarmUp {
             x = random(arena, mr + 1, kc, 1);  // two row tiles, the second padded
             w = PackedMatrix.packTransposed(random(arena, nr + 2, kc, 2), nr);  // two column sub-panels
             y = random(arena, mr + 1, nr + 2, 0);
+            // x · wide3 runs as 2 x 2 units (two row tiles, three sub-panels): units after one of other rows, which
+            // pack A again, where x · w's second unit reuses the rows its first packed; with only the latter, the test
+            // of the kept rows trapped in the first real product of several row units.
+            wide3 = PackedMatrix.packTransposed(random(arena, 2 * nr + 2, kc, 20), nr);
+            gridOut = random(arena, mr + 1, 2 * nr + 2, 0);
             small = random(arena, 2, kc, 12);  // the epilogues, on one narrow tile: GELU is the costliest to interpret
             narrow = PackedMatrix.packTransposed(random(arena, 3, kc, 13), nr);
             bias = random(arena, 1, 3, 3);
@@ -135,6 +140,7 @@ final class WarmUp {
             Parallel p = SPLIT;
             VectorGemm.microKernel(a, 0, b, 0, 3, c, 0, (i & 1) == 1);
             k.gemm(p, x, w, y, Epilogue.NONE);
+            k.gemm(p, x, wide3, gridOut, Epilogue.NONE);
             k.gemm(p, deep, deepW, deepOut, Epilogue.NONE);
             if (i % 2 == 0) k.gemm(p, small, narrow, out, new Epilogue(bias, Activation.GELU, null));
             else k.gemm(p, small, narrow, out, new Epilogue(null, Activation.RELU, out));
