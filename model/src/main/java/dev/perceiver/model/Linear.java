@@ -23,6 +23,11 @@ final class Linear {
     /** out = act(x·Wᵀ + b) + residual (residual may be null, or out itself). */
     void apply(Run run, Matrix x, Matrix out, Activation act, Matrix residual) {
         run.countFlops(2L * x.rows() * in() * out());
+        applyUncounted(run, x, out, act, residual);
+    }
+
+    /** apply for work of the engine's own, which the reference does not do: not counted in the pass's FLOPs. */
+    void applyUncounted(Run run, Matrix x, Matrix out, Activation act, Matrix residual) {
         long t0 = run.beginSpan();
         run.backend().linear(x, weight, act, residual, out, run.scratch());
         if (run.traced()) run.endSpan(TraceEvent.KERNEL, "linear", t0, Run.args("m", x.rows(), "k", in(), "n", out()));

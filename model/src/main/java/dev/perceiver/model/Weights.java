@@ -227,6 +227,11 @@ final class Weights {
         }
     }
 
+    /** A Linear, without bias, of a weight [out, in] computed at load (packed or uploaded here: any memory will do). */
+    Linear computedLinear(Matrix weight) {
+        return new Linear(backend.prepareLinear(weight, null, arena));
+    }
+
     LayerNorm layerNorm(String local, int dim) {
         Weights l = at(local);
         return new LayerNorm(l.row("weight", dim), l.row("bias", dim));
