@@ -50,6 +50,13 @@ final class PerceiverLayer {
      * otherwise.
      */
     final Linear foldedQuery;
+    /**
+     * One-head cross-attention only: the key projection as a product for constant queries ([kvDim, qk], see
+     * {@link #foldKey}) and the value projection as stored, to run after the attention, for key sets long enough that
+     * this costs less ({@link #keyFoldingPays}); null otherwise.
+     */
+    final Linear keyIntoQueries, valueAfter;
+    final int kvDim;
     /** [key, value] for cross-attention, [query, key, value] for self-attention, side by side. */
     final Linear projections;
     /** Cross-attention only: key and value weights as stored, valid while the model loads (for {@link FactoredCrossAttention}). */
@@ -115,6 +122,9 @@ final class PerceiverLayer {
                     ? foldQuery(self, q, qDim, ch.qk()) : null;
             self.release(mark);
             this.projections = self.fuse(key, value);
+            boolean fold = numHeads == 1 && w.options().factoredCrossAttention();
+            this.keyIntoQueries = fold ? foldKey(self, key, kvDim, ch.qk()) : null;
+            this.valueAfter = fold ? self.fuse(value) : null;
         } else {
             Staging.Mark mark = self.mark();
             Weights.Dense k = self.dense("key", kvDim, ch.qk()), v = self.dense("value", kvDim, ch.v());
@@ -125,7 +135,10 @@ final class PerceiverLayer {
             this.layernorm2 = null;
             this.query = null;
             this.foldedQuery = null;
+            this.keyIntoQueries = null;
+            this.valueAfter = null;
         }
+        this.kvDim = kvDim;
         this.dense = w.at("attention").at("output").linear("dense", ch.v(), ch.out());
         this.layernorm = w.layerNorm("layernorm", qDim);
         this.dense1 = w.at("mlp").linear("dense1", qDim, wideningFactor * qDim);
@@ -147,6 +160,50 @@ final class PerceiverLayer {
             }
             return self.computedLinear(w);
         }
+    }
+
+    /**
+     * The key projection k = LN(x)·W_kᵀ + b_k folded into one head's queries: q times the result's transpose is
+     * q·W_k·√(kvDim/qk), and the attention kernel, given that as queries and LN(x) as keys, computes
+     * q·W_k·LN(x)ᵀ/√qk = (q·kᵀ - q·b_kᵀ)/√qk: the reference's score less a term the same for every key of a query,
+     * which the softmax cancels.
+     */
+    private static Linear foldKey(Weights self, Weights.Dense k, int kvDim, int qk) {
+        try (Arena temp = Arena.ofConfined()) {
+            Matrix w = Tensor.zeros(temp, kvDim, qk).matrix();
+            float scale = (float) Math.sqrt((double) kvDim / qk);
+            for (int o = 0; o < qk; o++)
+                for (int c = 0; c < kvDim; c++) w.set(c, o, k.weight().get(o, c) * scale);
+            return self.computedLinear(w);
+        }
+    }
+
+    /**
+     * Whether nq constant queries over nk keys an item cost fewer multiply-adds with the key projection folded into
+     * the queries ({@link #foldKey}) and the value projection after the attention (Σ pⱼ·(LN(xⱼ)·W_vᵀ + b_v) =
+     * (Σ pⱼ·LN(xⱼ))·W_vᵀ + b_v, the pⱼ summing to 1): keys and values are then LN(x) itself, never projected. Optical
+     * flow's encoder (2,048 latents over 182,528 tokens of 322 channels) skips its 76 GFLOP of key and value
+     * projections.
+     */
+    boolean keyFoldingPays(long nq, long nk) {
+        if (keyIntoQueries == null) return false;
+        long direct = nk * ((long) kvDim + nq) * (qkChannels + vChannels);
+        long folded = nk * nq * 2L * kvDim + nq * (long) kvDim * (qkChannels + vChannels);
+        return folded < direct;
+    }
+
+    /** constantQueries times {@link #keyIntoQueries}: the queries of a layer whose key projection folds away. */
+    private Matrix foldKeyIntoQueries(Run run, Matrix constantQueries) {
+        Matrix q = run.matrix(constantQueries.rows(), kvDim);
+        keyIntoQueries.applyUncounted(run, constantQueries, q, Activation.NONE, null);
+        return q;
+    }
+
+    /** ctx times the value projection, for a layer whose attention weighed LN(x) itself ({@link #keyFoldingPays}). */
+    private Matrix valuesAfter(Run run, Matrix ctx) {
+        Matrix v = run.matrix(ctx.rows(), vChannels);
+        valueAfter.applyUncounted(run, ctx, v, Activation.NONE, null);
+        return v;
     }
 
     /**
@@ -211,7 +268,13 @@ final class PerceiverLayer {
         // Keys and values of every batch item; self-attention gets its queries from the same product.
         Matrix queries = null, keys, values;
         int nk;
-        if (isCrossAttention) {
+        boolean keysFolded = isCrossAttention && constantQueries != null && keyFoldingPays(nq, kv.dim(1));
+        if (keysFolded) {
+            nk = kv.dim(1);
+            keys = values = layernorm2.apply(run, kv.matrix());
+            run.countFlops(2L * batch * nk * kvDim * (qkChannels + vChannels));  // the reference's projections
+            constantQueries = foldKeyIntoQueries(run, constantQueries);
+        } else if (isCrossAttention) {
             nk = kv.dim(1);
             Matrix kvRows = projectKeysAndValues(run, kv.matrix());
             keys = kvRows.cols(0, qkChannels);
@@ -242,7 +305,7 @@ final class PerceiverLayer {
                 Matrix q = queries != null ? queries.rows(r0, r1)
                         : constantQueries != null ? null
                         : query.apply(run, layernorm1.apply(run, xq));
-                Matrix ctx = run.matrix(r1 - r0, vChannels);
+                Matrix ctx = run.matrix(r1 - r0, values.cols());
                 for (int s0 = r0, s1; s0 < r1; s0 = s1) {
                     int b = s0 / nq, q0 = s0 % nq;
                     s1 = Math.min(r1, (b + 1) * nq);
@@ -251,7 +314,7 @@ final class PerceiverLayer {
                             maskBias == null ? null : maskBias.select(0, b), q0, ctx.rows(s0 - r0, s1 - r0),
                             probs == null ? null : probs.select(0, b).matrix());
                 }
-                feedForward(run, xq, ctx, dest);
+                feedForward(run, xq, keysFolded ? valuesAfter(run, ctx) : ctx, dest);
             }
             if (sink != null) sink.accept(run, r0, dest);
             run.scratch().release(inner);
@@ -294,36 +357,50 @@ final class PerceiverLayer {
         mlp(run, a, out);
     }
 
-    /** forward for a key set too long to project at once: every query attends to one key block at a time. */
+    /**
+     * forward for a key set too long to project at once: every query attends to one key block at a time, the blocks
+     * LN(x) itself where the key and value projections fold away ({@link #keyFoldingPays}), else projected.
+     */
     private void forwardInKeyBlocks(Run run, Tensor x, Tensor kv, Tensor maskBias, Tensor out, Matrix constantQueries,
                                     RowSink sink) {
         int batch = x.dim(0), nq = x.dim(1), nk = kv.dim(1);
-        int block = (int) Math.max(1, keyBlockFloats / (qkChannels + vChannels));
+        boolean fold = constantQueries != null && keyFoldingPays(nq, nk);
+        int keyWidth = fold ? kvDim : qkChannels, valueWidth = fold ? kvDim : vChannels;
+        int block = (int) Math.max(1, keyBlockFloats / (fold ? kvDim : qkChannels + vChannels));
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
         for (int b = 0; b < batch; b++) {
             long mark = run.scratch().mark();
             Matrix xb = x.select(0, b).matrix(), src = kv.select(0, b).matrix();
-            Matrix q = constantQueries != null ? constantQueries : query.apply(run, layernorm1.apply(run, xb));
-            Matrix ctx = run.matrix(nq, vChannels), lse = run.matrix(numHeads * nq, 1);
-            Matrix part = run.matrix(nq, vChannels), partLse = run.matrix(numHeads * nq, 1);
+            Matrix q = constantQueries == null ? query.apply(run, layernorm1.apply(run, xb))
+                    : fold ? foldKeyIntoQueries(run, constantQueries) : constantQueries;
+            Matrix ctx = run.matrix(nq, valueWidth), lse = run.matrix(numHeads * nq, 1);
+            Matrix part = run.matrix(nq, valueWidth), partLse = run.matrix(numHeads * nq, 1);
             lse.fill(Float.NEGATIVE_INFINITY);
             ctx.fill(0f);
             Matrix mask = maskBias == null ? null : maskBias.select(0, b).reshape(1, nk).matrix();
             for (int k0 = 0; k0 < nk; k0 += block) {
                 int k1 = Math.min(nk, k0 + block);
                 long inner = run.scratch().mark();
-                Matrix kvRows = projectKeysAndValues(run, src.rows(k0, k1));
+                Matrix keys, values;
+                if (fold) {
+                    keys = values = layernorm2.apply(run, src.rows(k0, k1));
+                    run.countFlops(2L * (k1 - k0) * kvDim * (qkChannels + vChannels));  // the reference's projections
+                } else {
+                    Matrix kvRows = projectKeysAndValues(run, src.rows(k0, k1));
+                    keys = kvRows.cols(0, qkChannels);
+                    values = kvRows.cols(qkChannels, qkChannels + vChannels);
+                }
                 keyBlocks.increment();
                 run.countFlops(2L * nq * (k1 - k0) * (qkChannels + vChannels));
                 long t0 = run.beginSpan();
-                run.backend().attention(q, kvRows.cols(0, qkChannels), kvRows.cols(qkChannels, qkChannels + vChannels),
-                        numHeads, mask == null ? null : mask.cols(k0, k1), part, null, partLse, run.scratch());
+                run.backend().attention(q, keys, values, numHeads, mask == null ? null : mask.cols(k0, k1), part, null,
+                        partLse, run.scratch());
                 run.kernels().mergeAttention(run.parallel(), ctx, lse, part, partLse, numHeads);
-                if (run.traced()) traceAttention(run, t0, nq, k1 - k0, qkChannels, vChannels);
+                if (run.traced()) traceAttention(run, t0, nq, k1 - k0, keyWidth, valueWidth);
                 run.scratch().release(inner);
             }
             Matrix dest = out != null ? out.select(0, b).matrix() : run.matrix(nq, qDim);
-            feedForward(run, xb, ctx, dest);
+            feedForward(run, xb, fold ? valuesAfter(run, ctx) : ctx, dest);
             if (sink != null) sink.accept(run, b * nq, dest);
             run.scratch().release(mark);
         }
