@@ -143,10 +143,13 @@ public final class Perceiver implements AutoCloseable {
      * @param gpu                     where to find CUDA, which device, whether TF32 is allowed (unused on cpu)
      * @param factoredCrossAttention  compute the encoder's cross-attention without projecting the input channels
      *                                that never change ({@link FactoredCrossAttention}), from tables built once per
-     *                                input layout (at load for the size the model is normally run at), and a
-     *                                one-head decoder's with its query and output projections folded into the keys
-     *                                and values where that costs less ({@link PerceiverLayer#foldingPays}); off runs
-     *                                the direct computation, which agrees to rounding
+     *                                input layout (at load for the size the model is normally run at); and, where
+     *                                that costs less, a one-head cross-attention with projections folded away: a
+     *                                decoder's query and output projections into its keys and values
+     *                                ({@link PerceiverLayer#foldingPays}), an encoder's key projection into its
+     *                                constant queries and its value projection after the attention
+     *                                ({@link PerceiverLayer#keyFoldingPays}); off runs the direct computation, which
+     *                                agrees to rounding
      * @param keyBlockFloats          keys and values (floats) above which a cross-attention works a block of keys
      *                                of this size at a time, merging the blocks' softmax exactly; the factored
      *                                cross-attention's blocks of scores and values take at most this many

@@ -152,14 +152,18 @@ final class PerceiverLayer {
      */
     private static Linear foldQuery(Weights self, Weights.Dense q, int qDim, int qk) {
         try (Arena temp = Arena.ofConfined()) {
-            Matrix w = Tensor.zeros(temp, qDim + 1, qk).matrix();
-            float scale = (float) Math.sqrt((double) qDim / qk), biasScale = (float) (1 / Math.sqrt(qk));
-            for (int o = 0; o < qk; o++) {
-                for (int c = 0; c < qDim; c++) w.set(c, o, q.weight().get(o, c) * scale);
-                w.set(qDim, o, q.bias().get(0, o) * biasScale);
-            }
+            Matrix w = transposed(q.weight(), (float) Math.sqrt((double) qDim / qk), 1, temp);
+            for (int o = 0; o < qk; o++) w.set(qDim, o, q.bias().get(0, o) * (float) (1 / Math.sqrt(qk)));
             return self.computedLinear(w);
         }
+    }
+
+    /** w [out, in] transposed and times scale, as rows [0, in) of a new [in + extraRows, out] matrix in arena. */
+    private static Matrix transposed(Matrix w, float scale, int extraRows, Arena arena) {
+        Matrix t = Tensor.zeros(arena, w.cols() + extraRows, w.rows()).matrix();
+        for (int o = 0; o < w.rows(); o++)
+            for (int c = 0; c < w.cols(); c++) t.set(c, o, w.get(o, c) * scale);
+        return t;
     }
 
     /**
@@ -170,11 +174,7 @@ final class PerceiverLayer {
      */
     private static Linear foldKey(Weights self, Weights.Dense k, int kvDim, int qk) {
         try (Arena temp = Arena.ofConfined()) {
-            Matrix w = Tensor.zeros(temp, kvDim, qk).matrix();
-            float scale = (float) Math.sqrt((double) kvDim / qk);
-            for (int o = 0; o < qk; o++)
-                for (int c = 0; c < kvDim; c++) w.set(c, o, k.weight().get(o, c) * scale);
-            return self.computedLinear(w);
+            return self.computedLinear(transposed(k.weight(), (float) Math.sqrt((double) kvDim / qk), 0, temp));
         }
     }
 
