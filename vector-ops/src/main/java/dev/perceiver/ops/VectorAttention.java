@@ -243,8 +243,7 @@ final class VectorAttention {
                 int lanes = lanes(sp), base = qTOffset(sp);
                 for (int lane = 0; lane < lanes; lane++) qh.copyRow(q0 + sp * NR + lane, rows, lane * dqk);
                 Arrays.fill(rows, lanes * dqk, NR * dqk, 0f);
-                for (int d = 0; d < dqk; d++)
-                    for (int lane = 0; lane < NR; lane++) qT[base + d * NR + lane] = rows[lane * dqk + d] * invScale;
+                transpose(rows, 0, dqk, NR, dqk, qT, base, NR, invScale);
             }
         }
 
@@ -328,8 +327,7 @@ final class VectorAttention {
             for (int sp = 0; sp < subs; sp++) {
                 int st = statsOffset(sp), base = oTOffset(sp), lanes = lanes(sp);
                 if (divide) divideBySums(oT, base, dv, stats, st + NR);
-                for (int d = 0; d < dv; d++)
-                    for (int lane = 0; lane < NR; lane++) rows[lane * dv + d] = oT[base + d * NR + lane];
+                transpose(oT, base, NR, dv, NR, rows, 0, dv, 1f);
                 for (int lane = 0; lane < lanes; lane++) {
                     int query = q0 + sp * NR + lane;
                     if (lse != null)
@@ -359,6 +357,59 @@ final class VectorAttention {
             return qT0 + sp * s.dqk() * NR;
         }
     }
+
+    /**
+     * dst[d0 + c·dstStride + r] = src[s0 + r·srcStride + c]·scale for r < rows, c < cols: 16 x 16 blocks by lane
+     * interleaves where vectors have 16 lanes ({@link #transpose16}), the rest element by element. Element by element,
+     * the queries' and outputs' transposes took 10% of a 128-wide head's time.
+     */
+    private static void transpose(float[] src, int s0, int srcStride, int rows, int cols, float[] dst, int d0,
+                                  int dstStride, float scale) {
+        int wholeRows = L == 16 ? rows - rows % 16 : 0, wholeCols = L == 16 ? cols - cols % 16 : 0;
+        for (int r = 0; r < wholeRows; r += 16)
+            for (int c = 0; c < wholeCols; c += 16)
+                transpose16(src, s0 + r * srcStride + c, srcStride, dst, d0 + c * dstStride + r, dstStride, scale);
+        for (int r = 0; r < rows; r++)
+            for (int c = r < wholeRows ? wholeCols : 0; c < cols; c++)
+                dst[d0 + c * dstStride + r] = src[s0 + r * srcStride + c] * scale;
+    }
+
+    /**
+     * A 16 x 16 block: rows of src (from s, srcStride apart) to columns of dst (from d, rows dstStride apart), times
+     * scale. Four rounds that interleave the lanes of rows i and i + 8 into rows 2i and 2i + 1 leave column j in row j.
+     * 512-bit vectors only.
+     */
+    private static void transpose16(float[] src, int s, int srcStride, float[] dst, int d, int dstStride, float scale) {
+        FloatVector x0 = FloatVector.fromArray(F, src, s), x1 = FloatVector.fromArray(F, src, s + srcStride),
+                x2 = FloatVector.fromArray(F, src, s + 2 * srcStride), x3 = FloatVector.fromArray(F, src, s + 3 * srcStride),
+                x4 = FloatVector.fromArray(F, src, s + 4 * srcStride), x5 = FloatVector.fromArray(F, src, s + 5 * srcStride),
+                x6 = FloatVector.fromArray(F, src, s + 6 * srcStride), x7 = FloatVector.fromArray(F, src, s + 7 * srcStride),
+                x8 = FloatVector.fromArray(F, src, s + 8 * srcStride), x9 = FloatVector.fromArray(F, src, s + 9 * srcStride),
+                x10 = FloatVector.fromArray(F, src, s + 10 * srcStride), x11 = FloatVector.fromArray(F, src, s + 11 * srcStride),
+                x12 = FloatVector.fromArray(F, src, s + 12 * srcStride), x13 = FloatVector.fromArray(F, src, s + 13 * srcStride),
+                x14 = FloatVector.fromArray(F, src, s + 14 * srcStride), x15 = FloatVector.fromArray(F, src, s + 15 * srcStride);
+        for (int round = 0; round < 4; round++) {
+            FloatVector y0 = LO.selectFrom(x0, x8), y1 = HI.selectFrom(x0, x8), y2 = LO.selectFrom(x1, x9),
+                    y3 = HI.selectFrom(x1, x9), y4 = LO.selectFrom(x2, x10), y5 = HI.selectFrom(x2, x10),
+                    y6 = LO.selectFrom(x3, x11), y7 = HI.selectFrom(x3, x11), y8 = LO.selectFrom(x4, x12),
+                    y9 = HI.selectFrom(x4, x12), y10 = LO.selectFrom(x5, x13), y11 = HI.selectFrom(x5, x13),
+                    y12 = LO.selectFrom(x6, x14), y13 = HI.selectFrom(x6, x14), y14 = LO.selectFrom(x7, x15),
+                    y15 = HI.selectFrom(x7, x15);
+            x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7;
+            x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
+        }
+        x0.mul(scale).intoArray(dst, d); x1.mul(scale).intoArray(dst, d + dstStride);
+        x2.mul(scale).intoArray(dst, d + 2 * dstStride); x3.mul(scale).intoArray(dst, d + 3 * dstStride);
+        x4.mul(scale).intoArray(dst, d + 4 * dstStride); x5.mul(scale).intoArray(dst, d + 5 * dstStride);
+        x6.mul(scale).intoArray(dst, d + 6 * dstStride); x7.mul(scale).intoArray(dst, d + 7 * dstStride);
+        x8.mul(scale).intoArray(dst, d + 8 * dstStride); x9.mul(scale).intoArray(dst, d + 9 * dstStride);
+        x10.mul(scale).intoArray(dst, d + 10 * dstStride); x11.mul(scale).intoArray(dst, d + 11 * dstStride);
+        x12.mul(scale).intoArray(dst, d + 12 * dstStride); x13.mul(scale).intoArray(dst, d + 13 * dstStride);
+        x14.mul(scale).intoArray(dst, d + 14 * dstStride); x15.mul(scale).intoArray(dst, d + 15 * dstStride);
+    }
+
+    /** Interleaves of the first halves (LO) and second halves (HI) of two vectors' lanes: x0, y0, x1, y1, ... */
+    private static final FloatVector LO = VectorGemm.PAIR_LO, HI = VectorGemm.PAIR_HI;
 
     /**
      * Sᵀ rows [from, to) (row j at sT0 + j·NR): s = dot + mask[key] (the queries come scaled by 1/√d), and their max

@@ -249,7 +249,7 @@ final class VectorGemm {
      * Lane selects over two vectors x, y (index j < L picks x[j], L + j picks y[j]): PAIR_LO interleaves the first
      * halves of x and y lane by lane, PAIR_HI the second halves; QUAD_LO and QUAD_HI do the same with lane pairs.
      */
-    private static final FloatVector PAIR_LO = selects(l -> l % 2 * L + l / 2),
+    static final FloatVector PAIR_LO = selects(l -> l % 2 * L + l / 2),
             PAIR_HI = selects(l -> l % 2 * L + L / 2 + l / 2),
             QUAD_LO = selects(l -> l / 2 % 2 * L + l / 4 * 2 + l % 2),
             QUAD_HI = selects(l -> l / 2 % 2 * L + L / 2 + l / 4 * 2 + l % 2);

@@ -20,7 +20,7 @@ class AttentionTest {
         return Stream.of(
                 Arguments.of(1, 1, 1, 1, 1), Arguments.of(3, 7, 1, 5, 7), Arguments.of(7, 33, 3, 4, 6),
                 Arguments.of(33, 3, 2, 13, 3), Arguments.of(17, 200, 1, 8, 13), Arguments.of(40, 400, 2, 3, 5),
-                Arguments.of(2, 1000, 1, 7, 1));
+                Arguments.of(2, 1000, 1, 7, 1), Arguments.of(70, 50, 2, 33, 17), Arguments.of(64, 20, 1, 16, 48));
     }
 
     /** A pattern of masked keys: none, some, or all. */
