@@ -366,7 +366,8 @@ final class PerceiverLayer {
         int batch = x.dim(0), nq = x.dim(1), nk = kv.dim(1);
         boolean fold = constantQueries != null && keyFoldingPays(nq, nk);
         int keyWidth = fold ? kvDim : qkChannels, valueWidth = fold ? kvDim : vChannels;
-        int block = (int) Math.max(1, keyBlockFloats / (fold ? kvDim : qkChannels + vChannels));
+        // Folded, the keys and values are LN(x) twice over (the attention copies both): a block holds as many floats.
+        int block = (int) Math.max(1, keyBlockFloats / (fold ? 2L * kvDim : qkChannels + vChannels));
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
         for (int b = 0; b < batch; b++) {
             long mark = run.scratch().mark();

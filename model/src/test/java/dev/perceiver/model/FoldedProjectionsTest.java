@@ -10,6 +10,7 @@ import dev.perceiver.runtime.ThreadPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.util.List;
@@ -61,16 +62,17 @@ class FoldedProjectionsTest {
                 + " \"num_latents\": 12, \"d_latents\": 32, \"num_blocks\": 1, \"num_self_attends_per_block\": 1,"
                 + " \"num_self_attention_heads\": 2, \"num_cross_attention_heads\": 1,"
                 + " \"train_size\": [" + height + ", " + width + "]}");
-        assertFoldedGivesTheDirectLogits(config, Head.OPTICAL_FLOW, DECODER, decoderKeyWidth, 32);
+        assertFoldedGivesTheDirectLogits(config, Head.OPTICAL_FLOW, DECODER, decoderKeyWidth, 32,
+                Perceiver.Options.DEFAULT_KEY_BLOCK_FLOATS);
     }
 
     /**
      * The sequence-classification golden's encoder (16 latents over 24 tokens of 48 channels, qk and v 48: folding pays
-     * from 17 tokens on), in key blocks of 480 floats: 10 tokens of LN(x) at a time folded, 5 of projected keys and
-     * values direct; 2 items.
+     * from 17 tokens on), in key blocks of 480 floats: 5 tokens a block either way (folded, LN(x) as keys and as
+     * values), 2 items.
      */
     @ParameterizedTest
-    @CsvSource({"true, 6", "false, 10"})
+    @CsvSource({"true, 10", "false, 10"})
     void theTextEncoderInKeyBlocksFoldedOrDirectAgreesWithTheReference(boolean factored, int blocks) {
         GoldenCase golden = GoldenCase.of("sequence_classification");
         try (Perceiver model = Perceiver.create(golden.config(), Checkpoints.open(golden.dir()),
@@ -85,14 +87,18 @@ class FoldedProjectionsTest {
         }
     }
 
-    /** A masked LM over 128 tokens of 48 channels with qk 16 and v 32: folded, the encoder's keys are 48 wide, direct 16. */
-    @Test
-    void theTextEncoderFoldedGivesTheLogitsOfTheDirectOne() {
+    /**
+     * A masked LM over 128 tokens of 48 channels with qk 16 and v 32, in one piece and in key blocks of 1,000 floats:
+     * folded, the encoder's keys are 48 wide, direct 16.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {Perceiver.Options.DEFAULT_KEY_BLOCK_FLOATS, 1000})
+    void theTextEncoderFoldedGivesTheLogitsOfTheDirectOne(long keyBlockFloats) {
         PerceiverConfig config = PerceiverConfig.fromJson("{\"architectures\": [\"PerceiverForMaskedLM\"],"
                 + " \"num_latents\": 16, \"d_latents\": 32, \"d_model\": 48, \"qk_channels\": 16, \"v_channels\": 32,"
                 + " \"num_blocks\": 1, \"num_self_attends_per_block\": 1, \"num_self_attention_heads\": 2,"
                 + " \"num_cross_attention_heads\": 1, \"max_position_embeddings\": 128}");
-        assertFoldedGivesTheDirectLogits(config, Head.MASKED_LM, ENCODER, 48, 16);
+        assertFoldedGivesTheDirectLogits(config, Head.MASKED_LM, ENCODER, 48, 16, keyBlockFloats);
     }
 
     /**
@@ -100,13 +106,15 @@ class FoldedProjectionsTest {
      * foldedWidth and directWidth, and the same logits.
      */
     private static void assertFoldedGivesTheDirectLogits(PerceiverConfig config, Head head, String layer,
-                                                         int foldedWidth, int directWidth) {
+                                                         int foldedWidth, int directWidth, long keyBlockFloats) {
         try (Arena arena = Arena.ofShared()) {
             PerceiverInputs in = SampleInputs.of(head, config, 2, arena, 5);
             Tensor[] logits = new Tensor[2];
             for (boolean factored : new boolean[] {true, false}) {
+                Perceiver.Options options = Perceiver.Options.DEFAULT.withFactoredCrossAttention(factored)
+                        .withKeyBlockFloats(keyBlockFloats);
                 try (Perceiver m = Perceiver.random(config, new CpuBackend(Kernels.best(), new ThreadPool(2)), true,
-                        Perceiver.Options.DEFAULT.withFactoredCrossAttention(factored))) {
+                        options)) {
                     PerceiverOutput out = m.forward(in, Perceiver.Extra.TRACE);
                     assertThat(attentionWidths(out, layer)).as("factored %s", factored)
                             .containsExactly(factored ? foldedWidth : directWidth);

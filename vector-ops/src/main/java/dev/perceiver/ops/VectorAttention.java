@@ -380,14 +380,22 @@ final class VectorAttention {
      * 512-bit vectors only.
      */
     private static void transpose16(float[] src, int s, int srcStride, float[] dst, int d, int dstStride, float scale) {
-        FloatVector x0 = FloatVector.fromArray(F, src, s), x1 = FloatVector.fromArray(F, src, s + srcStride),
-                x2 = FloatVector.fromArray(F, src, s + 2 * srcStride), x3 = FloatVector.fromArray(F, src, s + 3 * srcStride),
-                x4 = FloatVector.fromArray(F, src, s + 4 * srcStride), x5 = FloatVector.fromArray(F, src, s + 5 * srcStride),
-                x6 = FloatVector.fromArray(F, src, s + 6 * srcStride), x7 = FloatVector.fromArray(F, src, s + 7 * srcStride),
-                x8 = FloatVector.fromArray(F, src, s + 8 * srcStride), x9 = FloatVector.fromArray(F, src, s + 9 * srcStride),
-                x10 = FloatVector.fromArray(F, src, s + 10 * srcStride), x11 = FloatVector.fromArray(F, src, s + 11 * srcStride),
-                x12 = FloatVector.fromArray(F, src, s + 12 * srcStride), x13 = FloatVector.fromArray(F, src, s + 13 * srcStride),
-                x14 = FloatVector.fromArray(F, src, s + 14 * srcStride), x15 = FloatVector.fromArray(F, src, s + 15 * srcStride);
+        FloatVector x0 = FloatVector.fromArray(F, src, s),
+                x1 = FloatVector.fromArray(F, src, s + 1 * srcStride),
+                x2 = FloatVector.fromArray(F, src, s + 2 * srcStride),
+                x3 = FloatVector.fromArray(F, src, s + 3 * srcStride),
+                x4 = FloatVector.fromArray(F, src, s + 4 * srcStride),
+                x5 = FloatVector.fromArray(F, src, s + 5 * srcStride),
+                x6 = FloatVector.fromArray(F, src, s + 6 * srcStride),
+                x7 = FloatVector.fromArray(F, src, s + 7 * srcStride),
+                x8 = FloatVector.fromArray(F, src, s + 8 * srcStride),
+                x9 = FloatVector.fromArray(F, src, s + 9 * srcStride),
+                x10 = FloatVector.fromArray(F, src, s + 10 * srcStride),
+                x11 = FloatVector.fromArray(F, src, s + 11 * srcStride),
+                x12 = FloatVector.fromArray(F, src, s + 12 * srcStride),
+                x13 = FloatVector.fromArray(F, src, s + 13 * srcStride),
+                x14 = FloatVector.fromArray(F, src, s + 14 * srcStride),
+                x15 = FloatVector.fromArray(F, src, s + 15 * srcStride);
         for (int round = 0; round < 4; round++) {
             FloatVector y0 = LO.selectFrom(x0, x8), y1 = HI.selectFrom(x0, x8), y2 = LO.selectFrom(x1, x9),
                     y3 = HI.selectFrom(x1, x9), y4 = LO.selectFrom(x2, x10), y5 = HI.selectFrom(x2, x10),
