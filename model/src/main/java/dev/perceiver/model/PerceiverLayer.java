@@ -365,7 +365,7 @@ final class PerceiverLayer {
                                     RowSink sink) {
         int batch = x.dim(0), nq = x.dim(1), nk = kv.dim(1);
         boolean fold = constantQueries != null && keyFoldingPays(nq, nk);
-        int keyWidth = fold ? kvDim : qkChannels, valueWidth = fold ? kvDim : vChannels;
+        int valueWidth = fold ? kvDim : vChannels;
         // Folded, the keys and values are LN(x) twice over (the attention copies both): a block holds as many floats.
         int block = (int) Math.max(1, keyBlockFloats / (fold ? 2L * kvDim : qkChannels + vChannels));
         if (constantQueries != null) run.countFlops(2L * batch * nq * qDim * qkChannels);
@@ -397,7 +397,7 @@ final class PerceiverLayer {
                 run.backend().attention(q, keys, values, numHeads, mask == null ? null : mask.cols(k0, k1), part, null,
                         partLse, run.scratch());
                 run.kernels().mergeAttention(run.parallel(), ctx, lse, part, partLse, numHeads);
-                if (run.traced()) traceAttention(run, t0, nq, k1 - k0, keyWidth, valueWidth);
+                if (run.traced()) traceAttention(run, t0, nq, k1 - k0, keys.cols(), values.cols());
                 run.scratch().release(inner);
             }
             Matrix dest = out != null ? out.select(0, b).matrix() : run.matrix(nq, qDim);

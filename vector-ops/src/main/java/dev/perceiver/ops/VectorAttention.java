@@ -376,7 +376,8 @@ final class VectorAttention {
 
     /**
      * A 16 x 16 block: rows of src (from s, srcStride apart) to columns of dst (from d, rows dstStride apart), times
-     * scale. Four rounds that interleave the lanes of rows i and i + 8 into rows 2i and 2i + 1 leave column j in row j.
+     * scale. Four rounds that interleave the lanes of rows i and i + 8 into rows 2i and 2i + 1 (the product's tile
+     * selects PAIR_LO and PAIR_HI) leave column j in row j.
      * 512-bit vectors only.
      */
     private static void transpose16(float[] src, int s, int srcStride, float[] dst, int d, int dstStride, float scale) {
@@ -397,12 +398,14 @@ final class VectorAttention {
                 x14 = FloatVector.fromArray(F, src, s + 14 * srcStride),
                 x15 = FloatVector.fromArray(F, src, s + 15 * srcStride);
         for (int round = 0; round < 4; round++) {
-            FloatVector y0 = LO.selectFrom(x0, x8), y1 = HI.selectFrom(x0, x8), y2 = LO.selectFrom(x1, x9),
-                    y3 = HI.selectFrom(x1, x9), y4 = LO.selectFrom(x2, x10), y5 = HI.selectFrom(x2, x10),
-                    y6 = LO.selectFrom(x3, x11), y7 = HI.selectFrom(x3, x11), y8 = LO.selectFrom(x4, x12),
-                    y9 = HI.selectFrom(x4, x12), y10 = LO.selectFrom(x5, x13), y11 = HI.selectFrom(x5, x13),
-                    y12 = LO.selectFrom(x6, x14), y13 = HI.selectFrom(x6, x14), y14 = LO.selectFrom(x7, x15),
-                    y15 = HI.selectFrom(x7, x15);
+            FloatVector y0 = VectorGemm.PAIR_LO.selectFrom(x0, x8), y1 = VectorGemm.PAIR_HI.selectFrom(x0, x8),
+                    y2 = VectorGemm.PAIR_LO.selectFrom(x1, x9), y3 = VectorGemm.PAIR_HI.selectFrom(x1, x9),
+                    y4 = VectorGemm.PAIR_LO.selectFrom(x2, x10), y5 = VectorGemm.PAIR_HI.selectFrom(x2, x10),
+                    y6 = VectorGemm.PAIR_LO.selectFrom(x3, x11), y7 = VectorGemm.PAIR_HI.selectFrom(x3, x11),
+                    y8 = VectorGemm.PAIR_LO.selectFrom(x4, x12), y9 = VectorGemm.PAIR_HI.selectFrom(x4, x12),
+                    y10 = VectorGemm.PAIR_LO.selectFrom(x5, x13), y11 = VectorGemm.PAIR_HI.selectFrom(x5, x13),
+                    y12 = VectorGemm.PAIR_LO.selectFrom(x6, x14), y13 = VectorGemm.PAIR_HI.selectFrom(x6, x14),
+                    y14 = VectorGemm.PAIR_LO.selectFrom(x7, x15), y15 = VectorGemm.PAIR_HI.selectFrom(x7, x15);
             x0 = y0; x1 = y1; x2 = y2; x3 = y3; x4 = y4; x5 = y5; x6 = y6; x7 = y7;
             x8 = y8; x9 = y9; x10 = y10; x11 = y11; x12 = y12; x13 = y13; x14 = y14; x15 = y15;
         }
@@ -415,9 +418,6 @@ final class VectorAttention {
         x12.mul(scale).intoArray(dst, d + 12 * dstStride); x13.mul(scale).intoArray(dst, d + 13 * dstStride);
         x14.mul(scale).intoArray(dst, d + 14 * dstStride); x15.mul(scale).intoArray(dst, d + 15 * dstStride);
     }
-
-    /** Interleaves of the first halves (LO) and second halves (HI) of two vectors' lanes: x0, y0, x1, y1, ... */
-    private static final FloatVector LO = VectorGemm.PAIR_LO, HI = VectorGemm.PAIR_HI;
 
     /**
      * Sᵀ rows [from, to) (row j at sT0 + j·NR): s = dot + mask[key] (the queries come scaled by 1/√d), and their max
