@@ -113,10 +113,11 @@ final class FactoredCrossAttention {
      *
      * <p>Where the probabilities weigh the inputs, a segment's tokens are weighed in columns [weighOffset,
      * weighOffset + weighWidth) of each head's: their normalised rows (weighWidth = C), or, where the layout knows
-     * every fixed channel and it is narrower ({@link #reduced}), a token's design row d = rstd·[v ‖ one-hot of each
-     * grid coordinate ‖ 1 ‖ μ], since LN(x) = d·B for B = [I ‖ each axis's features ‖ the constants ‖ −1]: the
-     * probabilities then sum the grid's features per coordinate instead of weighing them token by token (178 columns
-     * for the multimodal video's 704), and B·G_vᵀ, part of valueG, turns them into values.
+     * every fixed channel and that costs less ({@link #byDesign}), a token's design row d = rstd·[v ‖ 1 ‖ μ ‖ one-hot
+     * of each grid coordinate], since LN(x) = d·B for B = [I ‖ the constants ‖ −1 ‖ each axis's features]: the
+     * probabilities then sum per grid coordinate instead of weighing the grid's features token by token (two adds a
+     * token instead of C multiply-adds; 178 columns for the multimodal video's 704, 453 for vision-fourier's 261, of
+     * which only v, 1 and μ are multiplied), and B·G_vᵀ, part of valueG, turns them into values.
      */
     private record Segment(InputLayout.Segment span, PackedMatrix gV, Matrix queryG, float[] valueSums,
                            Matrix scoresFixed, float[][][] axisScores, float[] constantScores, int weighOffset,
@@ -127,14 +128,25 @@ final class FactoredCrossAttention {
         return s.grid() == null ? 0 : Arrays.stream(s.grid().dims()).sum();
     }
 
-    /** Whether a segment is weighed as design rows (see {@link Segment}): the layout knows it and they are narrower. */
+    /**
+     * Whether a segment is weighed as design rows (see {@link Segment}): the layout knows it and weighing them costs
+     * less than weighing C channels a token.
+     */
     private static boolean byDesign(InputLayout.Segment s, int c) {
-        return s.knowsFixed() && s.variable() + gridCoordinates(s) + 2 < c;
+        return s.knowsFixed() && designCost(s) < c;
+    }
+
+    /**
+     * Operations a token and query of weighing design rows: a multiply-add for each dense column (v, 1, μ), and the
+     * grid sums' two adds (the coordinate columns are never multiplied: see {@link #weighSegment}).
+     */
+    private static int designCost(InputLayout.Segment s) {
+        return s.variable() + 2 + (s.grid() == null ? 0 : 2);
     }
 
     /** Columns a segment's tokens are weighed in: its design rows' or the input's C channels. */
     private static int weighWidth(InputLayout.Segment s, int c) {
-        return byDesign(s, c) ? s.variable() + gridCoordinates(s) + 2 : c;
+        return byDesign(s, c) ? s.variable() + 2 + gridCoordinates(s) : c;
     }
 
     /**
@@ -252,34 +264,65 @@ final class FactoredCrossAttention {
         int a = Math.max(k0, span.start()), e = Math.min(k1, span.end());
         if (a >= e) return;
         long mark = run.scratch().mark();
-        Matrix design = run.matrix(e - a, sw);
-        if (byDesign(span, x.channels())) designRows(run, span, x.varying(b, si), a, e, mean, rstd, k0, design);
+        boolean byDesign = byDesign(span, x.channels());
+        // By design, the product takes the dense columns only; the grid sums fill the coordinates' after them.
+        int dense = byDesign ? span.variable() + 2 : sw;
+        Matrix design = run.matrix(e - a, dense);
+        if (byDesign) designRows(run, span, x.varying(b, si), a, e, mean, rstd, k0, design);
         else k.layerNorm(p, x.rows(run, b, a, e), ones, zeros, PerceiverConfig.LAYER_NORM_EPS, design);
         packedValues.set(k.pack(design, packedValues.get()));
-        for (int h = 0; h < heads; h++)
-            k.gemm(p, probs.rows(h * nq, (h + 1) * nq).cols(a - k0, e - k0), packedValues.get(),
-                    out.cols(h * w + off, h * w + off + sw), Epilogue.NONE);
+        FourierPositionEncoding.Grid grid = byDesign ? span.grid() : null;
+        float[] tokenRstd = Arrays.copyOfRange(rstd, a - k0, e - k0);
+        for (int h = 0; h < heads; h++) {
+            Matrix headProbs = probs.rows(h * nq, (h + 1) * nq).cols(a - k0, e - k0);
+            Matrix headOut = out.cols(h * w + off, h * w + off + sw);
+            k.gemm(p, headProbs, packedValues.get(), headOut.cols(0, dense), Epilogue.NONE);
+            if (grid != null) gridSums(run, grid, headProbs, tokenRstd, a - span.start(), headOut.cols(dense, sw));
+        }
         run.scratch().release(mark);
     }
 
-    /** Tokens [a, e) of a segment the layout knows, as design rows rstd·[v ‖ one-hot coordinates ‖ 1 ‖ μ] (see Segment). */
+    /**
+     * The one-hot coordinate columns of the design rows of tokens [first, first + probs.cols()) of a grid, weighed by
+     * probs, into out [nq, the grid's coordinates]: the last axis's sums straight from {@link Kernels#gridSums}, each
+     * other axis's from the sums of the grid lines, a line being one coordinate of each.
+     */
+    private static void gridSums(Run run, FourierPositionEncoding.Grid grid, Matrix probs, float[] rstd, int first,
+                                 Matrix out) {
+        int[] dims = grid.dims();
+        int last = dims.length - 1, line = dims[last], lastAt = out.cols() - line, nq = probs.rows();
+        int touched = Kernels.gridLines(first, probs.cols(), line);
+        Matrix lines = last > 0 ? run.matrix(nq, touched) : null;
+        run.kernels().gridSums(run.parallel(), probs, rstd, first, line, out.cols(lastAt, out.cols()), lines);
+        if (lines == null) return;
+        float[] sums = new float[touched], row = new float[lastAt];
+        for (int q = 0; q < nq; q++) {
+            lines.copyRow(q, sums);
+            Arrays.fill(row, 0f);
+            for (int l = 0; l < touched; l++)
+                for (int j = last - 1, rest = first / line + l, at = lastAt; j >= 0; rest /= dims[j], j--) {
+                    at -= dims[j];
+                    row[at + rest % dims[j]] += sums[l];
+                }
+            out.cols(0, lastAt).setRow(q, row, 0);
+        }
+    }
+
+    /**
+     * Tokens [a, e) of a segment the layout knows, as the dense columns rstd·[v ‖ 1 ‖ μ] of their design rows (see
+     * Segment; the one-hot coordinates after them are summed, not stored).
+     */
     private static void designRows(Run run, InputLayout.Segment span, Matrix varying, int a, int e, float[] mean,
                                    float[] rstd, int k0, Matrix design) {
-        int vc = span.variable(), sw = design.cols(), start = span.start(), gridEnd = vc + gridCoordinates(span);
-        int[] dims = span.grid() == null ? new int[0] : span.grid().dims();
+        int vc = span.variable(), start = span.start();
         run.parallel().forRange(e - a, 64, (r0, r1) -> {
-            float[] row = new float[sw];
+            float[] row = new float[vc + 2];
             for (int n = a + r0; n < a + r1; n++) {
-                Arrays.fill(row, 0f);
                 float r = rstd[n - k0];
                 if (vc > 0) varying.copyRow(n - start, row);
                 for (int ch = 0; ch < vc; ch++) row[ch] *= r;
-                for (int j = dims.length - 1, rest = n - start, at = gridEnd; j >= 0; rest /= dims[j], j--) {
-                    at -= dims[j];
-                    row[at + rest % dims[j]] = r;
-                }
-                row[sw - 2] = r;
-                row[sw - 1] = r * mean[n - k0];
+                row[vc] = r;
+                row[vc + 1] = r * mean[n - k0];
                 design.setRow(n - a, row, 0);
             }
         });
@@ -302,7 +345,7 @@ final class FactoredCrossAttention {
             long tokens = s.end() - s.start(), w = weighWidth(s, c);
             n += tokens;
             values += tokens * s.variable() * v;
-            weighed += tokens * heads * nq * w;
+            weighed += tokens * heads * nq * (byDesign(s, c) ? designCost(s) : c);
             width += w;
         }
         long project = values + n * nq * v, weigh = weighed + nq * width * v;
@@ -527,8 +570,8 @@ final class FactoredCrossAttention {
 
     /**
      * B [weighWidth, C] of a segment, whose weighed rows times B are its weighed normalised inputs: the identity where
-     * they are the normalised rows themselves, else [I ‖ each axis's features per coordinate ‖ the constants ‖ −1],
-     * the rows of a design row's columns rstd·[v ‖ one-hot coordinates ‖ 1 ‖ μ] (see {@link Segment}).
+     * they are the normalised rows themselves, else [I ‖ the constants ‖ −1 ‖ each axis's features per coordinate],
+     * the rows of a design row's columns rstd·[v ‖ 1 ‖ μ ‖ one-hot coordinates] (see {@link Segment}).
      */
     private static void designBasis(InputLayout.Segment span, Matrix basis) {
         int c = basis.cols(), vc = span.variable();
@@ -538,17 +581,16 @@ final class FactoredCrossAttention {
             return;
         }
         for (int ch = 0; ch < vc; ch++) basis.set(ch, ch, 1f);
-        int row = vc, gc = 0;
         FourierPositionEncoding.Grid grid = span.grid();
+        int gc = grid == null ? 0 : grid.channels(), row = vc + 2;
+        basis.row(vc).cols(vc + gc, c).setRow(0, span.constants(), 0);
+        basis.row(vc + 1).fill(-1f);
         if (grid != null) {
-            gc = grid.channels();
             int[] dims = grid.dims();
             for (int j = 0; j < dims.length; j++)
                 for (int coord = 0; coord < dims[j]; coord++)
                     basis.row(row++).cols(vc, vc + gc).setRow(0, grid.axisRow(j, coord), 0);
         }
-        basis.row(row++).cols(vc + gc, c).setRow(0, span.constants(), 0);
-        basis.row(row).fill(-1f);
     }
 
     /**

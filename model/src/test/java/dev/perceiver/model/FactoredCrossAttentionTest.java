@@ -69,10 +69,11 @@ class FactoredCrossAttentionTest {
 
     /**
      * Both forms of the values (value channels = input channels C here): weighing values costs C·(varying channels +
-     * queries) multiply-adds a token, weighing the inputs heads·queries·w, w = C, or, for a grid segment, its design
-     * rows' width (varying channels + the grid's coordinates + 2), plus w·C a query. The Fourier model's 1,600 tokens
-     * of 3 varying channels (w = 85), the learned model's 1,024 of 256 (w = C), the conv model's 81 of 64 (w = 84)
-     * and the multimodal model's 1,057 of 8-48 take the second; the conv model with 14 heads the first.
+     * queries) multiply-adds a token, weighing the inputs heads·queries·C, or, for a grid segment, heads·queries·
+     * (varying channels + 4) (its design rows' dense columns and the grid sums), plus w·C a query, w its design rows'
+     * width (varying channels + 2 + the grid's coordinates) or C. The Fourier model's 1,600 tokens of 3 varying
+     * channels (w = 85), the learned model's 1,024 of 256 (w = C), the conv model's 81 of 64 (w = 84) and the
+     * multimodal model's 1,057 of 8-48 take the second; the conv model with 14 heads the first.
      */
     @ParameterizedTest
     @CsvSource({"fourier, 1, true", "learned, 2, true", "conv, 2, true", "conv, 14, false", "multimodal, 1, true"})

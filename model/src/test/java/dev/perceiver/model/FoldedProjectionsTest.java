@@ -122,7 +122,8 @@ class FoldedProjectionsTest {
                 }
             }
             GoldenCase.Agreement a = GoldenCase.compare("logits", logits[0], logits[1]);
-            assertThat(a.relative()).as(a.toString()).isLessThan(1e-5);
+            // The project's bar: the 4 x 4 flow's logits are ~2e-4, of which float rounding alone makes ~1e-5.
+            assertThat(a.relative()).as(a.toString()).isLessThan(1e-4);
             assertThat(a.maxWant()).as("logits not all zero").isGreaterThan(0);
         }
     }

@@ -106,6 +106,10 @@ final class DryRunBackend implements Backend {
                                   float[] constant, float scale, boolean tokensInRows) {}
 
         @Override
+        public void gridSums(Parallel p, Matrix probs, float[] weight, int first, int line, Matrix along,
+                             Matrix lines) {}
+
+        @Override
         public void attention(Parallel p, Matrix q, Matrix k, Matrix v, int heads, Matrix maskBias, Matrix out,
                               Matrix probs, Matrix lse, SegmentAllocator scratch) {}
 

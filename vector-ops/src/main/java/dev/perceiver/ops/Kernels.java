@@ -69,6 +69,20 @@ public interface Kernels {
                        float divisor, boolean tokensInRows);
 
     /**
+     * Probabilities summed per coordinate of a grid, each times its token's weight: the factored cross-attention's
+     * weighing of one-hot design rows, without forming them. probs [rows, n] has tokens in its columns, token i at
+     * position first + i of a row-major grid whose last axis has line coordinates. With w = probs[r, i]·weight[i],
+     * along[r, j] is the sum of w over the tokens at coordinate j of the last axis (along [rows, line]) and, unless
+     * lines is null, lines[r, l] the sum over the tokens of the l-th grid line they touch ([rows, lines touched]).
+     */
+    void gridSums(Parallel p, Matrix probs, float[] weight, int first, int line, Matrix along, Matrix lines);
+
+    /** Grid lines of line tokens each that tokens [first, first + n) touch: {@link #gridSums}'s lines' columns. */
+    static int gridLines(int first, int n, int line) {
+        return n == 0 ? 0 : (first + n - 1) / line - first / line + 1;
+    }
+
+    /**
      * Multi-head attention. q is nq x (heads·dqk), k is nk x (heads·dqk), v is nk x (heads·dv), out nq x (heads·dv).
      * Head h uses columns [h·dqk, (h+1)·dqk) of q and k and [h·dv, (h+1)·dv) of v and out. Scores are
      * q_h·k_hᵀ / sqrt(dqk), plus maskBias (1 x nk, or null) on every row, then softmax over keys.

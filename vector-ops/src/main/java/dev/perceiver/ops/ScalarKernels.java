@@ -169,6 +169,33 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gridSums(Parallel p, Matrix probs, float[] weight, int first, int line, Matrix along, Matrix lines) {
+        checkGridSums(probs, weight, first, line, along, lines);
+        p.forRange(probs.rows(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                along.row(r).fill(0f);
+                if (lines != null) lines.row(r).fill(0f);
+                for (int i = 0; i < probs.cols(); i++) {
+                    float w = probs.get(r, i) * weight[i];
+                    int at = first + i, j = at % line, l = at / line - first / line;
+                    along.set(r, j, along.get(r, j) + w);
+                    if (lines != null) lines.set(r, l, lines.get(r, l) + w);
+                }
+            }
+        });
+    }
+
+    static void checkGridSums(Matrix probs, float[] weight, int first, int line, Matrix along, Matrix lines) {
+        if (line < 1 || first < 0)
+            throw new IllegalArgumentException("gridSums: line " + line + " and first " + first + " must be positive");
+        if (weight.length < probs.cols())
+            throw new IllegalArgumentException("gridSums: " + weight.length + " weights for " + probs.cols() + " tokens");
+        Matrix.requireShape(along, probs.rows(), line, "grid sums along the last axis");
+        if (lines != null)
+            Matrix.requireShape(lines, probs.rows(), Kernels.gridLines(first, probs.cols(), line), "grid line sums");
+    }
+
+    @Override
     public void foldLayerNorm(Parallel p, Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums,
                               float[] constant, float divisor, boolean tokensInRows) {
         FoldShape.check(x, fixed, rstd, delta, sums, constant, tokensInRows);

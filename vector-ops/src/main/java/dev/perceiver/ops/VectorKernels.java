@@ -225,6 +225,47 @@ public final class VectorKernels extends ScalarKernels {
         });
     }
 
+    @Override
+    public void gridSums(Parallel p, Matrix probs, float[] weight, int first, int line, Matrix along, Matrix lines) {
+        checkGridSums(probs, weight, first, line, along, lines);
+        int n = probs.cols(), touched = Kernels.gridLines(first, n, line);
+        float[] w = Arrays.copyOf(weight, n);
+        p.forRange(probs.rows(), grain(n), (r0, r1) -> {
+            float[] pr = new float[n], al = new float[line], ls = new float[touched];
+            for (int r = r0; r < r1; r++) {
+                probs.copyRow(r, pr);
+                Arrays.fill(al, 0f);
+                // A piece of a line at a time: its weighted probabilities add to the last axis's coordinates and sum to
+                // the line's total.
+                for (int i = 0, l = 0; i < n; l++) {
+                    int j0 = (first + i) % line, piece = Math.min(line - j0, n - i);
+                    ls[l] = addAlong(pr, w, i, al, j0, piece);
+                    i += piece;
+                }
+                along.setRow(r, al, 0);
+                if (lines != null) lines.setRow(r, ls, 0);
+            }
+        });
+    }
+
+    /** along[j0 + t] += p[i + t]·w[i + t] for t < count; returns their sum. */
+    private static float addAlong(float[] p, float[] w, int i, float[] along, int j0, int count) {
+        FloatVector sum = FloatVector.zero(F);
+        int t = 0;
+        for (; t + F.length() <= count; t += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, p, i + t).mul(FloatVector.fromArray(F, w, i + t));
+            FloatVector.fromArray(F, along, j0 + t).add(x).intoArray(along, j0 + t);
+            sum = sum.add(x);
+        }
+        float rest = 0f;
+        for (; t < count; t++) {
+            float x = p[i + t] * w[i + t];
+            along[j0 + t] += x;
+            rest += x;
+        }
+        return sum.reduceLanes(VectorOperators.ADD) + rest;
+    }
+
     /** A row that is one token: its rstd and delta against each column's sums and constant. */
     private static void foldTokenRow(float[] x, float[] f, float rstd, float delta, float[] sums, float[] constant,
                                      float divisor) {

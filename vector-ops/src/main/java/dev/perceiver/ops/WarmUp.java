@@ -94,7 +94,7 @@ final class WarmUp {
          */
         private static final int HEAD = 17;
         final Matrix x, y, gridOut, small, bias, out, q, keys, values, att, probs, lse, gamma, beta, row, mask, wide,
-                deep, deepOut, tall, manyQueries, manyOut;
+                deep, deepOut, tall, manyQueries, manyOut, along, lines;
         /** deep's product runs over more than one KC slice (accumulating into the tiles), which only real shapes did. */
         final PackedMatrix w, narrow, deepW, wide3;
         /** The last packing of y: packed per pass (the factored cross-attention's values), so warmed up too. */
@@ -139,6 +139,9 @@ final class WarmUp {
             // foldLayerNorm loops over rows: on two rows its C1 code had not reached C2 when vision-learned's first
             // pass folded 50,176 tokens with it.
             tall = random(arena, fold.length - 1, fold.length, 17);
+            // row's tokens on lines of a vector and one: whole vectors and the rest, lines cut at either end or not
+            along = random(arena, row.rows(), VectorMath.F.length() + 1, 0);
+            lines = random(arena, row.rows(), 3, 0);
         }
 
         void round(Kernels k, int i) {
@@ -162,6 +165,9 @@ final class WarmUp {
             k.activation(p, wide, Activation.RELU);
             k.softmaxRows(p, wide, null);  // e^x over the row; its sum of 1 keeps the values in range round after round
             k.foldLayerNorm(p, tall, tall, fold, fold, fold, fold, 2f, i % 2 == 0);
+            int first = i % 3, line = along.cols();
+            k.gridSums(p, row, fold, first, line, along,
+                    lines.cols(0, Kernels.gridLines(first, row.cols(), line)));
             packed = k.pack(y, packed);
         }
 

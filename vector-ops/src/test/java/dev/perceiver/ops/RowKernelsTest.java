@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /** The row kernels against their scalar twins on odd shapes, strided views and aliased outputs. */
@@ -149,6 +150,49 @@ class RowKernelsTest {
                         + (double) delta[tk] * sums[o]) + constant[o]) / 8;
                 assertThat((double) want.get(r, c)).isCloseTo(one, within(1e-5 * (1 + Math.abs(one))));
             }
+        }
+    }
+
+    /**
+     * Grid sums against the scalar twin and against the sums taken token by token in double, on lines shorter and
+     * longer than a vector, ragged, and tokens that start and end in the middle of a line; on three threads alike.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void gridSums(int rows, int cols) {
+        try (TestMatrices t = new TestMatrices(rows * 13L + cols); ExecutorParallel three = new ExecutorParallel(3)) {
+            Matrix probs = t.strided(rows, cols);
+            float[] weight = t.random(1, cols + 3).toArray();
+            for (int line : new int[] {1, 7, 16, 33}) {
+                for (int first : new int[] {0, 5, 40}) {
+                    int touched = Kernels.gridLines(first, cols, line);
+                    Matrix along = t.zeros(rows, line), lines = t.zeros(rows, touched);
+                    Matrix wantAlong = t.zeros(rows, line), wantLines = t.zeros(rows, touched);
+                    SCALAR.gridSums(Parallel.SERIAL, probs, weight, first, line, wantAlong, wantLines);
+                    VECTOR.gridSums(three, probs, weight, first, line, along, lines);
+                    double[][] along2 = new double[rows][line], lines2 = new double[rows][touched];
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < cols; i++) {
+                            double w = (double) probs.get(r, i) * weight[i];
+                            along2[r][(first + i) % line] += w;
+                            lines2[r][(first + i) / line - first / line] += w;
+                        }
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < line; j++) {
+                            assertThat((double) along.get(r, j)).as("along %d %d line %d first %d", r, j, line, first)
+                                    .isCloseTo(along2[r][j], within(1e-5 * (1 + Math.abs(along2[r][j]))));
+                            assertThat(wantAlong.get(r, j)).isCloseTo(along.get(r, j), within(1e-5f));
+                        }
+                        for (int l = 0; l < touched; l++) {
+                            assertThat((double) lines.get(r, l)).as("line %d %d line %d first %d", r, l, line, first)
+                                    .isCloseTo(lines2[r][l], within(1e-5 * (1 + Math.abs(lines2[r][l]))));
+                            assertThat(wantLines.get(r, l)).isCloseTo(lines.get(r, l), within(1e-5f));
+                        }
+                    }
+                }
+            }
+            assertThatThrownBy(() -> VECTOR.gridSums(Parallel.SERIAL, probs, weight, 0, 7, t.zeros(rows, 6), null))
+                    .hasMessageContaining("grid sums along the last axis");
         }
     }
 
