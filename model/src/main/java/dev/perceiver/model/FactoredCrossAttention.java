@@ -85,11 +85,18 @@ final class FactoredCrossAttention {
         ones.fill(1f);
     }
 
-    /** Whether this layout has fixed channels to gain from and its precomputed scores fit the budget. */
+    /**
+     * Whether this layout has fixed channels to gain from and its precomputed tables fit the budget: the fixed scores
+     * of its tokens off a Fourier grid (a grid's are per-axis tables, see {@link Segment}), and, where the values are
+     * built rather than the inputs weighed, the values' fixed part.
+     */
     boolean worthIt(InputLayout layout, int tokens) {
         int inputChannels = g.cols();
         boolean fixed = layout.segments().stream().anyMatch(s -> s.variable() < inputChannels);
-        return fixed && (long) layer.numHeads * queries.rows() * tokens <= MAX_PRECOMPUTED_SCORES;
+        long tabled = layout.segments().stream().filter(s -> s.grid() == null).mapToLong(s -> s.end() - s.start()).sum();
+        long valueTable = weighInputs(layout, inputChannels) ? 0 : (long) tokens * layer.vChannels;
+        return fixed && (long) layer.numHeads * queries.rows() * tabled <= MAX_PRECOMPUTED_SCORES
+                && valueTable <= MAX_PRECOMPUTED_SCORES;
     }
 
     /**

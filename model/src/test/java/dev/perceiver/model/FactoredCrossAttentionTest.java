@@ -131,6 +131,36 @@ class FactoredCrossAttentionTest {
         }
     }
 
+    /**
+     * An optical-flow model of 1,024 latents over a full 368 x 496 frame pair: heads·queries·tokens is 187M, past the
+     * precomputed-score budget, but the tokens lie on a Fourier grid whose fixed scores are per-axis tables, so the
+     * cross-attention runs factored (in blocks that cut the grid's lines) and gives the direct logits.
+     */
+    @Test
+    void aGridPastTheTableBudgetRunsFactored() {
+        PerceiverConfig c = PerceiverConfig.fromJson("{\"architectures\": [\"PerceiverForOpticalFlow\"],"
+                + " \"num_latents\": 1024, \"d_latents\": 32, \"num_blocks\": 1, \"num_self_attends_per_block\": 1,"
+                + " \"num_self_attention_heads\": 2, \"num_cross_attention_heads\": 1, \"train_size\": [368, 496]}");
+        assertThat((long) c.numLatents() * 368 * 496).isGreaterThan(FactoredCrossAttention.MAX_PRECOMPUTED_SCORES);
+        try (Arena arena = Arena.ofShared()) {
+            PerceiverOutput[] out = new PerceiverOutput[2];
+            for (boolean factored : new boolean[] {true, false}) {
+                Perceiver.Options options = Perceiver.Options.DEFAULT.withFactoredCrossAttention(factored);
+                try (Perceiver m = Perceiver.random(c, new CpuBackend(Kernels.best(), new ThreadPool(2)), true,
+                        options)) {
+                    out[factored ? 0 : 1] = m.forward(SampleInputs.of(m.head(), c, 1, arena, 9));
+                    assertThat(m.factoredCrossAttentionPasses()).isEqualTo(factored ? 1 : 0);
+                    assertThat(m.encoderKeyBlocks()).as("token blocks").isGreaterThan(1);
+                }
+            }
+            assertClose("latents", out[0].lastHiddenState(), out[1].lastHiddenState());
+            // The project's bar for the flow: a random model's flow is ~3e-4, of which rounding alone makes ~1e-5.
+            GoldenCase.Agreement flow = GoldenCase.compare("logits", out[0].logitsTensor(), out[1].logitsTensor());
+            assertThat(flow.relative()).as(flow.toString()).isLessThan(1e-4);
+            assertThat(flow.maxWant()).as("flow not all zero").isGreaterThan(0);
+        }
+    }
+
     private static void assertClose(String what, Tensor got, Tensor want) {
         GoldenCase.Agreement a = GoldenCase.compare(what, got, want);
         assertThat(a.relative()).as(a.toString()).isLessThan(2e-6);
