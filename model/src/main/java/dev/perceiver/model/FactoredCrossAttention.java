@@ -38,6 +38,11 @@ import java.util.concurrent.atomic.LongAdder;
 final class FactoredCrossAttention {
     /** Precomputed scores Q·Pᵀ larger than this (in floats) are not worth their memory: the direct path runs. */
     static final long MAX_PRECOMPUTED_SCORES = 128L << 20;
+    /**
+     * Tokens at most: each has its fixed channels' statistics in Java arrays kept with the tables; past this the
+     * direct path runs, whose buffers the scratch memory checks against the machine's memory.
+     */
+    static final int MAX_TOKENS = 1 << 24;
     private static final int CACHED_LAYOUTS = 2;
 
     private final PerceiverLayer layer;
@@ -86,16 +91,16 @@ final class FactoredCrossAttention {
     }
 
     /**
-     * Whether this layout has fixed channels to gain from and its precomputed tables fit the budget: the fixed scores
-     * of its tokens off a Fourier grid (a grid's are per-axis tables, see {@link Segment}), and, where the values are
-     * built rather than the inputs weighed, the values' fixed part.
+     * Whether this layout has fixed channels to gain from, at most MAX_TOKENS tokens, and its precomputed tables fit
+     * the budget: the fixed scores of its tokens off a Fourier grid (a grid's are per-axis tables, see
+     * {@link Segment}), and, where the values are built rather than the inputs weighed, the values' fixed part.
      */
     boolean worthIt(InputLayout layout, int tokens) {
         int inputChannels = g.cols();
         boolean fixed = layout.segments().stream().anyMatch(s -> s.variable() < inputChannels);
         long tabled = layout.segments().stream().filter(s -> s.grid() == null).mapToLong(s -> s.end() - s.start()).sum();
         long valueTable = weighInputs(layout, inputChannels) ? 0 : (long) tokens * layer.vChannels;
-        return fixed && (long) layer.numHeads * queries.rows() * tabled <= MAX_PRECOMPUTED_SCORES
+        return fixed && tokens <= MAX_TOKENS && (long) layer.numHeads * queries.rows() * tabled <= MAX_PRECOMPUTED_SCORES
                 && valueTable <= MAX_PRECOMPUTED_SCORES;
     }
 

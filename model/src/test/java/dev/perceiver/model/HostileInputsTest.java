@@ -4,15 +4,18 @@ import dev.perceiver.io.ImageProcessor;
 import dev.perceiver.io.InvalidInputException;
 import dev.perceiver.io.RgbImage;
 import dev.perceiver.loader.Checkpoint;
+import dev.perceiver.loader.Checkpoints;
 import dev.perceiver.loader.CheckpointException;
 import dev.perceiver.loader.DType;
 import dev.perceiver.loader.SafeTensorsFile;
 import dev.perceiver.loader.TestFiles;
 import dev.perceiver.loader.TestMemory;
 import dev.perceiver.ops.Kernels;
+import dev.perceiver.runtime.CpuBackend;
 import dev.perceiver.runtime.LongTensor;
 import dev.perceiver.runtime.Scratch;
 import dev.perceiver.runtime.Tensor;
+import dev.perceiver.runtime.ThreadPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -175,7 +178,8 @@ class HostileInputsTest {
     /**
      * An image the Fourier head can index whose position table (1,032 bytes per pixel) exceeds the machine's memory:
      * refused when that table is asked for, having touched only the copy of the input (12 bytes per pixel). Where
-     * memory is so large that this copy would exceed 1 GiB, the check is skipped, not run.
+     * memory is so large that this copy would exceed 1 GiB, the check is skipped, not run. The direct cross-attention
+     * asks for the table; the factored one (off here) needs none on a Fourier grid and would run the image.
      */
     @Test
     void anInputWhoseWorkingBuffersExceedTheMachinesMemoryIsRefusedBeforeTheyAreAllocated() throws IOException {
@@ -184,7 +188,10 @@ class HostileInputsTest {
         assumeTrue(12L * side * side < 1L << 30, "the input copy on a machine this large would exceed 1 GiB");
         assumeTrue(TestMemory.residentSetIsReadable(), "needs Linux's /proc/self to measure the peak resident set");
         Path file = TestFiles.sparseSafeTensors(dir.resolve("big.safetensors"), "inputs", DType.F32, 1, 3, side, side);
-        try (Perceiver model = GoldenCase.of("image_fourier").load(Kernels.best(), 2);
+        GoldenCase golden = GoldenCase.of("image_fourier");
+        try (Perceiver model = Perceiver.create(golden.config(), Checkpoints.open(golden.dir()),
+                new CpuBackend(Kernels.best(), new ThreadPool(2)), true,
+                Perceiver.Options.DEFAULT.withFactoredCrossAttention(false));
              Checkpoint inputs = SafeTensorsFile.open(file); Arena arena = Arena.ofConfined()) {
             PerceiverInputs in = NamedInputs.read(inputs, arena);
             TestMemory.resetPeak();
