@@ -100,26 +100,31 @@ public final class VectorKernels extends ScalarKernels {
         return (float) (1.0 / Math.sqrt(rowSquares(x, F.loopBound(x.length), mean) / n + eps));
     }
 
+    /**
+     * Σ x in double. The two halves of each vector go to sums of their own: one chain of dependent adds took the row
+     * kernels' layer norm twice as long.
+     */
     private static double rowSum(float[] x, int n) {
-        DoubleVector sum = DoubleVector.zero(D);
+        DoubleVector lo = DoubleVector.zero(D), hi = DoubleVector.zero(D);
         for (int c = 0; c < n; c += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, c);
-            sum = sum.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0))
-                    .add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
+            lo = lo.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
+            hi = hi.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
-        return VectorMath.sumInOrder(sum);
+        return VectorMath.sumInOrder(lo.add(hi));
     }
 
-    /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin. */
+    /** Σ (x - mean)² in double, x - mean rounded to float first as in the twin; two sums as in {@link #rowSum}. */
     private static double rowSquares(float[] x, int n, float mean) {
-        DoubleVector sq = DoubleVector.zero(D);
+        DoubleVector sqLo = DoubleVector.zero(D), sqHi = DoubleVector.zero(D);
         for (int c = 0; c < n; c += F.length()) {
             FloatVector d = FloatVector.fromArray(F, x, c).sub(mean);
             DoubleVector lo = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 0);
             DoubleVector hi = (DoubleVector) d.convertShape(VectorOperators.F2D, D, 1);
-            sq = lo.fma(lo, hi.fma(hi, sq));
+            sqLo = lo.fma(lo, sqLo);
+            sqHi = hi.fma(hi, sqHi);
         }
-        return VectorMath.sumInOrder(sq);
+        return VectorMath.sumInOrder(sqLo.add(sqHi));
     }
 
     @Override
