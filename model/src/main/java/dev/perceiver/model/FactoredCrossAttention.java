@@ -120,7 +120,7 @@ final class FactoredCrossAttention {
      * Q·G_vᵀ [heads·nq, variable] for the score product, valueSums the fixed columns' sums s_f of G's value rows.
      * Its fixed scores Q·Pᵀ are a table [heads·nq, tokens] (scoresFixed), or, for a segment on a Fourier grid
      * ({@link InputLayout.Segment#grid}), the sum of per-axis tables, axisScores[j][heads·nq row][coordinate], and
-     * constantScores of the channels after the grid (see {@link #fixedScores}): 784 x (16 + 56 + 56) floats for the
+     * constantScores of the channels after the grid (see {@link #gridScores}): 784 x (16 + 56 + 56) floats for the
      * multimodal video instead of 784 x 50,176.
      *
      * <p>Where the probabilities weigh the inputs, a segment's tokens are weighed in columns [weighOffset,
@@ -376,29 +376,35 @@ final class FactoredCrossAttention {
         Segment s = t.segments().get(si);
         int qk = layer.qkChannels, heads = layer.numHeads, nq = queries.rows();
         int vc = s.span().variable(), start = s.span().start();
+        // A grid's fixed scores go into scores first and the varying channels' products add to them (the fold then
+        // has no fixed part to read): a separate matrix of them cost a write and a read of every score.
+        boolean grid = s.scoresFixed() == null;
+        if (grid) gridScores(run, s, a, b, scores);
         if (vc > 0) {
             long mark = run.scratch().mark();
             Matrix centered = run.matrix(b - a, vc);
             center(varying.rows(a - start, b - start), mean, a - k0, centered);
             if (values != null) k.gemm(p, centered, s.gV(), values, Epilogue.NONE);
             PackedMatrix centeredT = k.packTransposed(centered);
-            for (int h = 0; h < heads; h++)
-                k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, scores.rows(h * nq, (h + 1) * nq),
-                        Epilogue.NONE);
+            for (int h = 0; h < heads; h++) {
+                Matrix headScores = scores.rows(h * nq, (h + 1) * nq);
+                k.gemm(p, s.queryG().rows(h * nq, (h + 1) * nq), centeredT, headScores,
+                        grid ? Epilogue.NONE.withResidual(headScores) : Epilogue.NONE);
+            }
             run.scratch().release(mark);
         } else {
             if (values != null) values.fill(0f);
-            scores.fill(0f);
+            if (!grid) scores.fill(0f);
         }
         float[] delta = difference(t.fixedMean(), a, mean, a - k0, b - a);
         float[] tokenRstd = Arrays.copyOfRange(rstd, a - k0, b - k0);
         if (values != null)
             k.foldLayerNorm(p, values, t.valuesFixed().rows(a, b), tokenRstd, delta, s.valueSums(), valueConstant, 1f, true);
         float scale = (float) Math.sqrt(qk / heads);
-        // A grid's fixed scores leave m_f·Q·s_f out (see fixedScores): the fold takes the token's whole mean off instead.
-        float[] scoreDelta = s.scoresFixed() == null ? difference(null, 0, mean, a - k0, b - a) : delta;
-        k.foldLayerNorm(p, scores, fixedScores(run, t, si, a, b), tokenRstd, scoreDelta, t.queryFixedSum()[si],
-                t.queryConstant(), scale, false);
+        // A grid's fixed scores leave m_f·Q·s_f out (see gridScores): the fold takes the token's whole mean off instead.
+        float[] scoreDelta = grid ? difference(null, 0, mean, a - k0, b - a) : delta;
+        k.foldLayerNorm(p, scores, grid ? null : s.scoresFixed().cols(a - start, b - start), tokenRstd, scoreDelta,
+                t.queryFixedSum()[si], t.queryConstant(), scale, false);
     }
 
     /** x[xFrom + i] − y[yFrom + i] for i < n, x null meaning zeros (a loop of its own, as {@link #center}). */
@@ -500,7 +506,7 @@ final class FactoredCrossAttention {
             float[] constantScores = null;
             if (span.grid() != null) {
                 // f = Σ_j F_j[c_j] + const (the grid's axes and the padding after it, on disjoint channels), so
-                // Q·(f·G_fᵀ)ᵀ sums one table per axis and the constant's (m_f·Q·s_f: see fixedScores).
+                // Q·(f·G_fᵀ)ᵀ sums one table per axis and the constant's (m_f·Q·s_f: see gridScores).
                 FourierPositionEncoding.Grid grid = span.grid();
                 int[] dims = grid.dims();
                 axisScores = new float[dims.length][][];
@@ -621,19 +627,16 @@ final class FactoredCrossAttention {
     }
 
     /**
-     * Segment si's fixed scores of tokens [a, b): a slice of its table Q·Pᵀ, or, on a grid, Q·(f·G_fᵀ)ᵀ without the
-     * m_f·Q·s_f of P's centring, summed into scratch memory from the per-axis tables a run of the last axis at a time
-     * (consecutive tokens, consecutive coordinates). The fold takes that term off with the token's mean instead: one
-     * multiply-add less per score here made multimodal passes ~4% faster in alternating JVMs.
+     * A grid segment's fixed scores of tokens [a, b) into out: Q·(f·G_fᵀ)ᵀ without the m_f·Q·s_f of P's centring,
+     * summed from the per-axis tables a run of the last axis at a time (consecutive tokens, consecutive coordinates).
+     * The fold takes that term off with the token's mean instead: one multiply-add less per score here made multimodal
+     * passes ~4% faster in alternating JVMs.
      */
-    private Matrix fixedScores(Run run, Tables t, int si, int a, int b) {
-        Segment s = t.segments().get(si);
+    private static void gridScores(Run run, Segment s, int a, int b, Matrix out) {
         int start = s.span().start();
-        if (s.scoresFixed() != null) return s.scoresFixed().cols(a - start, b - start);
         int[] dims = s.span().grid().dims();
         int last = dims.length - 1, rows = s.constantScores().length;
         float[][][] axes = s.axisScores();
-        Matrix out = run.matrix(rows, b - a);
         run.parallel().forRange(rows, 16, (r0, r1) -> {
             float[] row = new float[b - a];
             for (int hq = r0; hq < r1; hq++) {
@@ -649,6 +652,5 @@ final class FactoredCrossAttention {
                 out.setRow(hq, row, 0);
             }
         });
-        return out;
     }
 }

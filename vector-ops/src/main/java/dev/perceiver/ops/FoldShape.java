@@ -6,7 +6,7 @@ final class FoldShape {
 
     static void check(Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums, float[] constant,
                       boolean tokensInRows) {
-        Matrix.requireShape(fixed, x.rows(), x.cols(), "fixed");
+        if (fixed != null) Matrix.requireShape(fixed, x.rows(), x.cols(), "fixed");
         int tokens = tokensInRows ? x.rows() : x.cols(), others = tokensInRows ? x.cols() : x.rows();
         requireLength(rstd, tokens, "rstd");
         requireLength(delta, tokens, "delta");

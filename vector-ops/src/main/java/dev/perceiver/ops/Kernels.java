@@ -63,7 +63,8 @@ public interface Kernels {
      * A layer norm's statistics applied after the product it feeds (the model's factored cross-attention), in place:
      * with t a token and o the other index, x[t, o] = (rstd[t]·(x[t, o] + fixed[t, o] + delta[t]·sums[o]) +
      * constant[o]) / divisor, tokens in x's rows (tokensInRows) or in its columns. rstd and delta hold one value per
-     * token, sums and constant one per other index; fixed has x's shape. (Divided, as attention scores are.)
+     * token, sums and constant one per other index; fixed has x's shape, or is null where x holds it already.
+     * (Divided, as attention scores are.)
      */
     void foldLayerNorm(Parallel p, Matrix x, Matrix fixed, float[] rstd, float[] delta, float[] sums, float[] constant,
                        float divisor, boolean tokensInRows);

@@ -203,7 +203,8 @@ public class ScalarKernels implements Kernels {
             for (int r = r0; r < r1; r++)
                 for (int c = 0; c < x.cols(); c++) {
                     int t = tokensInRows ? r : c, o = tokensInRows ? c : r;
-                    x.set(r, c, (rstd[t] * (x.get(r, c) + fixed.get(r, c) + delta[t] * sums[o]) + constant[o]) / divisor);
+                    float f = fixed == null ? 0f : fixed.get(r, c);
+                    x.set(r, c, (rstd[t] * (x.get(r, c) + f + delta[t] * sums[o]) + constant[o]) / divisor);
                 }
         });
     }

@@ -221,8 +221,9 @@ public final class VectorKernels extends ScalarKernels {
         float[] along1 = padded(tokensInRows ? sums : rstd), along2 = padded(tokensInRows ? constant : delta);
         p.forRange(x.rows(), grain(x.cols()), (r0, r1) -> {
             Rows rows = Rows.get(x.cols());
+            float[] none = fixed == null ? rows.zeros(1) : null;
             for (int r = r0; r < r1; r++) {
-                float[] xr = rows.load(0, x, r, 0f), fr = rows.load(1, fixed, r, 0f);
+                float[] xr = rows.load(0, x, r, 0f), fr = fixed == null ? none : rows.load(1, fixed, r, 0f);
                 if (tokensInRows) foldTokenRow(xr, fr, rstd[r], delta[r], along1, along2, divisor);
                 else foldOtherRow(xr, fr, along1, along2, sums[r], constant[r], divisor);
                 x.setRow(r, xr, 0);
@@ -322,6 +323,12 @@ public final class VectorKernels extends ScalarKernels {
                 rows.cols = cols;
             }
             return rows;
+        }
+
+        /** Slot i, all zeros. */
+        float[] zeros(int i) {
+            Arrays.fill(slots[i], 0f);
+            return slots[i];
         }
 
         /** Row r of m into slot i, the padding past m's columns set to pad. */

@@ -130,26 +130,31 @@ class RowKernelsTest {
         }
     }
 
-    /** The vector kernel does the scalar twin's operations in its order: the same floats, tokens in rows or columns. */
+    /**
+     * The vector kernel does the scalar twin's operations in its order: the same floats, tokens in rows or columns,
+     * with a fixed part or without (null: as if it were zeros).
+     */
     @ParameterizedTest
     @MethodSource("shapes")
     void foldLayerNorm(int rows, int cols) {
         try (TestMatrices t = new TestMatrices(rows * 7L + cols)) {
-            for (boolean tokensInRows : new boolean[] {true, false}) {
-                int tokens = tokensInRows ? rows : cols, others = tokensInRows ? cols : rows;
-                Matrix x = t.strided(rows, cols), fixed = t.strided(rows, cols);
-                float[] rstd = t.random(1, tokens).toArray(), delta = t.random(1, tokens).toArray();
-                float[] sums = t.random(1, others).toArray(), constant = t.random(1, others).toArray();
-                Matrix before = t.copy(x), want = t.copy(x);
-                SCALAR.foldLayerNorm(Parallel.SERIAL, want, fixed, rstd, delta, sums, constant, 8f, tokensInRows);
-                VECTOR.foldLayerNorm(Parallel.SERIAL, x, fixed, rstd, delta, sums, constant, 8f, tokensInRows);
-                assertThat(x.toArray()).containsExactly(want.toArray());
-                // The formula, in double, at the last element (which lies past the last whole vector on odd shapes).
-                int r = rows - 1, c = cols - 1, tk = tokensInRows ? r : c, o = tokensInRows ? c : r;
-                double one = ((double) rstd[tk] * ((double) before.get(r, c) + fixed.get(r, c)
-                        + (double) delta[tk] * sums[o]) + constant[o]) / 8;
-                assertThat((double) want.get(r, c)).isCloseTo(one, within(1e-5 * (1 + Math.abs(one))));
-            }
+            for (boolean tokensInRows : new boolean[] {true, false})
+                for (boolean withFixed : new boolean[] {true, false}) {
+                    int tokens = tokensInRows ? rows : cols, others = tokensInRows ? cols : rows;
+                    Matrix x = t.strided(rows, cols), fixed = withFixed ? t.strided(rows, cols) : t.zeros(rows, cols);
+                    float[] rstd = t.random(1, tokens).toArray(), delta = t.random(1, tokens).toArray();
+                    float[] sums = t.random(1, others).toArray(), constant = t.random(1, others).toArray();
+                    Matrix before = t.copy(x), want = t.copy(x);
+                    SCALAR.foldLayerNorm(Parallel.SERIAL, want, fixed, rstd, delta, sums, constant, 8f, tokensInRows);
+                    VECTOR.foldLayerNorm(Parallel.SERIAL, x, withFixed ? fixed : null, rstd, delta, sums, constant, 8f,
+                            tokensInRows);
+                    assertThat(x.toArray()).containsExactly(want.toArray());
+                    // The formula, in double, at the last element (past the last whole vector on odd shapes).
+                    int r = rows - 1, c = cols - 1, tk = tokensInRows ? r : c, o = tokensInRows ? c : r;
+                    double one = ((double) rstd[tk] * ((double) before.get(r, c) + fixed.get(r, c)
+                            + (double) delta[tk] * sums[o]) + constant[o]) / 8;
+                    assertThat((double) want.get(r, c)).isCloseTo(one, within(1e-5 * (1 + Math.abs(one))));
+                }
         }
     }
 
