@@ -49,7 +49,8 @@ final class VectorGemm {
      */
     static final int KC = 128;
     /**
-     * Rows per unit at most (a multiple of MR): the unit's A for one KC pass is 96 KiB, and each slice of B, read from
+     * Rows per unit at most, but for a thread's band (see MIN_BAND_ROWS; a multiple of MR): the unit's A for one KC
+     * pass is 96 KiB, and each slice of B, read from
      * L3, serves up to 48 tiles. Units this tall are narrower (see UNIT_FLOATS): on a Zen 5, two threads ran
      * 512 x 3072 x 1024 and 256 x 1280 x 1280 3-5% faster at best than in units of 96 rows, the other shapes level.
      */
@@ -62,10 +63,17 @@ final class VectorGemm {
      */
     static final int UNIT_FLOATS = 96 * 1024;
     /**
-     * Inner dimension up to which a unit's packed A (MB x KEPT_K floats, 1.5 MiB) is kept for the thread's next unit:
-     * every official Linear's k (at most 1,280) and then some.
+     * A thread's packed rows of A, kept for its next unit of the same rows where rows x k fit (2 MiB): MB rows up to
+     * k = 2,730, a band of MAX_BAND_ROWS up to k = 1,024 (every official Linear's k is at most 1,280).
      */
-    static final int KEPT_K = 2048;
+    static final int KEPT_FLOATS = 1 << 19;
+    /**
+     * Rows per thread from which to at most which each thread takes one band of rows, all of its columns: each thread
+     * then packs its A once and reads B once. On a Zen 5, two threads ran 512 x 3072 x 1024 8% faster than in units
+     * of MB rows, 784 x 2048 x 512, 512 x 1024 x 1024 and 256 x 1792 x 1280 4-5%; bands of 64 and 512 rows were level,
+     * of 1,024 (2048 x 512 x 512) 3% slower.
+     */
+    static final int MIN_BAND_ROWS = 128, MAX_BAND_ROWS = 512;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
     private static final int UNITS_PER_THREAD = 8;
     /** Multiply-adds per unit at least (~5 µs of work): a thread hand-off costs microseconds. */
@@ -86,7 +94,7 @@ final class VectorGemm {
             throw new IllegalArgumentException("gemm: b is packed in panels of " + b.panelWidth()
                     + " columns, the vector kernels need " + NR + "; pack it with these kernels");
         int subs = ceilDiv(n, NR);
-        Split split = split(m, subs, (long) m * n * Math.max(1, b.k()), p.threads());
+        Split split = split(m, n, b.k(), p.threads());
         int rowsPerUnit = split.rowsPerUnit(), subsPerUnit = ceilDiv(subs, split.colUnits());
         int cols = ceilDiv(subs, subsPerUnit), rowUnits = ceilDiv(m, rowsPerUnit), group = p.threads();
         Object call = new Object();
@@ -112,8 +120,12 @@ final class VectorGemm {
     /** Units of rowsPerUnit rows (the last may have fewer) by colUnits column ranges. */
     record Split(int rowsPerUnit, int colUnits) {}
 
-    /** How a product of m rows, subs sub-panels and fmas multiply-adds is cut into units for threads. */
-    static Split split(int m, int subs, long fmas, int threads) {
+    /** How an m x n x k product is cut into units for threads. */
+    static Split split(int m, int n, int k, int threads) {
+        int subs = ceilDiv(n, NR), band = roundUp(ceilDiv(m, threads), MR);
+        if (threads > 1 && band >= MIN_BAND_ROWS && band <= MAX_BAND_ROWS && (long) band * k <= KEPT_FLOATS)
+            return new Split(band, ceilDiv(subs, maxSubs(band)));
+        long fmas = (long) m * n * Math.max(1, k);
         int target = threads == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * threads);
         // As many rows per unit as allowed, so that each slice of B, read from L3, serves many tiles; columns split
         // first, rows only when there are too few column units.
@@ -182,7 +194,7 @@ final class VectorGemm {
         float[] acc = ws.acc, rows = ws.rows, bd = b.data(), slice = ws.slice;
         int acc0 = VectorAlignment.alignedIndex(acc, 0), slice0 = VectorAlignment.alignedIndex(slice, 0);
         // 1 where all of k fits, else 0 (each pass then packed at 0, and no rows recorded as kept): arithmetic, where a
-        // branch that only a k past KEPT_K took, never the warm-up, would trap in real products.
+        // branch that only a k too large to keep took, never the warm-up, would trap in real products.
         int fits = 1 - (int) ((rows.length - (long) tiles * MR * k) >>> 63);
         boolean packed = ws.packedCall == call & ws.packedRow == r0;
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
@@ -395,14 +407,14 @@ final class VectorGemm {
 
     /**
      * A thread's buffers, kept between calls, each of the most any unit needs (UNIT_FLOATS accumulators, one B slice
-     * and a unit's packed A for k up to KEPT_K, ~2 MiB in all): a buffer that grew on demand put a branch in the
+     * and KEPT_FLOATS of packed A, ~2.5 MiB in all): a buffer that grew on demand put a branch in the
      * compiled kernel that the warm-up's small shapes never took, and the first large product then deoptimized it in
      * the middle of a first pass. packedCall and packedRow say which call's rows rows holds, if any.
      */
     private static final class Workspace {
         Object packedCall;
         int packedRow;
-        final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[MB * KEPT_K],
+        final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[KEPT_FLOATS],
                 slice = new float[KC * NR + VectorAlignment.SLACK], lines = new float[MR * KC],
                 row = new float[Math.max(KC, NB)], bias = new float[NB], residual = new float[NB];
     }

@@ -76,15 +76,15 @@ class GemmTest {
 
     /**
      * A unit's packed rows of A serve the thread's next unit of the same rows when all of k fits the buffer, and are
-     * packed pass by pass otherwise: 192 rows x 2,100 do not fit (KEPT_K 2,048), 100 rows do; both in two column
+     * packed pass by pass otherwise: 192 rows x 3,000 do not fit (KEPT_FLOATS), 100 rows do; both in two column
      * units, one thread and two, equal to the scalar twin.
      */
     @Test
     void rowsOfAKeptOrNotForTheNextColumnsEqualTheScalarTwin() {
         try (TestMatrices t = new TestMatrices(10); ExecutorParallel two = new ExecutorParallel(2)) {
             for (int m : new int[] {192, 100}) {
-                int n = 600, k = 2100;
-                assertThat((long) VectorGemm.roundUp(m, VectorGemm.MR) * k > (long) VectorGemm.MB * VectorGemm.KEPT_K)
+                int n = 600, k = 3000;
+                assertThat((long) VectorGemm.roundUp(m, VectorGemm.MR) * k > VectorGemm.KEPT_FLOATS)
                         .as("%d rows do not fit", m).isEqualTo(m == 192);
                 Matrix a = t.random(m, k), bias = t.random(1, n);
                 PackedMatrix b = VECTOR.packTransposed(t.random(n, k));
@@ -169,10 +169,10 @@ class GemmTest {
     }
 
     /**
-     * Units fit the thread's buffers (at most MB rows, a whole number of MR-row tiles, at most NB columns, at most
-     * UNIT_FLOATS accumulators) for any
-     * shape and thread count, and two threads get an even share of language-mlm's 256 x 1280 x 1280 products, which
-     * had been cut into 15 equal units, the last one run by one thread alone.
+     * Units fit the thread's buffers (at most MB rows or a thread's band, a whole number of MR-row tiles, at most NB
+     * columns, at most UNIT_FLOATS accumulators) for any shape and thread count; two threads get an even share of
+     * language-mlm's 256 x 1280 x 1280 products, which had been cut into 15 equal units, the last one run by one
+     * thread alone, and a band of rows each of the vision models' 512 x 1024 x 1024.
      */
     @Test
     void unitsFitTheBuffersAndShareTheWorkEvenly() {
@@ -180,16 +180,19 @@ class GemmTest {
             for (int n : new int[] {1, 64, 262, 1000, 1280, 3072})
                 for (int threads = 1; threads <= 3; threads++) {
                     int subs = VectorGemm.ceilDiv(n, VectorGemm.NR);
-                    VectorGemm.Split s = VectorGemm.split(m, subs, (long) m * n * 512, threads);
+                    VectorGemm.Split s = VectorGemm.split(m, n, 512, threads);
                     assertThat(s.rowsPerUnit()).as("rows per unit, %dx%d on %d threads", m, n, threads)
-                            .isBetween(VectorGemm.MR, VectorGemm.MB).matches(r -> r % VectorGemm.MR == 0);
+                            .isBetween(VectorGemm.MR, VectorGemm.MAX_BAND_ROWS).matches(r -> r % VectorGemm.MR == 0);
+                    if (s.rowsPerUnit() > VectorGemm.MB)
+                        assertThat(VectorGemm.ceilDiv(m, s.rowsPerUnit())).as("bands, %dx%d", m, n).isEqualTo(threads);
                     int cols = VectorGemm.ceilDiv(subs, s.colUnits()) * VectorGemm.NR;
                     assertThat(cols).as("columns per unit").isLessThanOrEqualTo(VectorGemm.NB);
                     assertThat(cols * s.rowsPerUnit()).as("accumulators per unit, %dx%d on %d threads", m, n, threads)
                             .isLessThanOrEqualTo(VectorGemm.UNIT_FLOATS);
                 }
-        VectorGemm.Split mlm = VectorGemm.split(256, 1280 / VectorGemm.NR, 256L * 1280 * 1280, 2);
+        VectorGemm.Split mlm = VectorGemm.split(256, 1280, 1280, 2);
         assertThat(VectorGemm.ceilDiv(256, mlm.rowsPerUnit()) * mlm.colUnits() % 2).as("units of %s", mlm).isZero();
+        assertThat(VectorGemm.split(512, 1024, 1024, 2).rowsPerUnit()).as("vision latents' rows per unit").isEqualTo(256);
     }
 
     @Test
