@@ -153,7 +153,9 @@ class GemmTest {
     void outputsDoNotDependOnThreadCount() {
         try (TestMatrices t = new TestMatrices(8);
              ExecutorParallel two = new ExecutorParallel(2); ExecutorParallel three = new ExecutorParallel(3)) {
-            int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 2000, 600}, {5, 1000, 300}, {130, 40, 300}};  // several units each
+            // several units each; the last two in a band of rows per thread (two threads, and three for the last)
+            int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 2000, 600}, {5, 1000, 300}, {130, 40, 300},
+                    {300, 700, 260}, {790, 200, 130}};
             for (int[] s : shapes) {
                 Matrix a = t.random(s[0], s[2]), bias = t.random(1, s[1]), res = t.random(s[0], s[1]);
                 PackedMatrix b = VECTOR.packTransposed(t.random(s[1], s[2]));
@@ -165,6 +167,8 @@ class GemmTest {
                 assertThat(c2.toArray()).as("2 threads, %dx%dx%d", s[0], s[1], s[2]).containsExactly(one.toArray());
                 assertThat(c3.toArray()).as("3 threads, %dx%dx%d", s[0], s[1], s[2]).containsExactly(one.toArray());
             }
+            assertThat(VectorGemm.split(300, 700, 260, 2).rowsPerUnit()).as("a band of 300 rows / 2").isEqualTo(152);
+            assertThat(VectorGemm.split(790, 200, 130, 3).rowsPerUnit()).as("a band of 790 rows / 3").isEqualTo(264);
         }
     }
 
