@@ -68,10 +68,10 @@ final class VectorGemm {
      */
     static final int KEPT_FLOATS = 1 << 19;
     /**
-     * Rows per thread from which to at most which each thread takes one band of rows, all of its columns: each thread
-     * then packs its A once and reads B once. On a Zen 5, two threads ran 512 x 3072 x 1024 8% faster than in units
-     * of MB rows, 784 x 2048 x 512, 512 x 1024 x 1024 and 256 x 1792 x 1280 4-5%; bands of 64 and 512 rows were level,
-     * of 1,024 (2048 x 512 x 512) 3% slower.
+     * Rows per thread, at least and at most, for which each thread takes one band of rows and all its columns: each
+     * thread then packs its A once and reads B once. On a Zen 5, two threads ran 512 x 3072 x 1024 8% faster than in
+     * units of MB rows, 784 x 2048 x 512, 512 x 1024 x 1024 and 256 x 1792 x 1280 4-5%; bands of 32, 64 and 512 rows
+     * were level, of 1,024 (2048 x 512 x 512) 3% slower.
      */
     static final int MIN_BAND_ROWS = 128, MAX_BAND_ROWS = 512;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
