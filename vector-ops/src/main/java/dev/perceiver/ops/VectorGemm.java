@@ -49,10 +49,10 @@ final class VectorGemm {
      */
     static final int KC = 128;
     /**
-     * Rows per unit at most, but for a thread's band (see MIN_BAND_ROWS; a multiple of MR): the unit's A for one KC
-     * pass is 96 KiB, and each slice of B, read from
-     * L3, serves up to 48 tiles. Units this tall are narrower (see UNIT_FLOATS): on a Zen 5, two threads ran
-     * 512 x 3072 x 1024 and 256 x 1280 x 1280 3-5% faster at best than in units of 96 rows, the other shapes level.
+     * Rows per unit at most where several threads share the units, but for a thread's band (see MIN_BAND_ROWS; a
+     * multiple of MR): the unit's A for one KC pass is 96 KiB, and each slice of B, read from L3, serves up to 48
+     * tiles. Units this tall are narrower (see UNIT_FLOATS): on a Zen 5, two threads ran 512 x 3072 x 1024 and
+     * 256 x 1280 x 1280 3-5% faster at best than in units of 96 rows, the other shapes level.
      */
     static final int MB = 192;
     /** Columns per unit at most. */
@@ -71,7 +71,8 @@ final class VectorGemm {
      * Rows per thread, at least and at most, for which each thread takes one band of rows and all its columns: each
      * thread then packs its A once and reads B once. On a Zen 5, two threads ran 512 x 3072 x 1024 8% faster than in
      * units of MB rows, 784 x 2048 x 512, 512 x 1024 x 1024 and 256 x 1792 x 1280 4-5%; bands of 32, 64 and 512 rows
-     * were level, of 1,024 (2048 x 512 x 512) 3% slower.
+     * were level, of 1,024 (2048 x 512 x 512) 3% slower. One thread alone takes units of up to MAX_BAND_ROWS rows (see
+     * {@link #split}).
      */
     static final int MIN_BAND_ROWS = 128, MAX_BAND_ROWS = 512;
     /** Units per thread when several run: enough to even out work between threads on a busy machine. */
@@ -123,10 +124,18 @@ final class VectorGemm {
     /** How an m x n x k product is cut into units for threads. */
     static Split split(int m, int n, int k, int threads) {
         int subs = ceilDiv(n, NR), band = roundUp(ceilDiv(m, threads), MR);
-        if (threads > 1 && band >= MIN_BAND_ROWS && band <= MAX_BAND_ROWS && (long) band * k <= KEPT_FLOATS)
+        if (threads == 1) {
+            // Units as tall as the kept A allows, up to MAX_BAND_ROWS: each slice of B then comes from memory once for
+            // that many rows. On a Zen 5 with cold weights, one thread ran 512 x 1024 x 1024 6% faster than in units of
+            // MB rows, 256 x 1280 x 1280 5%, 512 x 3072 x 1024 8%, 4096 x 1024 x 1024 3.5%, 2048 x 1536 x 512 2%.
+            int tallest = Math.clamp(KEPT_FLOATS / Math.max(1, k) / MR * MR, MB, MAX_BAND_ROWS);
+            int rows = roundUp(ceilDiv(m, ceilDiv(m, tallest)), MR);
+            return new Split(rows, ceilDiv(subs, maxSubs(rows)));
+        }
+        if (band >= MIN_BAND_ROWS && band <= MAX_BAND_ROWS && (long) band * k <= KEPT_FLOATS)
             return new Split(band, ceilDiv(subs, maxSubs(band)));
         long fmas = (long) m * n * Math.max(1, k);
-        int target = threads == 1 ? 1 : (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * threads);
+        int target = (int) Math.clamp(fmas / MIN_UNIT_FMAS, 1, UNITS_PER_THREAD * threads);
         // As many rows per unit as allowed, so that each slice of B, read from L3, serves many tiles; columns split
         // first, rows only when there are too few column units.
         int rowUnits = ceilDiv(m, MB);
@@ -135,7 +144,7 @@ final class VectorGemm {
         int rowsPerUnit = roundUp(ceilDiv(m, rowUnits), MR);
         rowUnits = ceilDiv(m, rowsPerUnit);
         colUnits = Math.max(colUnits, ceilDiv(subs, maxSubs(rowsPerUnit)));
-        if (threads > 1 && rowUnits * colUnits <= BALANCED_UNITS) return balanced(m, subs, rowUnits, colUnits, threads);
+        if (rowUnits * colUnits <= BALANCED_UNITS) return balanced(m, subs, rowUnits, colUnits, threads);
         return new Split(rowsPerUnit, colUnits);
     }
 

@@ -174,9 +174,10 @@ class GemmTest {
 
     /**
      * Units fit the thread's buffers (at most MB rows or a thread's band, a whole number of MR-row tiles, at most NB
-     * columns, at most UNIT_FLOATS accumulators) for any shape and thread count; two threads get an even share of
-     * language-mlm's 256 x 1280 x 1280 products, which had been cut into 15 equal units, the last one run by one
-     * thread alone, and a band of rows each of the vision models' 512 x 1024 x 1024.
+     * columns, at most UNIT_FLOATS accumulators) for any shape and thread count; one thread alone takes units of up to
+     * MAX_BAND_ROWS rows whose A it keeps; two threads get an even share of language-mlm's 256 x 1280 x 1280
+     * products, which had been cut into 15 equal units, the last one run by one thread alone, and a band of rows each
+     * of the vision models' 512 x 1024 x 1024.
      */
     @Test
     void unitsFitTheBuffersAndShareTheWorkEvenly() {
@@ -187,8 +188,11 @@ class GemmTest {
                     VectorGemm.Split s = VectorGemm.split(m, n, 512, threads);
                     assertThat(s.rowsPerUnit()).as("rows per unit, %dx%d on %d threads", m, n, threads)
                             .isBetween(VectorGemm.MR, VectorGemm.MAX_BAND_ROWS).matches(r -> r % VectorGemm.MR == 0);
-                    if (s.rowsPerUnit() > VectorGemm.MB)
+                    if (s.rowsPerUnit() > VectorGemm.MB && threads > 1)
                         assertThat(VectorGemm.ceilDiv(m, s.rowsPerUnit())).as("bands, %dx%d", m, n).isEqualTo(threads);
+                    if (threads == 1)
+                        assertThat(VectorGemm.ceilDiv(m, s.rowsPerUnit())).as("one thread's row units, %dx%d", m, n)
+                                .isEqualTo(VectorGemm.ceilDiv(m, VectorGemm.MAX_BAND_ROWS));
                     int cols = VectorGemm.ceilDiv(subs, s.colUnits()) * VectorGemm.NR;
                     assertThat(cols).as("columns per unit").isLessThanOrEqualTo(VectorGemm.NB);
                     assertThat(cols * s.rowsPerUnit()).as("accumulators per unit, %dx%d on %d threads", m, n, threads)
@@ -197,6 +201,9 @@ class GemmTest {
         VectorGemm.Split mlm = VectorGemm.split(256, 1280, 1280, 2);
         assertThat(VectorGemm.ceilDiv(256, mlm.rowsPerUnit()) * mlm.colUnits() % 2).as("units of %s", mlm).isZero();
         assertThat(VectorGemm.split(512, 1024, 1024, 2).rowsPerUnit()).as("vision latents' rows per unit").isEqualTo(256);
+        assertThat(VectorGemm.split(512, 1024, 1024, 1).rowsPerUnit()).as("one thread, all 512 rows").isEqualTo(512);
+        assertThat(VectorGemm.split(512, 1024, 1280, 1).rowsPerUnit()).as("one thread, A of k = 1280 kept")
+                .isEqualTo(256);
     }
 
     @Test
