@@ -275,7 +275,7 @@ final class VectorGemm {
             QUAD_LO = selects(l -> l / 2 % 2 * L + l / 4 * 2 + l % 2),
             QUAD_HI = selects(l -> l / 2 % 2 * L + L / 2 + l / 4 * 2 + l % 2);
 
-    private static FloatVector selects(IntUnaryOperator lane) {
+    static FloatVector selects(IntUnaryOperator lane) {
         float[] index = new float[L];
         for (int l = 0; l < L; l++) index[l] = lane.applyAsInt(l);
         return FloatVector.fromArray(F, index, 0);
