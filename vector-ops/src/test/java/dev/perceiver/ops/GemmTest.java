@@ -5,6 +5,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.Arrays;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -153,9 +154,10 @@ class GemmTest {
     void outputsDoNotDependOnThreadCount() {
         try (TestMatrices t = new TestMatrices(8);
              ExecutorParallel two = new ExecutorParallel(2); ExecutorParallel three = new ExecutorParallel(3)) {
-            // several units each; the last two in a band of rows per thread (two threads, and three for the last)
+            // several units each; then a band of rows per thread (two threads, and three for 790 rows), and all rows
+            // and a share of the columns per thread
             int[][] shapes = {{37, 70, 300}, {200, 33, 520}, {1, 2000, 600}, {5, 1000, 300}, {130, 40, 300},
-                    {300, 700, 260}, {790, 200, 130}};
+                    {300, 500, 260}, {790, 200, 130}, {300, 700, 260}};
             for (int[] s : shapes) {
                 Matrix a = t.random(s[0], s[2]), bias = t.random(1, s[1]), res = t.random(s[0], s[1]);
                 PackedMatrix b = VECTOR.packTransposed(t.random(s[1], s[2]));
@@ -167,7 +169,9 @@ class GemmTest {
                 assertThat(c2.toArray()).as("2 threads, %dx%dx%d", s[0], s[1], s[2]).containsExactly(one.toArray());
                 assertThat(c3.toArray()).as("3 threads, %dx%dx%d", s[0], s[1], s[2]).containsExactly(one.toArray());
             }
-            assertThat(VectorGemm.split(300, 700, 260, 2).rowsPerUnit()).as("a band of 300 rows / 2").isEqualTo(152);
+            assertThat(VectorGemm.split(300, 500, 260, 2).rowsPerUnit()).as("a band of 300 rows / 2").isEqualTo(152);
+            assertThat(VectorGemm.split(300, 700, 260, 2)).as("all 300 rows, the columns shared")
+                    .isEqualTo(new VectorGemm.Split(300, 4));
             assertThat(VectorGemm.split(790, 200, 130, 3).rowsPerUnit()).as("a band of 790 rows / 3").isEqualTo(264);
         }
     }
@@ -176,8 +180,8 @@ class GemmTest {
      * Units fit the thread's buffers (at most MB rows or a thread's band, a whole number of MR-row tiles, at most NB
      * columns, at most UNIT_FLOATS accumulators) for any shape and thread count; one thread alone takes units of up to
      * MAX_BAND_ROWS rows whose A it keeps; two threads get an even share of language-mlm's 256 x 1280 x 1280
-     * products, which had been cut into 15 equal units, the last one run by one thread alone, and a band of rows each
-     * of the vision models' 512 x 1024 x 1024.
+     * products (which had been cut into 15 equal units, the last one run by one thread alone; now all rows and half
+     * the columns each), and a band of rows each of the vision models' 512 x 1024 x 1024.
      */
     @Test
     void unitsFitTheBuffersAndShareTheWorkEvenly() {
@@ -189,7 +193,16 @@ class GemmTest {
                     assertThat(s.rowsPerUnit()).as("rows per unit, %dx%d on %d threads", m, n, threads)
                             .isBetween(VectorGemm.MR, VectorGemm.MAX_BAND_ROWS).matches(r -> r % VectorGemm.MR == 0);
                     if (s.rowsPerUnit() > VectorGemm.MB && threads > 1)
-                        assertThat(VectorGemm.ceilDiv(m, s.rowsPerUnit())).as("bands, %dx%d", m, n).isEqualTo(threads);
+                        assertThat(VectorGemm.ceilDiv(m, s.rowsPerUnit())).as("bands or all rows, %dx%d", m, n)
+                                .isIn(1, threads);
+                    if (s.rowsPerUnit() >= m && threads > 1 && m > VectorGemm.MB) {
+                        int per = VectorGemm.ceilDiv(subs, s.colUnits()), units = VectorGemm.ceilDiv(subs, per);
+                        // taken in turn, the units give no thread more than a unit's columns more than another
+                        int[] work = new int[threads];
+                        for (int u = 0; u < units; u++) work[u % threads] += Math.min(per, subs - u * per);
+                        assertThat(Arrays.stream(work).max().getAsInt() - Arrays.stream(work).min().getAsInt())
+                                .as("column shares, %dx%d on %d threads", m, n, threads).isLessThanOrEqualTo(per);
+                    }
                     if (threads == 1)
                         assertThat(VectorGemm.ceilDiv(m, s.rowsPerUnit())).as("one thread's row units, %dx%d", m, n)
                                 .isEqualTo(VectorGemm.ceilDiv(m, VectorGemm.MAX_BAND_ROWS));
@@ -199,7 +212,8 @@ class GemmTest {
                             .isLessThanOrEqualTo(VectorGemm.UNIT_FLOATS);
                 }
         VectorGemm.Split mlm = VectorGemm.split(256, 1280, 1280, 2);
-        assertThat(VectorGemm.ceilDiv(256, mlm.rowsPerUnit()) * mlm.colUnits() % 2).as("units of %s", mlm).isZero();
+        assertThat(mlm).as("language-mlm's 256 x 1280 x 1280: all rows, four units of 320 columns")
+                .isEqualTo(new VectorGemm.Split(256, 4));
         assertThat(VectorGemm.split(512, 1024, 1024, 2).rowsPerUnit()).as("vision latents' rows per unit").isEqualTo(256);
         assertThat(VectorGemm.split(512, 1024, 1024, 1).rowsPerUnit()).as("one thread, all 512 rows").isEqualTo(512);
         assertThat(VectorGemm.split(512, 1024, 1280, 1).rowsPerUnit()).as("one thread, A of k = 1280 kept")
