@@ -151,7 +151,7 @@ final class VectorGemm {
         if (band >= MIN_BAND_ROWS && band <= MAX_BAND_ROWS && (long) band * k <= KEPT_FLOATS) {
             int rows = roundUp(m, MR);
             if (n > COLUMNS_OVER_ROWS * m && rows <= MAX_BAND_ROWS && (long) rows * k <= KEPT_FLOATS)
-                return columnShares(m, subs, threads);
+                return balanced(m, subs, 1, 0, Math.max(ceilDiv(subs, maxSubs(rows)), threads), threads);
             return new Split(band, ceilDiv(subs, maxSubs(band)));
         }
         long fmas = (long) m * n * Math.max(1, k);
@@ -164,21 +164,22 @@ final class VectorGemm {
         int rowsPerUnit = roundUp(ceilDiv(m, rowUnits), MR);
         rowUnits = ceilDiv(m, rowsPerUnit);
         colUnits = Math.max(colUnits, ceilDiv(subs, maxSubs(rowsPerUnit)));
-        if (rowUnits * colUnits <= BALANCED_UNITS) return balanced(m, subs, rowUnits, colUnits, threads);
+        if (rowUnits * colUnits <= BALANCED_UNITS) return balanced(m, subs, rowUnits, 2, colUnits, threads);
         return new Split(rowsPerUnit, colUnits);
     }
 
     /**
-     * The split, from rowUnits to two more row units and from the fewest column units that keep a unit within NB
-     * columns to twice colUnits, whose units the threads finish soonest when each takes the next unit as it comes
-     * free (the pool's order); ties go to fewer row units (each slice of B serves more tiles), then to colUnits' nearest
-     * neighbour. 15 equal units on two threads had left one running alone at the end of every 256 x 1280 x 1280
-     * product of language-mlm.
+     * The split, from rowUnits to moreRowUnits more row units and from the fewest column units that keep a unit
+     * within NB columns to twice colUnits, whose units the threads finish soonest when each takes the next unit as it
+     * comes free (the pool's order); ties go to fewer row units (each slice of B serves more tiles), then to colUnits'
+     * nearest neighbour. 15 equal units on two threads had left one running alone at the end of every 256 x 1280 x
+     * 1280 product of language-mlm; with all rows in one unit, 20 sub-panels on two threads are 10 units of 2 rather
+     * than 7 of 3, of which one thread would take 11 sub-panels.
      */
-    static Split balanced(int m, int subs, int rowUnits, int colUnits, int threads) {
+    static Split balanced(int m, int subs, int rowUnits, int moreRowUnits, int colUnits, int threads) {
         Split best = null;
         long bestSpan = Long.MAX_VALUE;
-        for (int r = rowUnits; r <= Math.min(ceilDiv(m, MR), rowUnits + 2); r++) {
+        for (int r = rowUnits; r <= Math.min(ceilDiv(m, MR), rowUnits + moreRowUnits); r++) {
             int rowsPerUnit = roundUp(ceilDiv(m, r), MR);
             for (int c = ceilDiv(subs, maxSubs(rowsPerUnit)); c <= Math.min(subs, 2 * colUnits); c++) {
                 int subsPerUnit = ceilDiv(subs, c), cols = ceilDiv(subs, subsPerUnit);
@@ -188,26 +189,6 @@ final class VectorGemm {
                     best = new Split(rowsPerUnit, cols);
                     bestSpan = span;
                 }
-            }
-        }
-        return best;
-    }
-
-    /**
-     * All rows, the columns cut into units that the threads, each taking the next unit as it comes free, finish
-     * soonest: from the fewest units that fit the accumulators to twice as many (20 sub-panels on two threads: 10
-     * units of 2 rather than 7 of 3, of which one thread would take 11 sub-panels).
-     */
-    private static Split columnShares(int m, int subs, int threads) {
-        int rows = roundUp(m, MR), fewest = ceilDiv(subs, maxSubs(rows));
-        Split best = null;
-        long bestSpan = Long.MAX_VALUE;
-        for (int c = fewest; c <= Math.min(subs, 2 * Math.max(fewest, threads)); c++) {
-            int subsPerUnit = ceilDiv(subs, c), cols = ceilDiv(subs, subsPerUnit);
-            long span = finish(m, rows, subs, subsPerUnit, cols, threads);
-            if (span < bestSpan) {
-                best = new Split(rows, cols);
-                bestSpan = span;
             }
         }
         return best;
