@@ -298,18 +298,9 @@ final class VectorAttention {
          */
         private static void valueTiles(float[] lines, int dvPad, float[] dest, int at) {
             int c = 0;
-            for (; L == 16 && c + L <= dvPad; c += L) {
-                FloatVector r0 = FloatVector.fromArray(F, lines, c), r1 = FloatVector.fromArray(F, lines, dvPad + c);
-                FloatVector r2 = FloatVector.fromArray(F, lines, 2 * dvPad + c);
-                FloatVector r3 = FloatVector.fromArray(F, lines, 3 * dvPad + c);
-                FloatVector lo01 = GROUPS_LO.selectFrom(r0, r1), hi01 = GROUPS_HI.selectFrom(r0, r1);
-                FloatVector lo23 = GROUPS_LO.selectFrom(r2, r3), hi23 = GROUPS_HI.selectFrom(r2, r3);
-                int o = at + c / MR * KEY_BLOCK * MR, tile = KEY_BLOCK * MR;
-                HALVES_LO.selectFrom(lo01, lo23).intoArray(dest, o);
-                HALVES_HI.selectFrom(lo01, lo23).intoArray(dest, o + tile);
-                HALVES_LO.selectFrom(hi01, hi23).intoArray(dest, o + 2 * tile);
-                HALVES_HI.selectFrom(hi01, hi23).intoArray(dest, o + 3 * tile);
-            }
+            for (; L == 16 && c + L <= dvPad; c += L)
+                VectorGemm.selectFourRows(lines, c, dvPad, GROUPS_LO, GROUPS_HI, HALVES_LO, HALVES_HI, dest,
+                        at + c / MR * KEY_BLOCK * MR, KEY_BLOCK * MR);
             for (int t = c / MR; t < dvPad / MR; t++)
                 for (int i = 0; i < MR; i++)
                     for (int cc = 0; cc < MR; cc++)

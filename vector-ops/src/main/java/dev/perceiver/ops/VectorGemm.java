@@ -271,20 +271,28 @@ final class VectorGemm {
      */
     private static void toTile(float[] lines, int k, float[] dest, int at) {
         int kk = 0;
-        for (; kk + L <= k; kk += L) {
-            FloatVector r0 = FloatVector.fromArray(F, lines, kk), r1 = FloatVector.fromArray(F, lines, k + kk);
-            FloatVector r2 = FloatVector.fromArray(F, lines, 2 * k + kk);
-            FloatVector r3 = FloatVector.fromArray(F, lines, 3 * k + kk);
-            FloatVector lo01 = PAIR_LO.selectFrom(r0, r1), hi01 = PAIR_HI.selectFrom(r0, r1);
-            FloatVector lo23 = PAIR_LO.selectFrom(r2, r3), hi23 = PAIR_HI.selectFrom(r2, r3);
-            int o = at + kk * MR;
-            QUAD_LO.selectFrom(lo01, lo23).intoArray(dest, o);
-            QUAD_HI.selectFrom(lo01, lo23).intoArray(dest, o + L);
-            QUAD_LO.selectFrom(hi01, hi23).intoArray(dest, o + 2 * L);
-            QUAD_HI.selectFrom(hi01, hi23).intoArray(dest, o + 3 * L);
-        }
+        for (; kk + L <= k; kk += L)
+            selectFourRows(lines, kk, k, PAIR_LO, PAIR_HI, QUAD_LO, QUAD_HI, dest, at + kk * MR, L);
         for (; kk < k; kk++)
             for (int i = 0; i < MR; i++) dest[at + kk * MR + i] = lines[i * k + kk];
+    }
+
+    /**
+     * Four rows' vectors, row i at lines[from + i·stride], through two rounds of two-vector lane selects: rows 0 and 1,
+     * and 2 and 3, by pairLo and pairHi, then the two lo results, and the two hi results, by quadLo and quadHi; the four
+     * vectors out to dest at, at + step, at + 2·step, at + 3·step.
+     */
+    static void selectFourRows(float[] lines, int from, int stride, FloatVector pairLo, FloatVector pairHi,
+                               FloatVector quadLo, FloatVector quadHi, float[] dest, int at, int step) {
+        FloatVector r0 = FloatVector.fromArray(F, lines, from), r1 = FloatVector.fromArray(F, lines, from + stride);
+        FloatVector r2 = FloatVector.fromArray(F, lines, from + 2 * stride);
+        FloatVector r3 = FloatVector.fromArray(F, lines, from + 3 * stride);
+        FloatVector lo01 = pairLo.selectFrom(r0, r1), hi01 = pairHi.selectFrom(r0, r1);
+        FloatVector lo23 = pairLo.selectFrom(r2, r3), hi23 = pairHi.selectFrom(r2, r3);
+        quadLo.selectFrom(lo01, lo23).intoArray(dest, at);
+        quadHi.selectFrom(lo01, lo23).intoArray(dest, at + step);
+        quadLo.selectFrom(hi01, hi23).intoArray(dest, at + 2 * step);
+        quadHi.selectFrom(hi01, hi23).intoArray(dest, at + 3 * step);
     }
 
     /**
