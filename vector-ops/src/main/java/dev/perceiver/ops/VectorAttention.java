@@ -277,7 +277,7 @@ final class VectorAttention {
         private void packKeysAndValues(int kb, int nkb, boolean withValues, float[] kDest, int kAt, float[] vDest,
                                        int vAt) {
             int dqk = s.dqk(), dv = s.dv();
-            VectorGemm.toTiles(k, kb, kb + nkb, h * dqk, dqk, line, kDest, kAt);
+            VectorGemm.toTiles(k, kb, kb + nkb, h * dqk, dqk, dqk, line, kDest, kAt);
             if (withValues) {
                 Matrix vh = v.cols(h * dv, (h + 1) * dv);
                 for (int i = 0; i < MR; i++) Arrays.fill(line, i * dvPad + dv, (i + 1) * dvPad, 0f);

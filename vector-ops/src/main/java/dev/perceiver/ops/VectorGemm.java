@@ -97,6 +97,8 @@ final class VectorGemm {
      * residual 2.1% more.
      */
     private static final int EPILOGUE_ROWS = 8;
+    /** KC passes of A packed at a time where all of k is kept: lines of MR x 2,048 floats (32 KiB). */
+    private static final int PACK_PASSES = 16;
     /** A unit's packing of its rows of A, in columns of product work (7-8% of 256 x 1280 x 1280's units of 256). */
     private static final int PACK_COLUMNS = 20;
 
@@ -227,12 +229,14 @@ final class VectorGemm {
         // branch that only a k too large to keep took, never the warm-up, would trap in real products.
         int fits = 1 - (int) ((rows.length - (long) tiles * MR * k) >>> 63);
         boolean packed = ws.packedCall == call & ws.packedRow == r0;
+        // Passes packed at a time: up to PACK_PASSES where all of k is kept, else one (each then packed at 0).
+        int group = fits * (PACK_PASSES - 1) + 1;
         // A counted loop, at least one pass (k = 0 zeroes the tiles): its one exit test is seen both ways by the
         // warm-up's k < KC, where "k0 == 0 || k0 < k" had a test only large k took, which trapped in real products.
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
             int k0 = pass * KC, kc = Math.min(KC, k - k0), ao = fits * tiles * MR * k0;
             boolean accumulate = pass > 0;
-            if (!packed) toTiles(a, r0, r1, k0, kc, ws.lines, rows, ao);
+            if (!packed && pass % group == 0) toTiles(a, r0, r1, k0, Math.min(group * KC, k - k0), KC, ws.lines, rows, ao);
             for (int s = s0; s < s1; s++) {
                 int co = acc0 + (s - s0) * subFloats;
                 System.arraycopy(bd, b.panelBase(s) + k0 * NR, slice, slice0, kc * NR);
@@ -247,12 +251,14 @@ final class VectorGemm {
     }
 
     /**
-     * Rows [from, to) of a's columns [c0, c0 + width) into dest from index at as MR-row tiles of width columns (see
-     * {@link #microKernel}): the product's A and the attention's keys. MR rows at a time through lines (MR x width
-     * floats at least); rows up to the next MR are zero (the last tile's lines are cleared whether or not it is
-     * partial: a branch taken only by the warm-up's ragged shapes would trap in real ones).
+     * Rows [from, to) of a's columns [c0, c0 + width) into dest from index at as MR-row tiles (see
+     * {@link #microKernel}), in blocks of block columns: block j's tiles from at + tiles·MR·j·block, each as wide as the
+     * block (the product's A, a KC pass per block; the attention's keys, one block). MR rows at a time through lines
+     * (MR x width floats at least), each row in one bulk copy: copying a row per KC pass made 256 x 1280 x 1280 and 512
+     * x 1024 x 1024 products 1-2% slower. Rows up to the next MR are zero (the last tile's lines are cleared whether or
+     * not it is partial: a branch taken only by the warm-up's ragged shapes would trap in real ones).
      */
-    static void toTiles(Matrix a, int from, int to, int c0, int width, float[] lines, float[] dest, int at) {
+    static void toTiles(Matrix a, int from, int to, int c0, int width, int block, float[] lines, float[] dest, int at) {
         MemorySegment as = a.segment();
         int rows = to - from, tiles = ceilDiv(rows, MR);
         for (int t = 0; t < tiles; t++) {
@@ -260,21 +266,25 @@ final class VectorGemm {
             if (t == tiles - 1) Arrays.fill(lines, 0, MR * width, 0f);
             for (int i = 0; i < n; i++)
                 MemorySegment.copy(as, Matrix.FLOAT, a.index(from + r + i, c0) * Float.BYTES, lines, i * width, width);
-            toTile(lines, width, dest, at + r * width);
+            for (int b0 = 0; b0 < width; b0 += block) {
+                int wb = Math.min(block, width - b0);
+                toTile(lines, width, b0, wb, dest, at + tiles * MR * b0 + r * wb);
+            }
         }
     }
 
     /**
-     * MR (four) rows, row i at lines[i·k, (i + 1)·k), as one tile: element (i, kk) to dest[at + kk·MR + i], L
-     * columns at a time by two rounds of two-vector lane selects (rows paired, then pairs paired): the
-     * attention's key tiles, packed for every block of keys, made one-thread attention 4-5% slower element by element.
+     * Columns [c0, c0 + k) of MR (four) rows, row i at lines[i·stride], as one tile: element (i, kk) to
+     * dest[at + kk·MR + i], L columns at a time by two rounds of two-vector lane selects (rows paired, then pairs
+     * paired): the attention's key tiles, packed for every block of keys, made one-thread attention 4-5% slower
+     * element by element.
      */
-    private static void toTile(float[] lines, int k, float[] dest, int at) {
+    private static void toTile(float[] lines, int stride, int c0, int k, float[] dest, int at) {
         int kk = 0;
         for (; kk + L <= k; kk += L)
-            selectFourRows(lines, kk, k, PAIR_LO, PAIR_HI, QUAD_LO, QUAD_HI, dest, at + kk * MR, L);
+            selectFourRows(lines, c0 + kk, stride, PAIR_LO, PAIR_HI, QUAD_LO, QUAD_HI, dest, at + kk * MR, L);
         for (; kk < k; kk++)
-            for (int i = 0; i < MR; i++) dest[at + kk * MR + i] = lines[i * k + kk];
+            for (int i = 0; i < MR; i++) dest[at + kk * MR + i] = lines[i * stride + c0 + kk];
     }
 
     /**
@@ -460,7 +470,7 @@ final class VectorGemm {
         Object packedCall;
         int packedRow;
         final float[] acc = new float[UNIT_FLOATS + VectorAlignment.SLACK], rows = new float[KEPT_FLOATS],
-                slice = new float[KC * NR + VectorAlignment.SLACK], lines = new float[MR * KC],
+                slice = new float[KC * NR + VectorAlignment.SLACK], lines = new float[MR * PACK_PASSES * KC],
                 row = new float[EPILOGUE_ROWS * NB], bias = new float[NB], residual = new float[EPILOGUE_ROWS * NB];
     }
 }
