@@ -20,9 +20,9 @@ public final class ThreadPool implements Parallel, AutoCloseable {
     /**
      * How long an idle helper, and a caller waiting for its loop's last chunks, poll before they park. A parked helper
      * on a virtual machine joined a loop 60-130 µs after it was posted (median ~100 µs into vision-conv's 4 ms
-     * products), where a pass posts its next loop within a millisecond of the last. They poll by yielding, so that other
-     * runnable threads get the processor: two 2-thread processes on two cores ran language-mlm ~12% slower when the
-     * polls only spun.
+     * products), where a pass posts its next loop within a millisecond of the last. They poll by yielding, so that
+     * other runnable threads get the processor: two 2-thread processes on two cores ran language-mlm ~12% slower when
+     * the polls only spun.
      */
     private static final long SPIN_NANOS = 1_000_000;
 
@@ -68,9 +68,12 @@ public final class ThreadPool implements Parallel, AutoCloseable {
         Loop loop = new Loop(loops.incrementAndGet(), n, chunks, body, Thread.currentThread());
         posted.set(loop);
         if (parked.get() > 0) for (Thread h : helpers) LockSupport.unpark(h);
-        loop.work();
-        loop.await();
-        posted.compareAndSet(loop, null);
+        try {
+            loop.work();
+            loop.await();
+        } finally {
+            posted.compareAndSet(loop, null);  // a failed loop, too, lets go of its body
+        }
     }
 
     /** A helper's life: join each newly posted loop, poll for the next a while, then park until one is posted. */

@@ -236,7 +236,8 @@ final class VectorGemm {
         for (int pass = 0, passes = Math.max(1, ceilDiv(k, KC)); pass < passes; pass++) {
             int k0 = pass * KC, kc = Math.min(KC, k - k0), ao = fits * tiles * MR * k0;
             boolean accumulate = pass > 0;
-            if (!packed && pass % group == 0) toTiles(a, r0, r1, k0, Math.min(group * KC, k - k0), KC, ws.lines, rows, ao);
+            if (!packed && pass % group == 0)
+                toTiles(a, r0, r1, k0, Math.min(group * KC, k - k0), KC, ws.lines, rows, ao);
             for (int s = s0; s < s1; s++) {
                 int co = acc0 + (s - s0) * subFloats;
                 System.arraycopy(bd, b.panelBase(s) + k0 * NR, slice, slice0, kc * NR);
@@ -252,8 +253,8 @@ final class VectorGemm {
 
     /**
      * Rows [from, to) of a's columns [c0, c0 + width) into dest from index at as MR-row tiles (see
-     * {@link #microKernel}), in blocks of block columns: block j's tiles from at + tiles·MR·j·block, each as wide as the
-     * block (the product's A, a KC pass per block; the attention's keys, one block). MR rows at a time through lines
+     * {@link #microKernel}), in blocks of block columns: block j's tiles from at + tiles·MR·j·block, each as wide as
+     * the block (the product's A, a KC pass per block; the attention's keys, one block). MR rows at a time through lines
      * (MR x width floats at least), each row in one bulk copy: copying a row per KC pass made 256 x 1280 x 1280 and 512
      * x 1024 x 1024 products 1-2% slower. Rows up to the next MR are zero (the last tile's lines are cleared whether or
      * not it is partial: a branch taken only by the warm-up's ragged shapes would trap in real ones).
