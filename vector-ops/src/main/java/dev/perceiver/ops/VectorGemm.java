@@ -175,7 +175,7 @@ final class VectorGemm {
      * within NB columns to twice colUnits, whose units the threads finish soonest when each takes the next unit as it
      * comes free (the pool's order); ties go to fewer row units (each slice of B serves more tiles), then to colUnits'
      * nearest neighbour. 15 equal units on two threads had left one running alone at the end of every 256 x 1280 x
-     * 1280 product of language-mlm; with all rows in one unit, 20 sub-panels on two threads are 10 units of 2 rather
+     * 1280 product of language-mlm; with all rows in one unit, 20 sub-panels on two threads are 4 units of 5 rather
      * than 7 of 3, of which one thread would take 11 sub-panels.
      */
     static Split balanced(int m, int subs, int rowUnits, int moreRowUnits, int colUnits, int threads) {
