@@ -84,6 +84,8 @@ final class VectorMath {
     private static final float EXP_LO = -103.972084f, EXP_HI = 88.7228391f;
     private static final float LOG2E_F = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     private static final double LOG2E = 1.44269504088896340736, LN2_HI_D = 6.93147180369123816490e-01, LN2_LO_D = 1.90821492927058770002e-10;
+    /** Where GELU's normal tail is taken as 0 (see geluWhole). */
+    private static final double FAR = 15.0;
     /** 1.5·2^52, ROUND_MAGIC's double twin. */
     private static final double ROUND_MAGIC_D = 6755399441055744.0;
     /** 1.5·2^23: adding it rounds a float below 2^22 to an integer, which lands in the low mantissa bits. */
@@ -165,14 +167,16 @@ final class VectorMath {
      * GELU of count floats (a multiple of D's lanes) in double, rounded once: within 1 ulp of {@link Erf#gelu} and
      * nearly always equal. x·Φ(x) with the normal tail Q(a) = Φ(-a) = e^{-a²/2}·R(a) for a = |x| (a² is exact in
      * double) and R = P4/Q5, positive coefficients, 7e-9 relative error ({@code tools/fit_coefficients.py});
-     * Φ(x) = Q for x <= 0 (keeps the sign of zero) and 1 - Q for x > 0.
+     * Φ(x) = Q for x <= 0 (keeps the sign of zero) and 1 - Q for x > 0. Past a = FAR, Q is taken as 0: x·Q rounds to a
+     * float zero there (from a = 14.1) and 1 - Q to 1, and e^{-a²/2} = 2^n needs but one exponent field.
      */
     private static void geluWhole(float[] g, int from, int count) {
         for (int i = from; i < from + count; i += D.length()) {
             DoubleVector x = (DoubleVector) FloatVector.fromArray(F_HALF, g, i)
                     .convertShape(VectorOperators.F2D, D, 0);
             DoubleVector a = x.abs();
-            a = a.blend(40.0, a.compare(VectorOperators.GT, 40.0));  // R stays finite; Q is 0 there (x·0: NaN for -inf, as Erf)
+            VectorMask<Double> far = a.compare(VectorOperators.GT, FAR);  // not NaN: NaN stays NaN throughout
+            a = a.blend(FAR, far);
             DoubleVector num = a.fma(0.004122118984867418, 0.04068798517613533)
                     .fma(a, DoubleVector.broadcast(D, 0.18342045702872334))
                     .fma(a, DoubleVector.broadcast(D, 0.4385807212325489))
@@ -182,23 +186,18 @@ final class VectorMath {
                     .fma(a, DoubleVector.broadcast(D, 1.2033303543582459))
                     .fma(a, DoubleVector.broadcast(D, 1.6750463050754392))
                     .fma(a, DoubleVector.broadcast(D, 1.0));
-            DoubleVector t = a.mul(a).mul(-0.5);  // e^t as expWhole does it, in double: 2^n·(Taylor series of e^r to r^11)
-            DoubleVector n = t.fma(LOG2E, ROUND_MAGIC_D).sub(ROUND_MAGIC_D);
+            // e^t as expWhole does it, in double: 2^n·(Taylor series of e^r to r^8, 2e-10 off for |r| <= ln 2 / 2),
+            // n = round(t·log2 e) held in the low bits of nMagic
+            DoubleVector t = a.mul(a).mul(-0.5);
+            DoubleVector nMagic = t.fma(LOG2E, ROUND_MAGIC_D), n = nMagic.sub(ROUND_MAGIC_D);
             DoubleVector r = n.fma(DoubleVector.broadcast(D, -LN2_LO_D), n.fma(DoubleVector.broadcast(D, -LN2_HI_D), t));
-            DoubleVector e = r.fma(1.0 / 39916800, 1.0 / 3628800).fma(r, DoubleVector.broadcast(D, 1.0 / 362880))
-                    .fma(r, DoubleVector.broadcast(D, 1.0 / 40320)).fma(r, DoubleVector.broadcast(D, 1.0 / 5040))
-                    .fma(r, DoubleVector.broadcast(D, 1.0 / 720)).fma(r, DoubleVector.broadcast(D, 1.0 / 120))
-                    .fma(r, DoubleVector.broadcast(D, 1.0 / 24)).fma(r, DoubleVector.broadcast(D, 1.0 / 6))
-                    .fma(r, DoubleVector.broadcast(D, 0.5)).fma(r, DoubleVector.broadcast(D, 1.0))
-                    .fma(r, DoubleVector.broadcast(D, 1.0));
-            // 2^n as 2^h·2^(n-h), h = round(n/2), found with the same rounding trick (AVX2 has no 64-bit arithmetic
-            // shift, and a vector operation C2 cannot compile turns the whole loop into Java fallback code)
-            DoubleVector h = n.fma(DoubleVector.broadcast(D, 0.5), DoubleVector.broadcast(D, ROUND_MAGIC_D));
-            DoubleVector rest = n.sub(h.sub(ROUND_MAGIC_D)).add(ROUND_MAGIC_D);
+            DoubleVector e = r.fma(1.0 / 40320, 1.0 / 5040).fma(r, DoubleVector.broadcast(D, 1.0 / 720))
+                    .fma(r, DoubleVector.broadcast(D, 1.0 / 120)).fma(r, DoubleVector.broadcast(D, 1.0 / 24))
+                    .fma(r, DoubleVector.broadcast(D, 1.0 / 6)).fma(r, DoubleVector.broadcast(D, 0.5))
+                    .fma(r, DoubleVector.broadcast(D, 1.0)).fma(r, DoubleVector.broadcast(D, 1.0));
             long magic = Double.doubleToRawLongBits(ROUND_MAGIC_D) - 1023;
-            e = e.mul(h.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles())
-                    .mul(rest.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
-            DoubleVector q = e.mul(num.div(den));
+            e = e.mul(nMagic.reinterpretAsLongs().sub(magic).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
+            DoubleVector q = e.mul(num.div(den)).blend(0.0, far);
             ((FloatVector) x.mul(q.blend(q.neg().add(1.0), x.compare(VectorOperators.GT, 0.0)))
                     .convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(g, i);
         }
