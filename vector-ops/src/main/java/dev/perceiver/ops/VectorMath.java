@@ -175,7 +175,7 @@ final class VectorMath {
             DoubleVector x = (DoubleVector) FloatVector.fromArray(F_HALF, g, i)
                     .convertShape(VectorOperators.F2D, D, 0);
             DoubleVector a = x.abs();
-            VectorMask<Double> far = a.compare(VectorOperators.GT, FAR);  // not NaN: NaN stays NaN throughout
+            VectorMask<Double> far = a.compare(VectorOperators.GT, FAR);  // NaN stays NaN; -inf·0 is NaN, as Erf's
             a = a.blend(FAR, far);
             DoubleVector num = a.fma(0.004122118984867418, 0.04068798517613533)
                     .fma(a, DoubleVector.broadcast(D, 0.18342045702872334))
