@@ -43,7 +43,7 @@ final class BenchCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B] [--threads T] [--peak]
+                Usage: perceiver bench --model NAME|DIR [--runs N] [--warmup N] [--batch B[,B...]] [--threads T] [--peak]
                                        [--repeat J] [--pollute N] [--trace FILE.json] [--json]
 
                 Times forward passes on random inputs of the head's usual size: 224x224 images, train_size flow
@@ -59,7 +59,11 @@ final class BenchCommand implements Command {
                   --model NAME|DIR  an official model name or a model folder
                   --runs N          timed passes (default 5)
                   --warmup N        untimed passes first, for the JIT (default 1)
-                  --batch B         items per pass (default 1)
+                  --batch B[,B...]  items per pass (default 1); several sizes take turns pass by pass in this
+                                    JVM, so that a slow spell of the machine or the JIT falls on all alike:
+                                    the report's figures are the first size's, by_batch gives each size's and
+                                    items_per_s_ratio the last size's items per second over the first's (peak
+                                    memory is then the largest size's)
                   --threads T       worker threads (default: all processors)
                   --device D        cpu, gpu or auto (default auto)
                   --peak            first measure the machine's FMA peak and a 1024^3 matrix product on the
@@ -92,7 +96,8 @@ final class BenchCommand implements Command {
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         ModelSource source = ModelSource.of(args);
         String model = source.name();
-        int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0), batch = args.getInt("batch", 1, 1);
+        int runs = args.getInt("runs", 5, 1), warmup = args.getInt("warmup", 1, 0);
+        int[] batches = batchSizes(args.get("batch", "1"));
         if (args.has("repeat")) {
             if (args.has("trace")) throw new UsageException("--trace traces a pass in this JVM; it cannot go with --repeat");
             return FreshJvms.run(args, args.getInt("repeat", 1, 1), out, err);
@@ -108,76 +113,133 @@ final class BenchCommand implements Command {
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
         try (Perceiver m = perceiver; Arena arena = Arena.ofConfined()) {
             PerceiverConfig config = m.config();
-            PerceiverInputs inputs = SampleInputs.of(m.head(), config, batch, arena, 42);
-            Map<String, Object> machine = MachineInfo.describe(m.backend());
-            Progress progress = new Progress(err, "bench " + model, warmup + runs + (traceFile == null ? 0 : 1),
-                    args.has("quiet"));
-            double[] seconds = new double[runs];
-            List<Map<String, Long>> stages = new ArrayList<>();
-            double first = 0;
-            Map<String, Long> firstStages = Map.of();
-            long flops = 0;
-            for (int i = 0; i < warmup + runs; i++) {
-                long s = System.nanoTime();
-                PerceiverOutput o = m.forward(inputs);
-                double dt = (System.nanoTime() - s) / 1e9;
-                if (i == 0) {
-                    first = dt;
-                    firstStages = o.stageNanos();
-                }
-                flops = o.flops();
-                if (i >= warmup) {
-                    seconds[i - warmup] = dt;
-                    stages.add(o.stageNanos());
-                }
-                progress.step(String.format("%.3f s", dt));
+            List<PerceiverInputs> inputs = new ArrayList<>();
+            List<Timing> timings = new ArrayList<>();
+            for (int batch : batches) {
+                inputs.add(SampleInputs.of(m.head(), config, batch, arena, 42));
+                timings.add(new Timing(batch, runs));
             }
+            Map<String, Object> machine = MachineInfo.describe(m.backend());
+            Progress progress = new Progress(err, "bench " + model,
+                    (warmup + runs) * batches.length + (traceFile == null ? 0 : 1), args.has("quiet"));
+            for (int i = 0; i < warmup + runs; i++)
+                for (int b = 0; b < batches.length; b++) {
+                    double dt = timings.get(b).pass(m, inputs.get(b), i, warmup);
+                    progress.step(String.format(batches.length == 1 ? "%.3f s" : "%.3f s (batch %d)", dt, batches[b]));
+                }
             if (traceFile != null) {
                 // One more pass, traced: the timed ones run without the (small) cost of recording spans.
-                PerceiverOutput traced = m.forward(inputs, Perceiver.Extra.TRACE);
+                PerceiverOutput traced = m.forward(inputs.getFirst(), Perceiver.Extra.TRACE);
                 Map<String, Object> about = new LinkedHashMap<>();
                 about.put("model", model);
                 about.put("head", m.head().architecture());
-                about.put("batch", batch);
+                about.put("batch", batches[0]);
                 about.put("threads", m.backend().parallel().threads());
                 about.putAll(machine);
                 ChromeTrace.write(traced.trace(), about, traceFile);
                 progress.step("traced");
             }
-            double median = percentile(seconds, 50), gflop = flops / 1e9;
+            Timing main = timings.getFirst();
             report.put("model", model);
             report.put("head", m.head().architecture());
             report.put("backend", m.backend().name());
             report.put("threads", m.backend().parallel().threads());
-            report.put("batch", batch);
+            report.put("batch", batches[0]);
             report.put("runs", runs);
             report.put("warmup", warmup);
             report.put("load_s", round(loadSeconds));
-            report.put("first_s", round(first));
-            report.put("median_s", round(median));
-            report.put("p90_s", round(percentile(seconds, 90)));
-            report.put("min_s", round(Arrays.stream(seconds).min().orElse(0)));
-            report.put("runs_s", Arrays.stream(seconds).map(v -> Math.round(v * 1e6) / 1e6).boxed().toList());
-            report.put("gflop", round(gflop));
-            report.put("gflops", round(gflop / median));
-            if (peak > 0) report.put("fraction_of_peak", round(gflop / median / peak));
-            report.put("items_per_s", round(batch / median));
+            report.put("first_s", round(main.first));
+            report.putAll(main.figures(peak));
             report.put("peak_rss_mb", round(peakRssMb()));
             report.put("scratch_mb", round(m.scratchBytes() / 1048576.0));
             Map<String, Object> stageReport = new LinkedHashMap<>(), firstStageReport = new LinkedHashMap<>();
             for (String stage : STAGES) {
-                double[] v = stages.stream().mapToDouble(st -> st.getOrDefault(stage, 0L) / 1e9).toArray();
+                double[] v = main.stages.stream().mapToDouble(st -> st.getOrDefault(stage, 0L) / 1e9).toArray();
                 stageReport.put(stage, round(percentile(v, 50)));
-                firstStageReport.put(stage, round(firstStages.getOrDefault(stage, 0L) / 1e9));
+                firstStageReport.put(stage, round(main.firstStages.getOrDefault(stage, 0L) / 1e9));
             }
             report.put("stages_s", stageReport);
             report.put("first_stages_s", firstStageReport);
+            if (batches.length > 1) {
+                Map<String, Object> byBatch = new LinkedHashMap<>();
+                for (Timing t : timings) byBatch.put(Integer.toString(t.batch), t.figures(peak));
+                report.put("by_batch", byBatch);
+                report.put("items_per_s_ratio", round(timings.getLast().itemsPerSecond() / main.itemsPerSecond()));
+            }
             report.putAll(machine);
             if (traceFile != null) report.put("trace", traceFile.toString());
         }
         if (args.has("json")) out.println(Json.write(report));
         else TextReport.print(report, out);
         return Main.OK;
+    }
+
+    /** --batch's sizes: whole numbers of at least 1, comma-separated, each once. */
+    static int[] batchSizes(String value) {
+        String[] parts = value.split(",", -1);
+        int[] sizes = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                sizes[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--batch takes item counts separated by commas, got '" + value + "'");
+            }
+            if (sizes[i] < 1) throw new UsageException("--batch sizes must be at least 1, got " + sizes[i]);
+            for (int j = 0; j < i; j++)
+                if (sizes[j] == sizes[i]) throw new UsageException("--batch lists " + sizes[i] + " twice");
+        }
+        return sizes;
+    }
+
+    /** One batch size's passes: the first pass, then the timed ones after the warm-up. */
+    private static final class Timing {
+        final int batch;
+        final double[] seconds;
+        final List<Map<String, Long>> stages = new ArrayList<>();
+        double first;
+        Map<String, Long> firstStages = Map.of();
+        long flops;
+
+        Timing(int batch, int runs) {
+            this.batch = batch;
+            seconds = new double[runs];
+        }
+
+        /** Runs pass i (of warmup untimed ones first) and returns its seconds. */
+        double pass(Perceiver m, PerceiverInputs inputs, int i, int warmup) {
+            long s = System.nanoTime();
+            PerceiverOutput o = m.forward(inputs);
+            double dt = (System.nanoTime() - s) / 1e9;
+            if (i == 0) {
+                first = dt;
+                firstStages = o.stageNanos();
+            }
+            flops = o.flops();
+            if (i >= warmup) {
+                seconds[i - warmup] = dt;
+                stages.add(o.stageNanos());
+            }
+            return dt;
+        }
+
+        double itemsPerSecond() {
+            return batch / percentile(seconds, 50);
+        }
+
+        /** Median, p90, min and each timed pass's seconds, GFLOP and rates (fraction of the peak where measured). */
+        Map<String, Object> figures(double peak) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            double median = percentile(seconds, 50), gflop = flops / 1e9;
+            f.put("median_s", round(median));
+            f.put("p90_s", round(percentile(seconds, 90)));
+            f.put("min_s", round(Arrays.stream(seconds).min().orElse(0)));
+            f.put("runs_s", Arrays.stream(seconds).map(v -> Math.round(v * 1e6) / 1e6).boxed().toList());
+            f.put("gflop", round(gflop));
+            f.put("gflops", round(gflop / median));
+            if (peak > 0) f.put("fraction_of_peak", round(gflop / median / peak));
+            f.put("items_per_s", round(itemsPerSecond()));
+            return f;
+        }
     }
 
     /**

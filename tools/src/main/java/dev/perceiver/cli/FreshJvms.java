@@ -94,6 +94,8 @@ final class FreshJvms {
             report.put("best_gflops", BenchCommand.round(gflop / best));
             report.put("worst_gflops", BenchCommand.round(gflop / worst));
         }
+        if (first.containsKey("items_per_s_ratio"))
+            report.put("items_per_s_ratio", list(figure(results, "items_per_s_ratio")));
         report.put("peak_rss_mb", list(figure(results, "peak_rss_mb")));
         for (String k : List.of("jdk", "cpu", "vector_bits", "kernels", "git_commit"))
             if (first.containsKey(k)) report.put(k, first.get(k));

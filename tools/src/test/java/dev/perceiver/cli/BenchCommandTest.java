@@ -202,6 +202,59 @@ class BenchCommandTest {
         assertThat(r.err()).contains("nonexistent-model").contains("language-mlm");
     }
 
+    /**
+     * --batch 1,3: the sizes take turns pass by pass; the top-level figures are the first size's, by_batch has each
+     * size's, and the ratio is the last size's items per second over the first's.
+     */
+    @Test
+    void severalBatchSizesAlternateAndReportEachAndTheirRatio() {
+        Map<?, ?> o = json(Cli.run("bench", "--model", Cli.golden("masked_lm"), "--runs", "3", "--warmup", "1",
+                "--batch", "1,3", "--threads", "2", "--json"));
+        assertThat(number(o, "batch")).isEqualTo(1);
+        Map<?, ?> byBatch = (Map<?, ?>) o.get("by_batch");
+        assertThat(byBatch.keySet().stream().map(Object::toString).toList()).containsExactly("1", "3");
+        Map<?, ?> one = (Map<?, ?>) byBatch.get("1"), three = (Map<?, ?>) byBatch.get("3");
+        for (String key : List.of("median_s", "p90_s", "min_s", "gflop", "gflops", "items_per_s", "runs_s"))
+            assertThat(one.get(key)).as(key).isEqualTo(o.get(key));
+        assertThat((List<?>) three.get("runs_s")).hasSize(3);
+        assertThat(number(three, "gflop")).isCloseTo(3 * number(one, "gflop"), within(3e-4 + 1e-4 * number(three, "gflop")));
+        double median3 = number(three, "median_s");
+        assertThat(number(three, "items_per_s")).isCloseTo(3 / median3, within((0.01 + 1e-4 / median3) * 3 / median3));
+        double ratio = number(three, "items_per_s") / number(one, "items_per_s");
+        assertThat(number(o, "items_per_s_ratio")).isCloseTo(ratio, within(0.02 * ratio + 2e-4));
+    }
+
+    @Test
+    void refusesABatchListThatIsNotDistinctCountsOfAtLeastOne() {
+        String model = Cli.golden("masked_lm");
+        assertThat(Cli.failsWith(Main.USAGE, "bench", "--model", model, "--batch", "1,x"))
+                .contains("--batch takes item counts separated by commas, got '1,x'");
+        assertThat(Cli.failsWith(Main.USAGE, "bench", "--model", model, "--batch", "2,0")).contains("--batch sizes must be at least 1, got 0");
+        assertThat(Cli.failsWith(Main.USAGE, "bench", "--model", model, "--batch", "8,8")).contains("--batch lists 8 twice");
+    }
+
+    /** --repeat: each fresh JVM's figures in run order, the spread between them, and each JVM's batch ratio. */
+    @Test
+    void repeatRunsFreshJvmsAndReportsTheirSpread() {
+        Cli.Result r = Cli.run("bench", "--model", Cli.golden("masked_lm"), "--runs", "2", "--warmup", "1",
+                "--threads", "1", "--batch", "1,2", "--repeat", "2", "--json");
+        Map<?, ?> o = json(r);
+        assertThat(r.err()).contains("fresh JVM 1 of 2").contains("fresh JVM 2 of 2");
+        assertThat(number(o, "jvms")).isEqualTo(2);
+        List<Double> medians = numbers(o, "median_s");
+        assertThat(medians).hasSize(2).allMatch(v -> v > 0);
+        assertThat(number(o, "best_median_s")).isEqualTo(medians.stream().mapToDouble(Double::doubleValue).min().orElseThrow());
+        assertThat(number(o, "worst_median_s")).isEqualTo(medians.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+        assertThat(number(o, "spread")).isCloseTo(number(o, "worst_median_s") / number(o, "best_median_s"), within(1e-3));
+        assertThat(numbers(o, "first_s")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(numbers(o, "items_per_s_ratio")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(numbers(o, "peak_rss_mb")).hasSize(2).allMatch(v -> v > 10);
+    }
+
+    private static List<Double> numbers(Map<?, ?> o, String key) {
+        return ((List<?>) o.get(key)).stream().map(v -> ((Number) v).doubleValue()).toList();
+    }
+
     @Test
     void refusesAZeroRunCount() {
         assertThat(Cli.failsWith(Main.USAGE, "bench", "--model", Cli.golden("masked_lm"), "--runs", "0"))
